@@ -1,0 +1,2 @@
+// Placeholder until the end-to-end demo lands (issue 9).
+console.log('demo: nothing to run yet')
