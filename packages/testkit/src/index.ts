@@ -1,1 +1,21 @@
-export {}
+export { TestkitError, TestkitErrorCode } from './errors.js'
+export type {
+  McpRequestRecord,
+  MockMcpServer,
+  MockMcpServerOptions,
+  ToolCallRecord,
+} from './mock-mcp-server.js'
+export { createMockMcpServer } from './mock-mcp-server.js'
+export type {
+  FailNextOptions,
+  IssueTokenClaims,
+  IssueTokenOptions,
+  MockClient,
+  MockOAuthServer,
+  MockOAuthServerOptions,
+  RotateKeysOptions,
+  TokenRequestRecord,
+} from './mock-oauth-server.js'
+export { createMockOAuthServer } from './mock-oauth-server.js'
+export type { MockTool, MockToolContext } from './seed-tools.js'
+export { createSeedTools, seedToolScopes } from './seed-tools.js'

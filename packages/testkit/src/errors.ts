@@ -1,0 +1,33 @@
+/**
+ * Errors thrown by `@mcp-oauth2/testkit`. Every error has a stable `code`; tests branch on `code`,
+ * never on the wording of `message`.
+ */
+
+/** Stable codes of {@link TestkitError}. */
+export const TestkitErrorCode = {
+  /** An option passed to a testkit factory was invalid (`TypeError`s name the option instead). */
+  InvalidOptions: 'ERR_TESTKIT_INVALID_OPTIONS',
+  /** A loopback server could not be started (e.g. the port is taken). */
+  ListenFailed: 'ERR_TESTKIT_LISTEN_FAILED',
+  /** A CLI config file could not be read or parsed. */
+  ConfigFile: 'ERR_TESTKIT_CONFIG_FILE',
+} as const
+
+export type TestkitErrorCode = (typeof TestkitErrorCode)[keyof typeof TestkitErrorCode]
+
+/**
+ * Base error of the testkit, with a stable `code`.
+ *
+ * @example
+ * try { await startMockServers({ mcpPort: 80 }) } catch (e) { if (e instanceof TestkitError) e.code }
+ */
+export class TestkitError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: TestkitErrorCode
+
+  constructor(code: TestkitErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+  }
+}

@@ -1,0 +1,528 @@
+import { randomUUID } from 'node:crypto'
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ErrorCode,
+  isInitializeRequest,
+  ListToolsRequestSchema,
+  McpError,
+} from '@modelcontextprotocol/sdk/types.js'
+import { createLocalJWKSet, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose'
+import { HttpResponse, http, type RequestHandler } from 'msw'
+import { headersToRecord, jsonResponse, parseCookies, quote } from './internal/http.js'
+import { type AuthOutcome, type McpInternals, mcpInternals } from './internal/mcp-internals.js'
+import type { MockOAuthServer } from './mock-oauth-server.js'
+import { createSeedTools, type MockTool, type MockToolContext, seedToolScopes } from './seed-tools.js'
+
+/** Options of {@link createMockMcpServer}. */
+export interface MockMcpServerOptions {
+  /**
+   * The MCP endpoint (Streamable HTTP). It is also the RFC 8707 resource identifier.
+   * @default 'https://mcp.mock.test/mcp'
+   */
+  url?: string
+  /** The authorization server whose tokens this server accepts (issuer and current keys). */
+  oauth: MockOAuthServer
+  /**
+   * Accepted `aud` values of access tokens.
+   * @default the server's `url`
+   */
+  audience?: string | string[]
+  /**
+   * The tools served.
+   * @default the four seed tools (`createSeedTools()`)
+   */
+  tools?: MockTool[]
+  /**
+   * Scopes each tool needs, by tool name; a call without them is answered 403 `insufficient_scope`.
+   * Tools not listed use their own `scopes`.
+   * @default seedToolScopes (get_customer_info/get_recent_customers → customer:read, create_support_ticket → ticket:create, calculate_account_value → account:calculate)
+   */
+  toolScopes?: Record<string, readonly string[]>
+  /**
+   * Stateless mode: no `Mcp-Session-Id`, a new SDK server and transport per request.
+   * @default false
+   */
+  stateless?: boolean
+  /**
+   * Answer POSTs with plain JSON instead of an SSE stream (always true when `stateless`).
+   * @default false
+   */
+  jsonResponse?: boolean
+  /**
+   * Server name reported in `initialize`.
+   * @default 'mock-mcp-server'
+   */
+  name?: string
+}
+
+/** One HTTP request received by the mock MCP server. */
+export interface McpRequestRecord {
+  /** HTTP method. */
+  method: string
+  /** URL path. */
+  path: string
+  /** Full URL. */
+  url: string
+  /** Request headers, lower-cased names (includes `authorization` and `cookie`). */
+  headers: Record<string, string>
+  /** JSON-RPC method of the (first) message in the body, if any. */
+  jsonRpcMethod?: string
+  /** JSON-RPC methods of all messages in the body. */
+  jsonRpcMethods: string[]
+  /** `Mcp-Session-Id` (streamable) or `sessionId` query (legacy SSE) of the request, if any. */
+  sessionId?: string
+  /** HTTP status answered (set once the response head is ready). */
+  status: number
+  /** OAuth error of a rejected request (`invalid_token`, `insufficient_scope`), if any. */
+  authError?: string
+  /** Which transport served the request. */
+  transport: 'streamable-http' | 'sse'
+}
+
+/** One tool call executed by the mock MCP server. */
+export interface ToolCallRecord {
+  /** Tool name. */
+  tool: string
+  /** Arguments. */
+  args: Record<string, unknown>
+  /** Cookies of the HTTP request, name → value. */
+  cookies: Record<string, string>
+  /** Request headers, lower-cased names. */
+  headers: Record<string, string>
+  /** `client_id` of the access token. */
+  clientId: string | undefined
+  /** `sub` of the access token. */
+  subject: string | undefined
+  /** Scopes of the access token. */
+  scopes: string[]
+}
+
+/** A mock MCP server on the SDK's real `McpServer`, guarded by OAuth2 bearer tokens. */
+export interface MockMcpServer {
+  /** The MCP endpoint URL. */
+  readonly url: string
+  /** RFC 9728 protected-resource metadata URL (`/.well-known/oauth-protected-resource{path}`). */
+  readonly resourceMetadataUrl: string
+  /** Accepted `aud` values. */
+  readonly audience: readonly string[]
+  /** msw handlers: the MCP endpoint and the protected-resource metadata. */
+  readonly handlers: RequestHandler[]
+  /** Every HTTP request received, in arrival order. */
+  readonly requests: McpRequestRecord[]
+  /** Every tool call executed, in order. */
+  readonly toolCalls: ToolCallRecord[]
+  /** Answers one request to the MCP endpoint or metadata URLs (404 for others). */
+  handle(request: Request): Promise<Response>
+  /** Clears records (open sessions stay). */
+  reset(): void
+  /** Closes every open session (and their SSE streams). */
+  close(): Promise<void>
+}
+
+interface Session {
+  transport: WebStandardStreamableHTTPServerTransport
+  server: McpServer
+}
+
+function scopesOf(payload: JWTPayload): string[] {
+  const scope = payload['scope'] ?? payload['scp']
+  if (typeof scope === 'string') return scope.split(' ').filter(Boolean)
+  if (Array.isArray(scope)) return scope.filter((s): s is string => typeof s === 'string')
+  return []
+}
+
+function jsonRpcMethods(body: unknown): string[] {
+  const messages = Array.isArray(body) ? body : [body]
+  return messages
+    .map((m) =>
+      m && typeof m === 'object' && typeof m.method === 'string' ? (m.method as string) : undefined,
+    )
+    .filter((m): m is string => m !== undefined)
+}
+
+function toResult(value: CallToolResult | string | Record<string, unknown>): CallToolResult {
+  if (typeof value === 'string') return { content: [{ type: 'text', text: value }] }
+  if (Array.isArray((value as CallToolResult).content)) return value as CallToolResult
+  return { content: [{ type: 'text', text: JSON.stringify(value) }], structuredContent: value }
+}
+
+/**
+ * Creates a mock MCP server: the SDK's `McpServer` behind `WebStandardStreamableHTTPServerTransport`,
+ * guarded by bearer tokens of `oauth` (RFC 6750 / RFC 9068 verification), with RFC 9728 metadata and
+ * per-tool scopes. Use its `handlers` with msw, or serve it over loopback HTTP with `startMockServers`.
+ *
+ * @example
+ * const oauth = createMockOAuthServer()
+ * const mcp = createMockMcpServer({ oauth })
+ * const server = setupServer(...oauth.handlers, ...mcp.handlers)
+ * @see RFC 6750 §3, RFC 9728, RFC 9068 §4
+ */
+export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServer {
+  if (!options || !options.oauth) throw new TypeError('"oauth" option is required')
+  const url = options.url ?? 'https://mcp.mock.test/mcp'
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new TypeError('"url" option must be an absolute URL')
+  }
+  const oauth = options.oauth
+  const origin = parsed.origin
+  const path = parsed.pathname === '/' ? '' : parsed.pathname
+  const endpoint = `${origin}${parsed.pathname}`
+  const rootMetadataUrl = `${origin}/.well-known/oauth-protected-resource`
+  const resourceMetadataUrl = `${rootMetadataUrl}${path}`
+  const audience =
+    options.audience === undefined
+      ? [url]
+      : Array.isArray(options.audience)
+        ? [...options.audience]
+        : [options.audience]
+  oauth.registerResource(audience)
+  const tools = options.tools ?? createSeedTools()
+  const toolScopes: Record<string, readonly string[]> = {}
+  for (const tool of tools) toolScopes[tool.name] = tool.scopes ?? []
+  Object.assign(toolScopes, options.toolScopes ?? (options.tools ? {} : seedToolScopes))
+  const stateless = options.stateless ?? false
+  const enableJsonResponse = stateless || (options.jsonResponse ?? false)
+  const name = options.name ?? 'mock-mcp-server'
+  const requests: McpRequestRecord[] = []
+  const toolCalls: ToolCallRecord[] = []
+  const sessions = new Map<string, Session>()
+  const extraServers = new Set<McpServer>()
+
+  function protectedResourceMetadata(resource: string) {
+    return {
+      resource,
+      authorization_servers: [oauth.issuer],
+      bearer_methods_supported: ['header'],
+      scopes_supported: [...new Set(Object.values(toolScopes).flat())],
+      resource_name: name,
+    }
+  }
+
+  function createServer(): McpServer {
+    const mcp = new McpServer({ name, version: '0.1.0' }, { capabilities: { tools: {} } })
+    // Tools are served with plain JSON Schema through the SDK's request handlers, so consumers
+    // need no zod. The SDK still does all JSON-RPC, sessions and transport work.
+    mcp.server.setRequestHandler(ListToolsRequestSchema, () => ({
+      tools: tools.map((t) => ({
+        name: t.name,
+        description: t.description ?? '',
+        inputSchema: t.inputSchema ?? { type: 'object' as const, properties: {} },
+      })),
+    }))
+    mcp.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+      const tool = tools.find((t) => t.name === request.params.name)
+      if (!tool) throw new McpError(ErrorCode.InvalidParams, `Tool ${request.params.name} not found`)
+      const args = (request.params.arguments ?? {}) as Record<string, unknown>
+      const missing = (tool.inputSchema?.required ?? []).filter((k) => args[k] === undefined)
+      if (missing.length > 0) {
+        throw new McpError(ErrorCode.InvalidParams, `Missing required argument(s): ${missing.join(', ')}`)
+      }
+      const authExtra = (extra.authInfo?.extra ?? {}) as {
+        claims?: Record<string, unknown>
+        cookies?: Record<string, string>
+        headers?: Record<string, string>
+      }
+      const claims = authExtra.claims ?? {}
+      const context: MockToolContext = {
+        cookies: { ...(authExtra.cookies ?? {}) },
+        headers: { ...(authExtra.headers ?? {}) },
+        clientId: extra.authInfo?.clientId,
+        subject: typeof claims['sub'] === 'string' ? claims['sub'] : undefined,
+        scopes: [...(extra.authInfo?.scopes ?? [])],
+        claims,
+      }
+      toolCalls.push({
+        tool: tool.name,
+        args,
+        cookies: context.cookies,
+        headers: context.headers,
+        clientId: context.clientId,
+        subject: context.subject,
+        scopes: context.scopes,
+      })
+      try {
+        return toResult(await tool.handler(args, context))
+      } catch (e) {
+        return {
+          content: [{ type: 'text', text: e instanceof Error ? e.message : String(e) }],
+          isError: true,
+        }
+      }
+    })
+    return mcp
+  }
+
+  function challenge(metadataUrl: string, params: Record<string, string> = {}): string {
+    const parts = Object.entries(params).map(([k, v]) => `${k}=${quote(v)}`)
+    parts.push(`resource_metadata=${quote(metadataUrl)}`)
+    return `Bearer ${parts.join(', ')}`
+  }
+
+  async function authenticate(
+    headers: Headers,
+    metadataUrl: string,
+    accepted: readonly string[],
+  ): Promise<AuthOutcome> {
+    const authorization = headers.get('authorization')
+    const match = authorization ? /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(authorization) : null
+    if (!authorization || !/^bearer\s/i.test(authorization)) {
+      // RFC 6750 §3.1: no credentials → a challenge without an error code.
+      return {
+        ok: false,
+        status: 401,
+        wwwAuthenticate: challenge(metadataUrl),
+        body: { error: 'unauthorized', error_description: 'Bearer token required' },
+      }
+    }
+    const fail = (description: string): AuthOutcome => ({
+      ok: false,
+      status: 401,
+      error: 'invalid_token',
+      wwwAuthenticate: challenge(metadataUrl, { error: 'invalid_token', error_description: description }),
+      body: { error: 'invalid_token', error_description: description },
+    })
+    if (!match?.[1]) return fail('malformed Bearer credentials')
+    const token = match[1]
+    try {
+      const { payload } = await jwtVerify(token, createLocalJWKSet(oauth.publicJwks()), {
+        issuer: oauth.issuer,
+        audience: [...accepted],
+        typ: 'at+jwt',
+        algorithms: ['RS256', 'ES256'],
+        requiredClaims: ['exp', 'iat'],
+        currentDate: new Date(oauth.now()),
+      })
+      const clientId =
+        typeof payload['client_id'] === 'string'
+          ? payload['client_id']
+          : typeof payload['azp'] === 'string'
+            ? payload['azp']
+            : (payload.sub ?? '')
+      const cookies = parseCookies(headers.get('cookie'))
+      const authInfo: AuthInfo = {
+        token,
+        clientId,
+        scopes: scopesOf(payload),
+        expiresAt: payload.exp,
+        extra: { claims: { ...payload }, cookies, headers: headersToRecord(headers) },
+      }
+      if (typeof payload.aud === 'string') authInfo.resource = new URL(payload.aud)
+      return { ok: true, authInfo }
+    } catch (e) {
+      const reason =
+        e instanceof joseErrors.JWTExpired
+          ? 'token expired'
+          : e instanceof joseErrors.JWTClaimValidationFailed
+            ? `claim ${e.claim} invalid`
+            : e instanceof joseErrors.JOSEError
+              ? `token rejected (${e.code})`
+              : 'token rejected'
+      return fail(reason)
+    }
+  }
+
+  function requiredScopesFor(body: unknown): string[] {
+    const required = new Set<string>()
+    for (const message of Array.isArray(body) ? body : [body]) {
+      if (message && typeof message === 'object' && message.method === 'tools/call') {
+        const toolName = (message.params as { name?: unknown } | undefined)?.name
+        if (typeof toolName === 'string') for (const s of toolScopes[toolName] ?? []) required.add(s)
+      }
+    }
+    return [...required]
+  }
+
+  function checkScopes(body: unknown, authInfo: AuthInfo, metadataUrl: string): AuthOutcome | undefined {
+    const required = requiredScopesFor(body)
+    const missing = required.filter((s) => !authInfo.scopes.includes(s))
+    if (missing.length === 0) return undefined
+    const description = `tool requires scope ${required.join(' ')}`
+    return {
+      ok: false,
+      status: 403,
+      error: 'insufficient_scope',
+      wwwAuthenticate: challenge(metadataUrl, {
+        error: 'insufficient_scope',
+        scope: required.join(' '),
+        error_description: description,
+      }),
+      body: { error: 'insufficient_scope', error_description: description },
+    }
+  }
+
+  function outcomeResponse(outcome: Extract<AuthOutcome, { ok: false }>): Response {
+    return jsonResponse(outcome.body, outcome.status, { 'www-authenticate': outcome.wwwAuthenticate })
+  }
+
+  async function handleMcp(request: Request): Promise<Response> {
+    const record: McpRequestRecord = {
+      method: request.method,
+      path: new URL(request.url).pathname,
+      url: request.url,
+      headers: headersToRecord(request.headers),
+      jsonRpcMethods: [],
+      status: 0,
+      transport: 'streamable-http',
+    }
+    const sessionId = request.headers.get('mcp-session-id')
+    if (sessionId) record.sessionId = sessionId
+    requests.push(record)
+
+    let body: unknown
+    let bodyOk = false
+    if (request.method === 'POST') {
+      try {
+        body = JSON.parse(await request.clone().text())
+        bodyOk = true
+        record.jsonRpcMethods = jsonRpcMethods(body)
+        record.jsonRpcMethod = record.jsonRpcMethods[0]
+      } catch {}
+    }
+
+    const auth = await authenticate(request.headers, resourceMetadataUrl, audience)
+    if (!auth.ok) {
+      record.status = auth.status
+      if (auth.error) record.authError = auth.error
+      return outcomeResponse(auth)
+    }
+    const denied = bodyOk ? checkScopes(body, auth.authInfo, resourceMetadataUrl) : undefined
+    if (denied && !denied.ok) {
+      record.status = denied.status
+      if (denied.error) record.authError = denied.error
+      return outcomeResponse(denied)
+    }
+    const handleOptions = bodyOk ? { authInfo: auth.authInfo, parsedBody: body } : { authInfo: auth.authInfo }
+    const response = await dispatch(request, body, bodyOk, handleOptions)
+    record.status = response.status
+    return response
+  }
+
+  async function dispatch(
+    request: Request,
+    body: unknown,
+    bodyOk: boolean,
+    handleOptions: { authInfo: AuthInfo; parsedBody?: unknown },
+  ): Promise<Response> {
+    if (stateless) {
+      const server = createServer()
+      const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true })
+      extraServers.add(server)
+      try {
+        await server.connect(transport)
+        return await transport.handleRequest(request, handleOptions)
+      } finally {
+        extraServers.delete(server)
+        await server.close()
+      }
+    }
+    const sessionId = request.headers.get('mcp-session-id')
+    if (sessionId) {
+      const session = sessions.get(sessionId)
+      if (!session) {
+        return jsonResponse(
+          { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null },
+          404,
+        )
+      }
+      return session.transport.handleRequest(request, handleOptions)
+    }
+    if (
+      request.method === 'POST' &&
+      bodyOk &&
+      (Array.isArray(body) ? body : [body]).some(isInitializeRequest)
+    ) {
+      const server = createServer()
+      const transport: WebStandardStreamableHTTPServerTransport =
+        new WebStandardStreamableHTTPServerTransport({
+          sessionIdGenerator: randomUUID,
+          enableJsonResponse,
+          onsessioninitialized: (id) => {
+            sessions.set(id, { transport, server })
+          },
+          onsessionclosed: (id) => {
+            sessions.delete(id)
+          },
+        })
+      transport.onclose = () => {
+        if (transport.sessionId) sessions.delete(transport.sessionId)
+      }
+      await server.connect(transport)
+      return transport.handleRequest(request, handleOptions)
+    }
+    return jsonResponse(
+      {
+        jsonrpc: '2.0',
+        error: { code: -32000, message: 'Bad Request: No valid session ID provided' },
+        id: null,
+      },
+      400,
+    )
+  }
+
+  async function handle(request: Request): Promise<Response> {
+    const target = new URL(request.url)
+    const key = `${target.origin}${target.pathname}`
+    if (key === endpoint) return handleMcp(request)
+    if (request.method === 'GET' && (key === resourceMetadataUrl || key === rootMetadataUrl)) {
+      return jsonResponse(protectedResourceMetadata(url), 200, { 'cache-control': 'max-age=60' })
+    }
+    return jsonResponse({ error: 'not_found' }, 404)
+  }
+
+  async function mswResolver({ request }: { request: Request }) {
+    const response = await handle(request)
+    return response.type === 'error' ? HttpResponse.error() : response
+  }
+
+  const handlers: RequestHandler[] = [
+    http.all(endpoint, mswResolver),
+    http.get(resourceMetadataUrl, mswResolver),
+    ...(resourceMetadataUrl === rootMetadataUrl ? [] : [http.get(rootMetadataUrl, mswResolver)]),
+  ]
+
+  const server: MockMcpServer = {
+    url,
+    resourceMetadataUrl,
+    audience,
+    handlers,
+    requests,
+    toolCalls,
+    handle,
+    reset() {
+      requests.length = 0
+      toolCalls.length = 0
+    },
+    async close() {
+      const open = [...sessions.values()]
+      sessions.clear()
+      await Promise.allSettled(open.map(async (s) => s.server.close()))
+      await Promise.allSettled([...extraServers].map((s) => s.close()))
+      extraServers.clear()
+      await internals.closeLegacy()
+    },
+  }
+  const legacyClosers = new Set<() => Promise<void>>()
+  const internals: McpInternals = {
+    createServer,
+    authenticate,
+    checkScopes,
+    protectedResourceMetadata,
+    records: { requests, toolCalls },
+    origin,
+    legacyClosers,
+    async closeLegacy() {
+      const closers = [...legacyClosers]
+      legacyClosers.clear()
+      await Promise.allSettled(closers.map((c) => c()))
+    },
+  }
+  mcpInternals.set(server, internals)
+  return server
+}
