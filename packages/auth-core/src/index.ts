@@ -17,3 +17,14 @@ export {
   InvalidTokenError,
   TokenRequestError,
 } from './errors.js'
+export type {
+  AccessToken,
+  ClientCredentialsTokenProviderOptions,
+  FetchLike,
+  GetTokenOptions,
+  PrivateKeyAlgorithm,
+  RetryOptions,
+  TokenEndpointAuthMethod,
+  TokenProvider,
+} from './token-provider.js'
+export { ClientCredentialsTokenProvider } from './token-provider.js'

@@ -1,0 +1,108 @@
+import { importJWK, importPKCS8, type JWK, SignJWT } from 'jose'
+import type { ClientAuth } from 'oauth4webapi'
+import type { PrivateKeyAlgorithm } from '../token-provider.js'
+
+/**
+ * application/x-www-form-urlencoded serialisation of one value, the WHATWG way: letters, digits
+ * and `*-._` unchanged, space as `+`, everything else percent-encoded (UTF-8).
+ */
+export function formUrlEncode(value: string): string {
+  return new URLSearchParams([['', value]]).toString().slice(1)
+}
+
+/**
+ * `client_secret_basic`: id and secret are form-urlencoded before base64 (RFC 6749 §2.3.1).
+ * oauth4webapi's built-in Basic escapes `-` as `%2D`, which some servers do not decode.
+ */
+export function clientSecretBasic(clientId: string, clientSecret: string): ClientAuth {
+  const credentials = `${formUrlEncode(clientId)}:${formUrlEncode(clientSecret)}`
+  const header = `Basic ${btoa(credentials)}`
+  return function clientSecretBasicAuth(_as, _client, _body, headers) {
+    headers.set('authorization', header)
+  }
+}
+
+/** `client_secret_post`: credentials in the form body (RFC 6749 §2.3.1). */
+export function clientSecretPost(clientId: string, clientSecret: string): ClientAuth {
+  return function clientSecretPostAuth(_as, _client, body) {
+    body.set('client_id', clientId)
+    body.set('client_secret', clientSecret)
+  }
+}
+
+/** Infer the JWS algorithm of a private key when not configured. */
+export function inferAlgorithm(key: string | JWK | CryptoKey): PrivateKeyAlgorithm {
+  if (typeof key === 'string') {
+    // PKCS#8 does not name the curve in a way worth parsing here; RSA is the common default.
+    return 'RS256'
+  }
+  if ('kty' in key && typeof key.kty === 'string') {
+    const jwk = key as JWK
+    if (jwk.alg && ['ES256', 'RS256', 'PS256', 'EdDSA'].includes(jwk.alg))
+      return jwk.alg as PrivateKeyAlgorithm
+    if (jwk.kty === 'EC') return 'ES256'
+    if (jwk.kty === 'OKP') return 'EdDSA'
+    return 'RS256'
+  }
+  const algorithm = (key as CryptoKey).algorithm as { name: string; namedCurve?: string }
+  if (algorithm.name === 'ECDSA') return 'ES256'
+  if (algorithm.name === 'Ed25519') return 'EdDSA'
+  if (algorithm.name === 'RSA-PSS') return 'PS256'
+  return 'RS256'
+}
+
+export interface PrivateKeyJwtOptions {
+  clientId: string
+  key: string | JWK | CryptoKey
+  algorithm: PrivateKeyAlgorithm
+  keyId: string | undefined
+  /** Audience of the assertion, resolved per request (issuer, or token endpoint without metadata). */
+  audience: (tokenEndpoint: string) => string
+  now: () => number
+  /** Assertion lifetime, seconds. */
+  lifetimeSeconds?: number
+}
+
+/**
+ * `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9): a fresh assertion per request with a random
+ * `jti`, a short `exp`, `iss` = `sub` = client_id.
+ */
+export function privateKeyJwt(options: PrivateKeyJwtOptions): ClientAuth {
+  let keyPromise: Promise<CryptoKey | Uint8Array> | undefined
+  const loadKey = () => {
+    const { key, algorithm } = options
+    keyPromise ??=
+      typeof key === 'string'
+        ? importPKCS8(key, algorithm)
+        : 'kty' in key && typeof (key as JWK).kty === 'string'
+          ? importJWK(key as JWK, algorithm)
+          : Promise.resolve(key as CryptoKey)
+    // A key that fails to import fails every request the same way: don't cache the rejection.
+    keyPromise.catch(() => {
+      keyPromise = undefined
+    })
+    return keyPromise
+  }
+  const lifetime = options.lifetimeSeconds ?? 60
+  return async function privateKeyJwtAuth(as, _client, body) {
+    const key = await loadKey()
+    const now = Math.floor(options.now() / 1000)
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({
+        alg: options.algorithm,
+        typ: 'JWT',
+        ...(options.keyId ? { kid: options.keyId } : {}),
+      })
+      .setIssuer(options.clientId)
+      .setSubject(options.clientId)
+      .setAudience(options.audience(String(as.token_endpoint)))
+      .setJti(crypto.randomUUID())
+      .setIssuedAt(now)
+      .setNotBefore(now - 5)
+      .setExpirationTime(now + lifetime)
+      .sign(key)
+    body.set('client_id', options.clientId)
+    body.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
+    body.set('client_assertion', assertion)
+  }
+}

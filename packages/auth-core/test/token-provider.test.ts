@@ -1,0 +1,641 @@
+import { inspect } from 'node:util'
+import { exportJWK, exportPKCS8, generateKeyPair, jwtVerify } from 'jose'
+import { HttpResponse, http } from 'msw'
+import { setupServer } from 'msw/node'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { AuthCoreError, DiscoveryError, TokenRequestError } from '../src/errors.js'
+import { ClientCredentialsTokenProvider } from '../src/token-provider.js'
+
+const AS = 'https://as.example.test'
+const TOKEN_URL = `${AS}/oauth2/token`
+
+const server = setupServer()
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
+afterEach(() => server.resetHandlers())
+afterAll(() => server.close())
+
+interface Seen {
+  body: URLSearchParams
+  headers: Headers
+}
+
+/** A token endpoint that records requests and answers with a fresh token each time. */
+function tokenEndpoint(options: { expiresIn?: number | null; scope?: string; url?: string } = {}) {
+  const seen: Seen[] = []
+  let n = 0
+  server.use(
+    http.post(options.url ?? TOKEN_URL, async ({ request }) => {
+      const body = new URLSearchParams(await request.text())
+      seen.push({ body, headers: request.headers })
+      n++
+      return HttpResponse.json(
+        {
+          access_token: `token-${n}`,
+          token_type: 'Bearer',
+          ...(options.expiresIn === null ? {} : { expires_in: options.expiresIn ?? 3600 }),
+          ...(options.scope
+            ? { scope: options.scope }
+            : body.get('scope')
+              ? { scope: body.get('scope') }
+              : {}),
+        },
+        { headers: { 'cache-control': 'no-store' } },
+      )
+    }),
+  )
+  return seen
+}
+
+function provider(extra: Partial<ConstructorParameters<typeof ClientCredentialsTokenProvider>[0]> = {}) {
+  return new ClientCredentialsTokenProvider({
+    tokenUrl: TOKEN_URL,
+    clientId: 'gateway',
+    clientSecret: 's3cret-value',
+    retry: { baseDelayMs: 1, maxDelayMs: 5 },
+    ...extra,
+  })
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a rejection')
+}
+
+describe('ClientCredentialsTokenProvider', () => {
+  describe('1. endpoint', () => {
+    it('posts a client_credentials grant to an explicit tokenUrl', async () => {
+      const seen = tokenEndpoint()
+      const token = await provider({ scope: 'mcp:read mcp:write' }).getToken()
+      expect(token.value).toBe('token-1')
+      expect(token.tokenType).toBe('Bearer')
+      expect(token.scopes).toEqual(['mcp:read', 'mcp:write'])
+      expect(seen).toHaveLength(1)
+      expect(seen[0]!.body.get('grant_type')).toBe('client_credentials')
+      expect(seen[0]!.body.get('scope')).toBe('mcp:read mcp:write')
+    })
+
+    it('discovers the token endpoint from RFC 8414 metadata of an issuer', async () => {
+      const issuer = 'https://idp.example.test/tenant-a'
+      server.use(
+        http.get('https://idp.example.test/.well-known/oauth-authorization-server/tenant-a', () =>
+          HttpResponse.json({ issuer, token_endpoint: 'https://idp.example.test/tenant-a/token' }),
+        ),
+      )
+      const seen = tokenEndpoint({ url: 'https://idp.example.test/tenant-a/token' })
+      const token = await provider({ tokenUrl: undefined, issuer }).getToken()
+      expect(token.value).toBe('token-1')
+      expect(seen).toHaveLength(1)
+    })
+
+    it('falls back to OpenID Connect discovery when RFC 8414 metadata is absent', async () => {
+      const issuer = 'https://oidc.example.test'
+      server.use(
+        http.get('https://oidc.example.test/.well-known/oauth-authorization-server', () =>
+          HttpResponse.json({ error: 'not_found' }, { status: 404 }),
+        ),
+        http.get('https://oidc.example.test/.well-known/openid-configuration', () =>
+          HttpResponse.json({ issuer, token_endpoint: 'https://oidc.example.test/token' }),
+        ),
+      )
+      tokenEndpoint({ url: 'https://oidc.example.test/token' })
+      expect((await provider({ tokenUrl: undefined, issuer }).getToken()).value).toBe('token-1')
+    })
+
+    it('rejects metadata whose issuer differs from the configured issuer', async () => {
+      server.use(
+        http.get('https://evil.example.test/.well-known/oauth-authorization-server', () =>
+          HttpResponse.json({
+            issuer: 'https://other.example.test',
+            token_endpoint: 'https://other.example.test/t',
+          }),
+        ),
+      )
+      const error = await rejection(
+        provider({ tokenUrl: undefined, issuer: 'https://evil.example.test' }).getToken(),
+      )
+      expect(error).toBeInstanceOf(DiscoveryError)
+      expect((error as DiscoveryError).code).toBe('ERR_DISCOVERY_INVALID_METADATA')
+    })
+
+    it('discovers through RFC 9728 metadata of the MCP server and sends its resource', async () => {
+      const mcp = 'https://mcp.example.test/mcp'
+      server.use(
+        http.get('https://mcp.example.test/.well-known/oauth-protected-resource/mcp', () =>
+          HttpResponse.json({ resource: mcp, authorization_servers: [AS] }),
+        ),
+        http.get(`${AS}/.well-known/oauth-authorization-server`, () =>
+          HttpResponse.json({ issuer: AS, token_endpoint: TOKEN_URL }),
+        ),
+      )
+      const seen = tokenEndpoint()
+      await provider({ tokenUrl: undefined, resourceServerUrl: mcp }).getToken()
+      expect(seen[0]!.body.getAll('resource')).toEqual([mcp])
+    })
+
+    it('tries the root well-known URL when the path-aware one is missing', async () => {
+      const mcp = 'https://mcp2.example.test/mcp'
+      const tried: string[] = []
+      server.use(
+        http.get('https://mcp2.example.test/.well-known/oauth-protected-resource/mcp', ({ request }) => {
+          tried.push(request.url)
+          return new HttpResponse(null, { status: 404 })
+        }),
+        http.get('https://mcp2.example.test/.well-known/oauth-protected-resource', ({ request }) => {
+          tried.push(request.url)
+          return HttpResponse.json({ resource: 'https://mcp2.example.test/', authorization_servers: [AS] })
+        }),
+        http.get(`${AS}/.well-known/oauth-authorization-server`, () =>
+          HttpResponse.json({ issuer: AS, token_endpoint: TOKEN_URL }),
+        ),
+      )
+      const seen = tokenEndpoint()
+      await provider({ tokenUrl: undefined, resourceServerUrl: mcp, resource: 'urn:configured' }).getToken()
+      expect(tried).toHaveLength(2)
+      // A configured resource wins over the metadata's.
+      expect(seen[0]!.body.getAll('resource')).toEqual(['urn:configured'])
+    })
+
+    it('refuses protected-resource metadata naming another resource', async () => {
+      server.use(
+        http.get('https://mcp3.example.test/.well-known/oauth-protected-resource/mcp', () =>
+          HttpResponse.json({ resource: 'https://attacker.example.test/mcp', authorization_servers: [AS] }),
+        ),
+      )
+      const error = await rejection(
+        provider({ tokenUrl: undefined, resourceServerUrl: 'https://mcp3.example.test/mcp' }).getToken(),
+      )
+      expect((error as DiscoveryError).code).toBe('ERR_DISCOVERY_INVALID_METADATA')
+    })
+
+    it('caches discovery and retries it like token requests', async () => {
+      let metadataCalls = 0
+      server.use(
+        http.get(`${AS}/.well-known/oauth-authorization-server`, () => {
+          metadataCalls++
+          if (metadataCalls === 1) return HttpResponse.json({ error: 'busy' }, { status: 503 })
+          return HttpResponse.json({ issuer: AS, token_endpoint: TOKEN_URL })
+        }),
+      )
+      tokenEndpoint()
+      const p = provider({ tokenUrl: undefined, issuer: AS })
+      await p.getToken()
+      await p.getToken({ scopes: ['extra'] })
+      expect(metadataCalls).toBe(2) // one 503, one success, then cached
+    })
+
+    it('reports a typed error when no metadata exists', async () => {
+      server.use(http.get('https://none.example.test/*', () => new HttpResponse(null, { status: 404 })))
+      const error = await rejection(
+        provider({ tokenUrl: undefined, issuer: 'https://none.example.test' }).getToken(),
+      )
+      expect(error).toBeInstanceOf(DiscoveryError)
+      expect((error as DiscoveryError).code).toBe('ERR_DISCOVERY_FAILED')
+      expect((error as DiscoveryError).status).toBe(404)
+      expect((error as DiscoveryError).urls).toEqual([
+        'https://none.example.test/.well-known/oauth-authorization-server',
+        'https://none.example.test/.well-known/openid-configuration',
+      ])
+    })
+
+    it('requires exactly one endpoint option', () => {
+      expect(() => provider({ issuer: AS })).toThrow(TypeError)
+      expect(() => provider({ tokenUrl: undefined })).toThrow(/exactly one/)
+    })
+  })
+
+  describe('2. client authentication', () => {
+    it('uses client_secret_basic by default, form-urlencoding id and secret before base64', async () => {
+      const seen = tokenEndpoint()
+      const secret = 'a+b/c:d%e f-g*h.i_j~k'
+      await provider({ clientId: 'my client:1', clientSecret: secret }).getToken()
+      const auth = seen[0]!.headers.get('authorization')!
+      expect(auth.startsWith('Basic ')).toBe(true)
+      const decoded = atob(auth.slice(6))
+      expect(decoded).toBe('my+client%3A1:a%2Bb%2Fc%3Ad%25e+f-g*h.i_j%7Ek')
+      // A server that form-decodes both halves recovers the originals.
+      const [id, pw] = decoded.split(':').map((part) => new URLSearchParams(`x=${part}`).get('x'))
+      expect(id).toBe('my client:1')
+      expect(pw).toBe(secret)
+      expect(seen[0]!.body.has('client_secret')).toBe(false)
+    })
+
+    it('sends credentials in the body with client_secret_post', async () => {
+      const seen = tokenEndpoint()
+      await provider({ tokenEndpointAuthMethod: 'client_secret_post', clientSecret: 'p+q' }).getToken()
+      expect(seen[0]!.headers.has('authorization')).toBe(false)
+      expect(seen[0]!.body.get('client_id')).toBe('gateway')
+      expect(seen[0]!.body.get('client_secret')).toBe('p+q')
+    })
+
+    for (const alg of ['ES256', 'RS256', 'PS256', 'EdDSA'] as const) {
+      it(`signs a fresh private_key_jwt assertion with ${alg} (PEM and JWK)`, async () => {
+        const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true })
+        const seen = tokenEndpoint()
+        const pem = await exportPKCS8(privateKey)
+        const jwk = { ...(await exportJWK(privateKey)), kid: 'k1', alg }
+        await provider({ clientSecret: undefined, privateKey: pem, privateKeyAlgorithm: alg }).getToken()
+        await provider({ clientSecret: undefined, privateKey: jwk }).getToken()
+        const jtis = new Set<string>()
+        for (const { body, headers } of seen) {
+          expect(headers.has('authorization')).toBe(false)
+          expect(body.get('client_assertion_type')).toBe(
+            'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          )
+          const { payload, protectedHeader } = await jwtVerify(body.get('client_assertion')!, publicKey, {
+            issuer: 'gateway',
+            subject: 'gateway',
+            audience: TOKEN_URL, // no metadata: the token endpoint
+            algorithms: [alg],
+          })
+          expect(payload.exp! - payload.iat!).toBeLessThanOrEqual(60)
+          jtis.add(payload.jti!)
+          if (protectedHeader.kid) expect(protectedHeader.kid).toBe('k1')
+        }
+        expect(jtis.size).toBe(2)
+      })
+    }
+
+    it('uses the issuer as assertion audience when metadata names one', async () => {
+      const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true })
+      server.use(
+        http.get(`${AS}/.well-known/oauth-authorization-server`, () =>
+          HttpResponse.json({ issuer: AS, token_endpoint: TOKEN_URL }),
+        ),
+      )
+      const seen = tokenEndpoint()
+      await provider({ tokenUrl: undefined, issuer: AS, clientSecret: undefined, privateKey }).getToken()
+      const { payload } = await jwtVerify(seen[0]!.body.get('client_assertion')!, publicKey)
+      expect(payload.aud).toBe(AS)
+    })
+
+    it('rejects a method without the credential it needs', () => {
+      expect(() => provider({ clientSecret: undefined })).toThrow(/clientSecret/)
+      expect(() => provider({ tokenEndpointAuthMethod: 'private_key_jwt' })).toThrow(/privateKey/)
+      expect(() => provider({ tokenEndpointAuthMethod: 'none' as never })).toThrow(/tokenEndpointAuthMethod/)
+    })
+  })
+
+  describe('3. parameters', () => {
+    it('sends scope lists, several resources, audience and extra params', async () => {
+      const seen = tokenEndpoint()
+      await provider({
+        scope: ['a', 'b', 'a'],
+        resource: ['https://r1.example.test', 'https://r2.example.test'],
+        audience: 'api://default',
+        extraParams: { tenant: 't1', grant_type: 'password' },
+      }).getToken()
+      const body = seen[0]!.body
+      expect(body.get('scope')).toBe('a b')
+      expect(body.getAll('resource')).toEqual(['https://r1.example.test', 'https://r2.example.test'])
+      expect(body.get('audience')).toBe('api://default')
+      expect(body.get('tenant')).toBe('t1')
+      expect(body.getAll('grant_type')).toEqual(['client_credentials'])
+    })
+
+    it('rejects invalid scope tokens at construction', () => {
+      expect(() => provider({ scope: ['ok', 'bad"quote'] })).toThrow(TypeError)
+    })
+  })
+
+  describe('4. caching', () => {
+    it('gives 500 concurrent cold callers one token request', async () => {
+      const seen = tokenEndpoint()
+      const p = provider()
+      const tokens = await Promise.all(Array.from({ length: 500 }, () => p.getToken()))
+      expect(seen).toHaveLength(1)
+      expect(new Set(tokens.map((t) => t.value))).toEqual(new Set(['token-1']))
+    })
+
+    it('computes expiresAt from expires_in and a default when it is absent', async () => {
+      let now = 1_000_000
+      tokenEndpoint({ expiresIn: 120 })
+      const p = provider({ now: () => now })
+      expect((await p.getToken()).expiresAt).toBe(now + 120_000)
+      server.resetHandlers()
+      tokenEndpoint({ expiresIn: null })
+      now += 10_000
+      const q = provider({ now: () => now, defaultExpiresInSeconds: 42 })
+      expect((await q.getToken()).expiresAt).toBe(now + 42_000)
+    })
+
+    it('refreshes refreshSkewSeconds before expiry', async () => {
+      let now = 0
+      const seen = tokenEndpoint({ expiresIn: 3600 })
+      const p = provider({ now: () => now, refreshSkewSeconds: 60 })
+      expect((await p.getToken()).value).toBe('token-1')
+      now = 3_539_000 // 61 s before expiry: cached
+      expect((await p.getToken()).value).toBe('token-1')
+      now = 3_541_000 // 59 s before expiry: inside the window
+      expect((await p.getToken()).value).toBe('token-2')
+      expect(seen).toHaveLength(2)
+    })
+
+    it('clamps the skew for short-lived tokens so they are not refetched on every call', async () => {
+      let now = 0
+      const seen = tokenEndpoint({ expiresIn: 10 })
+      const p = provider({ now: () => now })
+      await p.getToken()
+      for (now = 0; now < 5_000; now += 500) await p.getToken()
+      expect(seen).toHaveLength(1)
+      now = 5_000 // half the lifetime
+      await p.getToken()
+      expect(seen).toHaveLength(2)
+    })
+
+    it('keeps serving the cached token when a refresh fails while it is still valid', async () => {
+      let now = 0
+      tokenEndpoint({ expiresIn: 3600 })
+      const p = provider({ now: () => now, retry: { limit: 0 } })
+      await p.getToken()
+      let failures = 0
+      server.use(
+        http.post(TOKEN_URL, () => {
+          failures++
+          return HttpResponse.json({ error: 'temporarily_unavailable' }, { status: 503 })
+        }),
+      )
+      now = 3_560_000 // in the window, 40 s of validity left
+      expect((await p.getToken()).value).toBe('token-1')
+      expect(failures).toBe(1)
+      // Within the cooldown callers get the cached token without waiting on another attempt.
+      expect((await p.getToken()).value).toBe('token-1')
+      expect(failures).toBe(1)
+      now = 3_600_000 // expired: the failure surfaces
+      const error = await rejection(p.getToken())
+      expect(error).toBeInstanceOf(TokenRequestError)
+      expect(failures).toBe(2)
+    })
+
+    it('caches step-up tokens for configured ∪ requested scopes separately', async () => {
+      const seen = tokenEndpoint()
+      const p = provider({ scope: 'mcp:read' })
+      const base = await p.getToken()
+      const stepUp = await p.getToken({ scopes: ['ticket:create'] })
+      const again = await p.getToken({ scopes: ['ticket:create', 'mcp:read'] })
+      expect(base.scopes).toEqual(['mcp:read'])
+      expect(stepUp.scopes).toEqual(['mcp:read', 'ticket:create'])
+      expect(again).toBe(stepUp)
+      expect(seen.map((s) => s.body.get('scope'))).toEqual(['mcp:read', 'mcp:read ticket:create'])
+      expect(await p.getToken()).toBe(base)
+    })
+
+    it('lets an aborted caller go without cancelling the shared request', async () => {
+      const seen = tokenEndpoint()
+      const p = provider()
+      const controller = new AbortController()
+      const aborted = p.getToken({ signal: controller.signal })
+      const other = p.getToken()
+      controller.abort(new Error('caller gave up'))
+      await expect(aborted).rejects.toThrow('caller gave up')
+      expect((await other).value).toBe('token-1')
+      expect(seen).toHaveLength(1)
+    })
+  })
+
+  describe('5. invalidate', () => {
+    it('drops the cached token only when it is the rejected one', async () => {
+      const seen = tokenEndpoint()
+      const p = provider()
+      const first = await p.getToken()
+      p.invalidate('some-other-token')
+      expect(await p.getToken()).toBe(first)
+      p.invalidate(first.value)
+      const second = await p.getToken()
+      expect(second.value).toBe('token-2')
+      // A late invalidate of the old token must not drop the new one.
+      p.invalidate(first.value)
+      expect(await p.getToken()).toBe(second)
+      expect(seen).toHaveLength(2)
+    })
+
+    it('drops every cached token without an argument', async () => {
+      const seen = tokenEndpoint()
+      const p = provider()
+      await p.getToken()
+      await p.getToken({ scopes: ['x'] })
+      p.invalidate()
+      await p.getToken()
+      await p.getToken({ scopes: ['x'] })
+      expect(seen).toHaveLength(4)
+    })
+  })
+
+  describe('6. resilience', () => {
+    it('retries a 503 and then succeeds', async () => {
+      let calls = 0
+      server.use(
+        http.post(TOKEN_URL, () => {
+          calls++
+          if (calls === 1) return HttpResponse.json({ error: 'temporarily_unavailable' }, { status: 503 })
+          return HttpResponse.json({ access_token: 'after-503', token_type: 'bearer', expires_in: 60 })
+        }),
+      )
+      expect((await provider().getToken()).value).toBe('after-503')
+      expect(calls).toBe(2)
+    })
+
+    it('retries network errors with backoff, then gives a typed error', async () => {
+      let calls = 0
+      server.use(
+        http.post(TOKEN_URL, () => {
+          calls++
+          return HttpResponse.error()
+        }),
+      )
+      const error = (await rejection(
+        provider({ retry: { limit: 3, baseDelayMs: 1 } }).getToken(),
+      )) as TokenRequestError
+      expect(calls).toBe(4)
+      expect(error.code).toBe('ERR_TOKEN_NETWORK')
+      expect(error.attempts).toBe(4)
+      expect(error.endpoint).toBe(TOKEN_URL)
+    })
+
+    it('honours Retry-After on 429', async () => {
+      const times: number[] = []
+      server.use(
+        http.post(TOKEN_URL, () => {
+          times.push(performance.now())
+          if (times.length === 1) {
+            return HttpResponse.json({ error: 'slow_down' }, { status: 429, headers: { 'retry-after': '1' } })
+          }
+          return HttpResponse.json({ access_token: 'after-429', token_type: 'Bearer', expires_in: 60 })
+        }),
+      )
+      expect((await provider().getToken()).value).toBe('after-429')
+      expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(950)
+    })
+
+    it('fails at once when Retry-After exceeds maxRetryAfterMs', async () => {
+      let calls = 0
+      server.use(
+        http.post(TOKEN_URL, () => {
+          calls++
+          return HttpResponse.json(
+            { error: 'slow_down' },
+            { status: 429, headers: { 'retry-after': '3600' } },
+          )
+        }),
+      )
+      const error = (await rejection(provider().getToken())) as TokenRequestError
+      expect(calls).toBe(1)
+      expect(error.status).toBe(429)
+      expect(error.error).toBe('slow_down')
+    })
+
+    it('does not retry invalid_client and reports it typed', async () => {
+      let calls = 0
+      server.use(
+        http.post(TOKEN_URL, () => {
+          calls++
+          return HttpResponse.json(
+            { error: 'invalid_client', error_description: 'bad credentials' },
+            { status: 401, headers: { 'www-authenticate': 'Basic realm="as"' } },
+          )
+        }),
+      )
+      const error = (await rejection(provider().getToken())) as TokenRequestError
+      expect(calls).toBe(1)
+      expect(error).toBeInstanceOf(TokenRequestError)
+      expect(error.code).toBe('ERR_OAUTH_ERROR_RESPONSE')
+      expect(error.error).toBe('invalid_client')
+      expect(error.errorDescription).toBe('bad credentials')
+      expect(error.status).toBe(401)
+    })
+
+    it('reports invalid_scope typed', async () => {
+      server.use(http.post(TOKEN_URL, () => HttpResponse.json({ error: 'invalid_scope' }, { status: 400 })))
+      const error = (await rejection(provider({ scope: 'admin' }).getToken())) as TokenRequestError
+      expect(error.code).toBe('ERR_OAUTH_ERROR_RESPONSE')
+      expect(error.error).toBe('invalid_scope')
+      expect(error.status).toBe(400)
+    })
+
+    it('reports an HTTP error status without an OAuth body after retries', async () => {
+      let calls = 0
+      server.use(
+        http.post(TOKEN_URL, () => {
+          calls++
+          return new HttpResponse('<html>bad gateway</html>', {
+            status: 502,
+            headers: { 'content-type': 'text/html' },
+          })
+        }),
+      )
+      const error = (await rejection(provider().getToken())) as TokenRequestError
+      expect(calls).toBe(3)
+      expect(error.code).toBe('ERR_TOKEN_HTTP_STATUS')
+      expect(error.status).toBe(502)
+    })
+
+    it('times out each attempt', async () => {
+      let calls = 0
+      server.use(
+        http.post(TOKEN_URL, async () => {
+          calls++
+          await new Promise((resolve) => setTimeout(resolve, 500))
+          return HttpResponse.json({ access_token: 'late', token_type: 'Bearer' })
+        }),
+      )
+      const error = (await rejection(
+        provider({ timeoutMs: 50, retry: { limit: 1, baseDelayMs: 1 } }).getToken(),
+      )) as TokenRequestError
+      expect(error.code).toBe('ERR_TIMEOUT')
+      expect(calls).toBe(2)
+    })
+  })
+
+  describe('7. errors', () => {
+    it('never exposes the secret or the token in messages, inspect or JSON', async () => {
+      const secret = 'super-secret-do-not-leak'
+      server.use(http.post(TOKEN_URL, () => HttpResponse.json({ error: 'invalid_client' }, { status: 401 })))
+      const p = provider({ clientSecret: secret })
+      const error = (await rejection(p.getToken())) as Error
+      const rendered = [
+        error.message,
+        error.stack,
+        inspect(error, { depth: 10 }),
+        JSON.stringify(error),
+        inspect(p, { depth: 10 }),
+        JSON.stringify(p),
+      ].join('\n')
+      expect(rendered).not.toContain(secret)
+      expect(rendered).not.toContain(btoa(`gateway:${secret}`))
+
+      server.resetHandlers()
+      tokenEndpoint()
+      const token = await p.getToken()
+      expect(inspect(p, { depth: 10 })).not.toContain(token.value)
+      expect(JSON.stringify(p)).not.toContain(token.value)
+    })
+
+    it('does not leak the token from an invalid response', async () => {
+      server.use(
+        http.post(TOKEN_URL, () =>
+          HttpResponse.json({ access_token: 'leaky-token', token_type: 'mac', expires_in: 60 }),
+        ),
+      )
+      const error = (await rejection(provider().getToken())) as TokenRequestError
+      expect(error.code).toBe('ERR_TOKEN_RESPONSE_INVALID')
+      expect(inspect(error, { depth: 10 })).not.toContain('leaky-token')
+    })
+  })
+
+  describe('8. safety', () => {
+    it('refuses plain http to a non-loopback host', () => {
+      const error = (() => {
+        try {
+          provider({ tokenUrl: 'http://as.example.test/token' })
+        } catch (e) {
+          return e
+        }
+      })() as AuthCoreError
+      expect(error).toBeInstanceOf(AuthCoreError)
+      expect(error.code).toBe('ERR_INSECURE_HTTP')
+      expect(() =>
+        provider({ tokenUrl: 'http://as.example.test/token', allowInsecureHttp: true }),
+      ).not.toThrow()
+    })
+
+    it('allows plain http to loopback', async () => {
+      for (const host of ['127.0.0.1', 'localhost', '[::1]', '127.8.9.10']) {
+        expect(() => provider({ tokenUrl: `http://${host}:8080/token` })).not.toThrow()
+      }
+      const seen = tokenEndpoint({ url: 'http://127.0.0.1:9/token' })
+      await provider({ tokenUrl: 'http://127.0.0.1:9/token' }).getToken()
+      expect(seen).toHaveLength(1)
+    })
+
+    it('refuses a discovered http token endpoint on another host', async () => {
+      server.use(
+        http.get(`${AS}/.well-known/oauth-authorization-server`, () =>
+          HttpResponse.json({ issuer: AS, token_endpoint: 'http://plain.example.test/token' }),
+        ),
+      )
+      const error = (await rejection(
+        provider({ tokenUrl: undefined, issuer: AS }).getToken(),
+      )) as AuthCoreError
+      expect(error.code).toBe('ERR_INSECURE_HTTP')
+    })
+
+    it('validates the token response', async () => {
+      for (const body of [
+        { token_type: 'Bearer' },
+        { access_token: 42, token_type: 'Bearer' },
+        { access_token: 'x', token_type: 'Bearer', expires_in: 'soon' },
+      ]) {
+        server.resetHandlers()
+        server.use(http.post(TOKEN_URL, () => HttpResponse.json(body)))
+        const error = (await rejection(provider().getToken())) as TokenRequestError
+        expect(error.code).toBe('ERR_TOKEN_RESPONSE_INVALID')
+      }
+      server.resetHandlers()
+      server.use(http.post(TOKEN_URL, () => HttpResponse.json({ access_token: 'x', token_type: 'BEARER' })))
+      expect((await provider().getToken()).tokenType).toBe('Bearer')
+    })
+  })
+})
