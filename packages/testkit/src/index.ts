@@ -19,3 +19,5 @@ export type {
 export { createMockOAuthServer } from './mock-oauth-server.js'
 export type { MockTool, MockToolContext } from './seed-tools.js'
 export { createSeedTools, seedToolScopes } from './seed-tools.js'
+export type { MockServers, StartMockServersOptions } from './start-mock-servers.js'
+export { startMockServers } from './start-mock-servers.js'
