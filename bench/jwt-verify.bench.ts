@@ -1,0 +1,74 @@
+/**
+ * JWT verification throughput: `npx tsx bench/jwt-verify.bench.ts`.
+ *
+ * Compares bare jose `jwtVerify` (key imported once) with `JwtScopeVerifier` uncached
+ * (`cacheSize: 0`, warm keys) and through its LRU, for RS256 and ES256. Sequential awaits on one
+ * core (Node is single-threaded here); each case runs in interleaved rounds of ~1 s and the median
+ * round is reported, so the whole script takes about 15 s.
+ */
+import { createRequire } from 'node:module'
+import { pathToFileURL } from 'node:url'
+import { JwtScopeVerifier } from '../packages/auth-core/src/jwt-verifier.js'
+
+// jose is a dependency of auth-core, not of the workspace root: load the same copy auth-core uses.
+type Jose = typeof import('../packages/auth-core/node_modules/jose/dist/types/index.js')
+const josePath = createRequire(new URL('../packages/auth-core/package.json', import.meta.url)).resolve('jose')
+const { exportJWK, generateKeyPair, jwtVerify, SignJWT } = (await import(pathToFileURL(josePath).href)) as Jose
+
+const ISSUER = 'https://auth.bench.test'
+const AUDIENCE = 'https://mcp.bench.test/mcp'
+const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 1000)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+
+type Case = { name: string; run: () => Promise<unknown> }
+
+async function opsPerSecond(run: () => Promise<unknown>, ms: number): Promise<number> {
+  let n = 0
+  const start = performance.now()
+  let elapsed = 0
+  while ((elapsed = performance.now() - start) < ms) {
+    for (let i = 0; i < 200; i++) await run()
+    n += 200
+  }
+  return n / (elapsed / 1000)
+}
+
+async function setup(alg: 'RS256' | 'ES256'): Promise<Case[]> {
+  const { privateKey, publicKey } = await generateKeyPair(alg)
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg, use: 'sig' }
+  const token = await new SignJWT({ scope: 'customer:read ticket:create', client_id: 'bench-client' })
+    .setProtectedHeader({ alg, kid: 'k1', typ: 'at+jwt' })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setSubject('user-1')
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(privateKey)
+  const common = { issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [jwk] }, typ: 'at+jwt' }
+  const uncached = new JwtScopeVerifier({ ...common, cacheSize: 0 })
+  const cached = new JwtScopeVerifier(common)
+  const opts = { requiredScopes: ['customer:read'] }
+  return [
+    {
+      name: `${alg} bare jose jwtVerify`,
+      run: () => jwtVerify(token, publicKey, { issuer: ISSUER, audience: AUDIENCE, algorithms: [alg], typ: 'at+jwt' }),
+    },
+    { name: `${alg} JwtScopeVerifier uncached`, run: () => uncached.verify(token, opts) },
+    { name: `${alg} JwtScopeVerifier LRU hit`, run: () => cached.verify(token, opts) },
+  ]
+}
+
+const cases = [...(await setup('RS256')), ...(await setup('ES256'))]
+for (const c of cases) await opsPerSecond(c.run, 200) // warm up (JIT, key import)
+const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]))
+for (let r = 0; r < ROUNDS; r++) {
+  for (const c of cases) samples.get(c.name)?.push(await opsPerSecond(c.run, ROUND_MS))
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
+const results = new Map(cases.map((c) => [c.name, median(samples.get(c.name) ?? [])]))
+console.log(`node ${process.version}, ${ROUNDS} rounds x ${ROUND_MS} ms, median ops/s`)
+for (const [name, ops] of results) {
+  const alg = name.slice(0, 5)
+  const bare = results.get(`${alg} bare jose jwtVerify`) ?? ops
+  console.log(`${name.padEnd(34)} ${Math.round(ops).toString().padStart(10)} ops/s  ${(ops / bare).toFixed(2)}x bare jose  ${(1e6 / ops).toFixed(1)} µs/op`)
+}
