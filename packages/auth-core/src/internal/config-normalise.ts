@@ -1,0 +1,504 @@
+/**
+ * Raw document (after environment interpolation) → normalised `McpConfig`. Each server is checked
+ * in the shape it is written in (seed or LiteLLM); cross-key rules are checked here, on the raw
+ * values, so that every problem is reported even when zod found others in the same object.
+ */
+import type { JWK } from 'jose'
+import type {
+  CookiePassthroughConfig,
+  HeaderPassthroughConfig,
+  McpConfig,
+  OAuth2Config,
+  ServerConfig,
+  TlsConfig,
+} from '../config.js'
+import { Secret } from '../secret.js'
+import { isPlainObject } from './config-interpolate.js'
+import { addZodIssues, type ConfigPath, type IssueList } from './config-issues.js'
+import {
+  isHttpUrl,
+  LITELLM_ONLY_KEYS,
+  LITELLM_UNSUPPORTED_KEYS,
+  parseBoolean,
+  type RawLiteLLMServer,
+  type RawOAuth2,
+  type RawServer,
+  rawLiteLLMServerSchema,
+  rawMcpConfigSchema,
+  rawServerSchema,
+} from './config-schema.js'
+import { isLoopbackHost } from './url.js'
+
+/** Server names: they end up in tool-name prefixes and log lines. */
+const SERVER_NAME = /^[A-Za-z0-9_-]+$/
+
+/** Headers a configuration may never set or forward: hop-by-hop and framing. */
+const FORBIDDEN_HEADERS = new Set([
+  'host',
+  'connection',
+  'content-length',
+  'transfer-encoding',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-authorization',
+])
+/** Headers the SDK sets itself from dedicated settings. */
+const MANAGED_PASSTHROUGH = new Set(['authorization', 'cookie'])
+
+export function normaliseConfig(doc: unknown, issues: IssueList): McpConfig {
+  const servers: Record<string, ServerConfig> = {}
+  if (!isPlainObject(doc)) {
+    issues.add([], 'must be a mapping with an mcp_servers key')
+    return { servers }
+  }
+
+  let defaultOAuth2: RawOAuth2 | undefined
+  const mcpConfig = doc['mcp_config']
+  if (mcpConfig !== undefined && mcpConfig !== null) {
+    const before = issues.size
+    const parsed = rawMcpConfigSchema.safeParse(mcpConfig)
+    if (!parsed.success) addZodIssues(issues, ['mcp_config'], parsed.error.issues)
+    if (isPlainObject(mcpConfig) && isPlainObject(mcpConfig['default_oauth2'])) {
+      checkOAuth2(mcpConfig['default_oauth2'], ['mcp_config', 'default_oauth2'], issues)
+    }
+    if (parsed.success && issues.size === before) defaultOAuth2 = parsed.data.default_oauth2
+  }
+
+  const rawServers = doc['mcp_servers']
+  if (rawServers === undefined || rawServers === null) {
+    issues.add(['mcp_servers'], 'is required: a mapping of server name to its settings')
+    return { servers }
+  }
+  if (!isPlainObject(rawServers)) {
+    issues.add(['mcp_servers'], 'must be a mapping of server name to its settings')
+    return { servers }
+  }
+
+  for (const [name, raw] of Object.entries(rawServers)) {
+    const path = ['mcp_servers', name]
+    const before = issues.size
+    if (!SERVER_NAME.test(name)) issues.add(path, 'server names use letters, digits, _ and - only')
+    if (!isPlainObject(raw)) {
+      issues.add(path, 'must be a mapping with at least a url')
+      continue
+    }
+    const isLiteLLM = !('auth' in raw) && LITELLM_ONLY_KEYS.some((key) => key in raw)
+    const server = isLiteLLM
+      ? liteLLMServer(name, raw, path, defaultOAuth2, issues)
+      : seedServer(name, raw, path, defaultOAuth2, issues)
+    if (server && issues.size === before) servers[name] = server
+  }
+  return { servers }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seed shape
+// ---------------------------------------------------------------------------------------------
+
+function seedServer(
+  name: string,
+  raw: Record<string, unknown>,
+  path: ConfigPath,
+  defaultOAuth2: RawOAuth2 | undefined,
+  issues: IssueList,
+): ServerConfig | undefined {
+  const auth = raw['auth']
+  if (isPlainObject(auth) && isPlainObject(auth['oauth2'])) {
+    checkOAuth2(auth['oauth2'], [...path, 'auth', 'oauth2'], issues)
+  }
+  for (const key of LITELLM_ONLY_KEYS) {
+    if (key in raw) issues.add([...path, key], `is LiteLLM's shape; with auth, use auth.oauth2 instead`)
+  }
+  const parsed = rawServerSchema.safeParse(raw)
+  if (!parsed.success) {
+    addZodIssues(issues, path, parsed.error.issues)
+    return undefined
+  }
+  const data: RawServer = parsed.data
+
+  let oauth2Raw: RawOAuth2 | undefined
+  let cookiePassthrough: CookiePassthroughConfig | undefined
+  let headerPassthrough: HeaderPassthroughConfig | undefined
+  if (data.auth !== 'none') {
+    const own = data.auth?.oauth2
+    if (own === undefined) {
+      oauth2Raw = defaultOAuth2
+    } else if (own !== 'none') {
+      oauth2Raw = own
+    }
+    cookiePassthrough = cookies(
+      data.auth?.cookie_passthrough,
+      [...path, 'auth', 'cookie_passthrough'],
+      issues,
+    )
+    headerPassthrough = passHeaders(
+      data.auth?.header_passthrough,
+      [...path, 'auth', 'header_passthrough'],
+      issues,
+    )
+  }
+  const oauth2 = oauth2Raw && toOAuth2Config(oauth2Raw, data.url)
+  checkServerUrl(data.url, oauth2, [...path, 'url'], issues)
+  const headers = staticHeaders(data.headers ?? {}, oauth2, [...path, 'headers'], issues)
+
+  let tls: TlsConfig | undefined
+  if (data.tls) {
+    if ((data.tls.cert_file === undefined) !== (data.tls.key_file === undefined)) {
+      issues.add([...path, 'tls'], 'cert_file and key_file go together (mutual TLS)')
+    }
+    tls = compact({
+      caFile: data.tls.ca_file,
+      certFile: data.tls.cert_file,
+      keyFile: data.tls.key_file,
+      rejectUnauthorized: data.tls.reject_unauthorized,
+    })
+  }
+
+  return compact({
+    name,
+    url: data.url,
+    transport: data.transport === 'sse' ? ('sse' as const) : ('streamable-http' as const),
+    oauth2,
+    cookiePassthrough,
+    headerPassthrough,
+    headers,
+    tls,
+  })
+}
+
+function cookies(
+  raw: RawServerAuthObject['cookie_passthrough'],
+  path: ConfigPath,
+  issues: IssueList,
+): CookiePassthroughConfig | undefined {
+  if (raw === undefined) return undefined
+  const spec = Array.isArray(raw) ? { cookie_names: raw } : raw
+  if (spec.enabled === false) return undefined
+  const allow = unique(spec.cookie_names ?? [])
+  const prefixes = unique(spec.cookie_prefixes ?? [])
+  if (allow.length === 0 && prefixes.length === 0) {
+    issues.add(path, 'lists no cookie_names: name the cookies to forward, or set enabled: false')
+    return undefined
+  }
+  return compact({ allow, allowPrefixes: prefixes.length > 0 ? prefixes : undefined })
+}
+
+function passHeaders(
+  raw: RawServerAuthObject['header_passthrough'],
+  path: ConfigPath,
+  issues: IssueList,
+): HeaderPassthroughConfig | undefined {
+  if (raw === undefined) return undefined
+  const spec = Array.isArray(raw) ? { header_names: raw } : raw
+  if (spec.enabled === false) return undefined
+  const names = spec.header_names ?? []
+  const allow = unique(names.map((n) => n.toLowerCase()))
+  names.forEach((n, i) => {
+    const lower = n.toLowerCase()
+    if (MANAGED_PASSTHROUGH.has(lower)) {
+      issues.add(
+        [...path, 'header_names', i],
+        `${lower} is never passed through: use oauth2 / cookie_passthrough`,
+      )
+    } else if (FORBIDDEN_HEADERS.has(lower)) {
+      issues.add([...path, 'header_names', i], `${lower} is a hop-by-hop or framing header`)
+    }
+  })
+  if (allow.length === 0) {
+    issues.add(path, 'lists no header_names: name the headers to forward, or set enabled: false')
+    return undefined
+  }
+  let rename: Record<string, string> | undefined
+  if (spec.rename) {
+    rename = {}
+    for (const [from, to] of Object.entries(spec.rename)) {
+      if (!allow.includes(from.toLowerCase())) {
+        issues.add([...path, 'rename', from], 'renames a header that header_names does not forward')
+      }
+      if (MANAGED_PASSTHROUGH.has(to.toLowerCase()) || FORBIDDEN_HEADERS.has(to.toLowerCase())) {
+        issues.add([...path, 'rename', from], `cannot be renamed to ${to.toLowerCase()}`)
+      }
+      rename[from.toLowerCase()] = to.toLowerCase()
+    }
+  }
+  return compact({ allow, rename })
+}
+
+type RawServerAuthObject = Exclude<NonNullable<RawServer['auth']>, 'none'>
+
+// ---------------------------------------------------------------------------------------------
+// LiteLLM shape
+// ---------------------------------------------------------------------------------------------
+
+function liteLLMServer(
+  name: string,
+  raw: Record<string, unknown>,
+  path: ConfigPath,
+  defaultOAuth2: RawOAuth2 | undefined,
+  issues: IssueList,
+): ServerConfig | undefined {
+  const rest: Record<string, unknown> = { ...raw }
+  for (const [key, message] of Object.entries(LITELLM_UNSUPPORTED_KEYS)) {
+    if (key in rest) {
+      issues.add([...path, key], `is not supported: ${message}`)
+      delete rest[key]
+    }
+  }
+  const parsed = rawLiteLLMServerSchema.safeParse(rest)
+  if (!parsed.success) {
+    addZodIssues(issues, path, parsed.error.issues)
+    return undefined
+  }
+  const data: RawLiteLLMServer = parsed.data
+  const before = issues.size
+
+  let transport: ServerConfig['transport']
+  const t = data.transport?.toLowerCase()
+  if (t === undefined) {
+    // LiteLLM servers often omit it; an endpoint path ending in /sse is the legacy transport.
+    transport = new URL(data.url).pathname.replace(/\/+$/, '').endsWith('/sse') ? 'sse' : 'streamable-http'
+  } else if (t === 'http' || t === 'streamable-http' || t === 'streamable_http') {
+    transport = 'streamable-http'
+  } else if (t === 'sse') {
+    transport = 'sse'
+  } else if (t === 'stdio') {
+    issues.add([...path, 'transport'], 'stdio servers are not supported (remote http/sse servers only)')
+    return undefined
+  } else {
+    issues.add([...path, 'transport'], 'must be one of http, sse')
+    return undefined
+  }
+
+  const authType = data.auth_type?.toLowerCase()
+  let oauth2Raw: RawOAuth2 | undefined
+  const oauthKeys = ['client_id', 'client_secret', 'token_url', 'scopes', 'oauth2_flow'] as const
+  if (authType === 'oauth2') {
+    const flow = data.oauth2_flow?.toLowerCase()
+    if (flow !== undefined && flow !== 'client_credentials') {
+      issues.add(
+        [...path, 'oauth2_flow'],
+        flow === 'authorization_code'
+          ? 'authorization_code (interactive) is not supported: only client_credentials'
+          : 'must be client_credentials',
+      )
+    }
+    if (data.token_url === undefined) {
+      issues.add(
+        [...path, 'token_url'],
+        'is required: LiteLLM oauth2 without token_url is the interactive flow, which is not supported',
+      )
+    }
+    if (data.client_id === undefined) issues.add([...path, 'client_id'], 'is required with auth_type: oauth2')
+    if (data.client_secret === undefined)
+      issues.add([...path, 'client_secret'], 'is required with auth_type: oauth2')
+    if (data.token_url && data.client_id && data.client_secret) {
+      oauth2Raw = {
+        token_url: data.token_url,
+        client_id: data.client_id,
+        client_secret: data.client_secret,
+        scope: data.scopes,
+      }
+      checkInsecureUrl(data.token_url, false, [...path, 'token_url'], issues)
+    }
+  } else if (authType === undefined || authType === 'none') {
+    for (const key of oauthKeys) {
+      if (data[key] !== undefined) issues.add([...path, key], 'is only used with auth_type: oauth2')
+    }
+    if (authType === undefined) oauth2Raw = defaultOAuth2
+  } else {
+    issues.add(
+      [...path, 'auth_type'],
+      `${authType} is not supported (only oauth2 client credentials and none); send fixed credentials with static_headers`,
+    )
+  }
+  if (issues.size > before) return undefined
+
+  const oauth2 = oauth2Raw && toOAuth2Config(oauth2Raw, data.url)
+  checkServerUrl(data.url, oauth2, [...path, 'url'], issues)
+  const headers = staticHeaders(data.static_headers ?? {}, oauth2, [...path, 'static_headers'], issues)
+  const passthrough = data.extra_headers
+    ? passHeaders({ header_names: data.extra_headers }, [...path, 'extra_headers'], issues)
+    : undefined
+  return compact({ name, url: data.url, transport, oauth2, headerPassthrough: passthrough, headers })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared rules
+// ---------------------------------------------------------------------------------------------
+
+const present = (obj: Record<string, unknown>, key: string): boolean =>
+  obj[key] !== undefined && obj[key] !== null
+const truthy = (value: unknown): boolean =>
+  value === true || (typeof value === 'string' && parseBoolean(value) === true)
+
+/** Cross-key rules of an `oauth2` mapping, checked on the raw values. */
+function checkOAuth2(raw: Record<string, unknown>, path: ConfigPath, issues: IssueList): void {
+  const endpoints = ['token_url', 'issuer'].filter((k) => present(raw, k))
+  if (truthy(raw['discover'])) endpoints.push('discover')
+  if (endpoints.length === 0) {
+    issues.add(path, 'needs one of token_url, issuer or discover: true')
+  } else if (endpoints.length > 1) {
+    issues.add(path, `token_url, issuer and discover are mutually exclusive (found ${endpoints.join(', ')})`)
+  }
+
+  const credentials = ['client_secret', 'private_key', 'private_key_file'].filter((k) => present(raw, k))
+  if (credentials.length === 0) {
+    issues.add(path, 'needs one of client_secret, private_key or private_key_file')
+  } else if (credentials.length > 1) {
+    issues.add(
+      path,
+      `client_secret, private_key and private_key_file are mutually exclusive (found ${credentials.join(', ')})`,
+    )
+  }
+  const hasSecret = present(raw, 'client_secret')
+  const hasKey = present(raw, 'private_key') || present(raw, 'private_key_file')
+  const method = raw['token_endpoint_auth_method']
+  if (method === 'private_key_jwt' && !hasKey && hasSecret) {
+    issues.add(
+      [...path, 'token_endpoint_auth_method'],
+      'private_key_jwt needs private_key or private_key_file',
+    )
+  }
+  if ((method === 'client_secret_basic' || method === 'client_secret_post') && !hasSecret && hasKey) {
+    issues.add([...path, 'token_endpoint_auth_method'], `${method} needs client_secret`)
+  }
+  if (!hasKey) {
+    for (const key of ['private_key_algorithm', 'private_key_id']) {
+      if (present(raw, key)) issues.add([...path, key], 'only applies with private_key or private_key_file')
+    }
+  }
+  const key = raw['private_key']
+  if (typeof key === 'string' && key !== '') checkPrivateKeyText(key, [...path, 'private_key'], issues)
+  if (isPlainObject(key)) checkJwk(key, [...path, 'private_key'], issues)
+
+  const insecure = truthy(raw['allow_insecure_http'])
+  for (const k of ['token_url', 'issuer']) {
+    const value = raw[k]
+    if (typeof value === 'string') checkInsecureUrl(value, insecure, [...path, k], issues)
+  }
+}
+
+/**
+ * Check private-key text without ever echoing it: PKCS#8 PEM (`BEGIN PRIVATE KEY`) or a JWK as JSON.
+ * Also used by the Node loader for `private_key_file` contents.
+ */
+export function checkPrivateKeyText(text: string, path: ConfigPath | string, issues: IssueList): void {
+  const trimmed = text.trim()
+  if (trimmed.startsWith('{')) {
+    let jwk: unknown
+    try {
+      jwk = JSON.parse(trimmed)
+    } catch {
+      issues.add(path, 'looks like a JWK but is not valid JSON')
+      return
+    }
+    if (isPlainObject(jwk)) checkJwk(jwk, path, issues)
+    else issues.add(path, 'must be a PKCS#8 PEM private key or a private JWK')
+    return
+  }
+  if (/-----BEGIN (RSA |EC |OPENSSH )PRIVATE KEY-----/.test(trimmed)) {
+    issues.add(path, 'must be PKCS#8 PEM (BEGIN PRIVATE KEY); convert with: openssl pkcs8 -topk8 -nocrypt')
+    return
+  }
+  if (!trimmed.includes('-----BEGIN PRIVATE KEY-----')) {
+    issues.add(path, 'must be a PKCS#8 PEM private key (BEGIN PRIVATE KEY) or a private JWK')
+  }
+}
+
+function checkJwk(jwk: Record<string, unknown>, path: ConfigPath | string, issues: IssueList): void {
+  if (typeof jwk['kty'] !== 'string') issues.add(path, 'is not a JWK (no kty)')
+  else if (jwk['d'] === undefined) issues.add(path, 'is a public JWK: a private key (with d) is needed')
+}
+
+/** The private key value: a JWK when it is JSON text or a mapping, else PEM text. */
+export function privateKeyValue(value: string | Record<string, unknown>): string | JWK {
+  if (typeof value !== 'string') return value as JWK
+  const trimmed = value.trim()
+  return trimmed.startsWith('{') ? (JSON.parse(trimmed) as JWK) : value
+}
+
+function checkInsecureUrl(value: string, allowInsecure: boolean, path: ConfigPath, issues: IssueList): void {
+  if (allowInsecure || !isHttpUrl(value)) return
+  const url = new URL(value)
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    issues.add(
+      path,
+      'plain http to a non-loopback host would expose credentials: use https, or allow_insecure_http: true',
+    )
+  }
+}
+
+function checkServerUrl(
+  url: string,
+  oauth2: OAuth2Config | undefined,
+  path: ConfigPath,
+  issues: IssueList,
+): void {
+  // Without oauth2 no credential is sent on the service path; the bearer token is what plain http exposes.
+  if (oauth2) checkInsecureUrl(url, oauth2.allowInsecureHttp === true, path, issues)
+}
+
+function staticHeaders(
+  raw: Record<string, string>,
+  oauth2: OAuth2Config | undefined,
+  path: ConfigPath,
+  issues: IssueList,
+): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(raw)) {
+    const lower = name.toLowerCase()
+    if (FORBIDDEN_HEADERS.has(lower))
+      issues.add([...path, name], `${lower} is a hop-by-hop or framing header`)
+    else if (lower === 'authorization' && oauth2) {
+      issues.add([...path, name], 'conflicts with oauth2, which sets Authorization')
+    }
+    out[lower] = value
+  }
+  return out
+}
+
+/** Raw (validated) oauth2 mapping → normalised. `serverUrl` backs `discover: true`. */
+function toOAuth2Config(raw: RawOAuth2, serverUrl: string): OAuth2Config {
+  return compact({
+    clientId: raw.client_id,
+    clientSecret: raw.client_secret === undefined ? undefined : new Secret(raw.client_secret),
+    privateKey: raw.private_key === undefined ? undefined : new Secret(privateKeyValue(raw.private_key)),
+    privateKeyFile: raw.private_key_file,
+    privateKeyAlgorithm: raw.private_key_algorithm,
+    privateKeyId: raw.private_key_id,
+    tokenEndpointAuthMethod: raw.token_endpoint_auth_method,
+    tokenUrl: raw.token_url,
+    issuer: raw.issuer,
+    resourceServerUrl: raw.discover === true ? serverUrl : undefined,
+    scopes: splitScopes(raw.scope),
+    resource: raw.resource === undefined ? undefined : unique([raw.resource].flat()),
+    audience: raw.audience,
+    extraParams: raw.extra_params,
+    refreshSkewSeconds: raw.refresh_skew_seconds,
+    timeoutMs: raw.timeout_ms,
+    allowInsecureHttp: raw.allow_insecure_http,
+  })
+}
+
+/** RFC 6749 §3.3: space-delimited; a list may hold space-delimited items too. */
+export function splitScopes(scope: string | readonly string[] | undefined): string[] {
+  if (scope === undefined) return []
+  return unique(
+    [scope]
+      .flat()
+      .flatMap((s) => s.split(/\s+/))
+      .filter((s) => s !== ''),
+  )
+}
+
+function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)]
+}
+
+/** Drop `undefined` properties, so normalised objects print and compare cleanly. */
+function compact<T extends object>(obj: T): T {
+  for (const key of Object.keys(obj) as (keyof T)[]) if (obj[key] === undefined) delete obj[key]
+  return obj
+}

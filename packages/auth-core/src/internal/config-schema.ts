@@ -1,0 +1,224 @@
+/**
+ * zod schemas of the configuration *file* formats (snake_case, as operators write them):
+ * the seed's shape and LiteLLM's `mcp_servers` shape. They check each value; rules that span
+ * several keys (exactly one token endpoint, exactly one credential, …) live in
+ * `config-normalise.ts`, because zod skips refinements of an object that already has issues and
+ * we report every problem at once.
+ */
+import { z } from 'zod'
+
+/** `true`/`false`, also as the strings an environment variable gives (`"true"`, `"0"`, `"yes"`…). */
+export function parseBoolean(value: string): boolean | undefined {
+  const v = value.trim().toLowerCase()
+  if (v === 'true' || v === '1' || v === 'yes' || v === 'on') return true
+  if (v === 'false' || v === '0' || v === 'no' || v === 'off') return false
+  return undefined
+}
+
+export const boolish = z.preprocess(
+  (v) => (typeof v === 'string' ? (parseBoolean(v) ?? v) : v),
+  z.boolean({ error: 'must be true or false' }),
+)
+
+const intish = (min: number) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
+    z
+      .number({ error: 'must be a whole number' })
+      .int({ error: 'must be a whole number' })
+      .min(min, { error: `must be at least ${min}` }),
+  )
+
+const text = z.string({ error: 'must be a string' })
+export const nonEmpty = text.trim().min(1, { error: 'must not be empty' })
+
+/** An absolute http(s) URL without credentials. */
+export function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value)
+    return (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password
+  } catch {
+    return false
+  }
+}
+
+export const httpUrl = nonEmpty.refine(isHttpUrl, {
+  error: 'must be an absolute http(s) URL without credentials',
+})
+
+/** RFC 7230 `token`: the characters allowed in a header or cookie name. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+export const cookieName = nonEmpty.regex(TOKEN, { error: 'is not a valid cookie name' })
+export const headerName = nonEmpty.regex(TOKEN, { error: 'is not a valid header name' })
+
+/** A scope list: a space-delimited string (RFC 6749 §3.3) or a list. */
+export const scopeValue = z.union([
+  text,
+  z.array(nonEmpty, { error: 'must be a string or a list of strings' }),
+])
+
+/** A secret string: never echoed in messages (zod's messages do not include the input). */
+export const secretString = text.min(1, { error: 'must not be empty' })
+
+export const privateKeyAlgorithm = z.enum(['ES256', 'RS256', 'PS256', 'EdDSA'], {
+  error: 'must be one of ES256, RS256, PS256, EdDSA',
+})
+export const tokenEndpointAuthMethod = z.enum(
+  ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+  {
+    error: 'must be one of client_secret_basic, client_secret_post, private_key_jwt',
+  },
+)
+
+/** `auth.oauth2` and `mcp_config.default_oauth2` in the seed's shape. */
+export const rawOAuth2Schema = z.strictObject({
+  /** Token endpoint URL. */
+  token_url: httpUrl.optional(),
+  /** Authorization-server issuer; the token endpoint comes from its RFC 8414 metadata. */
+  issuer: httpUrl.optional(),
+  /** Discover the authorization server from the MCP server's RFC 9728 metadata. */
+  discover: boolish.optional(),
+  client_id: nonEmpty,
+  client_secret: secretString.optional(),
+  /** PKCS#8 PEM, a JWK as JSON text, or a JWK as a mapping. */
+  private_key: z
+    .union([secretString, z.record(z.string(), z.unknown())], {
+      error: 'must be a PEM string or a JWK',
+    })
+    .optional(),
+  private_key_file: nonEmpty.optional(),
+  private_key_algorithm: privateKeyAlgorithm.optional(),
+  private_key_id: nonEmpty.optional(),
+  token_endpoint_auth_method: tokenEndpointAuthMethod.optional(),
+  scope: scopeValue.optional(),
+  resource: z.union([httpUrl, z.array(httpUrl)]).optional(),
+  audience: nonEmpty.optional(),
+  extra_params: z.record(z.string(), text).optional(),
+  refresh_skew_seconds: intish(0).optional(),
+  timeout_ms: intish(1).optional(),
+  allow_insecure_http: boolish.optional(),
+})
+export type RawOAuth2 = z.infer<typeof rawOAuth2Schema>
+
+const none = z.literal('none', { error: 'must be "none" or a mapping' })
+
+/** `auth.cookie_passthrough`: a list of names, or the seed's `{ enabled, cookie_names }`. */
+export const rawCookiePassthroughSchema = z.union([
+  z.array(cookieName),
+  z.strictObject({
+    enabled: boolish.optional(),
+    cookie_names: z.array(cookieName).optional(),
+    /** Cookie-name prefixes also forwarded (e.g. `pref_`). */
+    cookie_prefixes: z.array(cookieName).optional(),
+  }),
+])
+
+/** `auth.header_passthrough`: a list of names, or `{ enabled, header_names, rename }`. */
+export const rawHeaderPassthroughSchema = z.union([
+  z.array(headerName),
+  z.strictObject({
+    enabled: boolish.optional(),
+    header_names: z.array(headerName).optional(),
+    /** Incoming name → name sent upstream. */
+    rename: z.record(headerName, headerName).optional(),
+  }),
+])
+
+export const rawAuthSchema = z.union([
+  none,
+  z.strictObject({
+    oauth2: z.union([none, rawOAuth2Schema]).optional(),
+    cookie_passthrough: rawCookiePassthroughSchema.optional(),
+    header_passthrough: rawHeaderPassthroughSchema.optional(),
+  }),
+])
+
+export const rawTlsSchema = z.strictObject({
+  ca_file: nonEmpty.optional(),
+  cert_file: nonEmpty.optional(),
+  key_file: nonEmpty.optional(),
+  reject_unauthorized: boolish.optional(),
+})
+
+export const transportValue = z.enum(['http', 'streamable-http', 'sse'], {
+  error: 'must be one of http, streamable-http, sse',
+})
+
+/** One server in the seed's shape. */
+export const rawServerSchema = z.strictObject({
+  url: httpUrl,
+  transport: transportValue.optional(),
+  auth: rawAuthSchema.optional(),
+  headers: z.record(headerName, text).optional(),
+  tls: rawTlsSchema.optional(),
+})
+export type RawServer = z.infer<typeof rawServerSchema>
+
+/** One server in LiteLLM's `mcp_servers` shape (the keys we read, and the ones we accept and ignore). */
+export const rawLiteLLMServerSchema = z.strictObject({
+  url: httpUrl,
+  /** LiteLLM: `http`, `sse` or `stdio` (stdio is not supported here). */
+  transport: z.string({ error: 'must be a string' }).optional(),
+  /** LiteLLM: `none` or `oauth2` are supported; the others are reported as unsupported. */
+  auth_type: z.string({ error: 'must be a string' }).optional(),
+  /** LiteLLM: `client_credentials` (supported) or `authorization_code` (not supported). */
+  oauth2_flow: z.string({ error: 'must be a string' }).optional(),
+  client_id: nonEmpty.optional(),
+  client_secret: secretString.optional(),
+  token_url: httpUrl.optional(),
+  scopes: scopeValue.optional(),
+  /** LiteLLM: names of client request headers forwarded to the server. */
+  extra_headers: z.array(headerName).optional(),
+  /** LiteLLM: headers sent on every request. */
+  static_headers: z.record(headerName, text).optional(),
+  // Accepted and ignored: they describe the server to LiteLLM's UI and access control, or are
+  // only used by LiteLLM's interactive (authorization-code) flow.
+  description: z.unknown().optional(),
+  alias: z.unknown().optional(),
+  server_id: z.unknown().optional(),
+  allowed_tools: z.unknown().optional(),
+  disallowed_tools: z.unknown().optional(),
+  allowed_params: z.unknown().optional(),
+  access_groups: z.unknown().optional(),
+  mcp_info: z.unknown().optional(),
+  authorization_url: z.unknown().optional(),
+  registration_url: z.unknown().optional(),
+})
+export type RawLiteLLMServer = z.infer<typeof rawLiteLLMServerSchema>
+
+/** Keys only LiteLLM's shape has; a server with one of them (and no `auth`) is read as LiteLLM's. */
+export const LITELLM_ONLY_KEYS = [
+  'auth_type',
+  'oauth2_flow',
+  'client_id',
+  'client_secret',
+  'token_url',
+  'scopes',
+  'extra_headers',
+  'static_headers',
+] as const
+
+/** Keys of LiteLLM server entries that change behaviour we do not implement, with what to do instead. */
+export const LITELLM_UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
+  command: 'stdio servers are not supported (remote http/sse servers only)',
+  args: 'stdio servers are not supported (remote http/sse servers only)',
+  env: 'stdio servers are not supported (remote http/sse servers only)',
+  spec_path: 'OpenAPI-generated servers are not supported',
+  auth_value: 'static credentials are not read from auth_value; put the header into static_headers',
+  authentication_token: 'static credentials are not read from authentication_token; use static_headers',
+}
+
+export const rawMcpConfigSchema = z.strictObject({
+  /** Applied to every server without its own `auth.oauth2` (a server opts out with `auth: none`). */
+  default_oauth2: rawOAuth2Schema.optional(),
+})
+
+/**
+ * The whole file, for documentation and JSON Schema: other top-level keys (LiteLLM's
+ * `model_list`, `general_settings`, …) are ignored. Servers are checked one by one, in the shape
+ * they are written in.
+ */
+export const rawConfigSchema = z.looseObject({
+  mcp_config: rawMcpConfigSchema.optional(),
+  mcp_servers: z.record(z.string(), z.union([rawServerSchema, rawLiteLLMServerSchema])),
+})
