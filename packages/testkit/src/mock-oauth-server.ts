@@ -1,7 +1,8 @@
-import { generateKeyPairSync, type KeyObject, randomBytes, randomUUID } from 'node:crypto'
+import { type KeyObject, randomBytes, randomUUID } from 'node:crypto'
 import { createLocalJWKSet, decodeJwt, type JWK, errors as joseErrors, jwtVerify, SignJWT } from 'jose'
 import { HttpResponse, http, type RequestHandler } from 'msw'
 import { headersToRecord, jsonResponse, quote, sleep, trimTrailingSlash } from './internal/http.js'
+import { freshKeyMaterial, initialKeyMaterial, type KeyMaterial } from './internal/key-pool.js'
 
 /** A client registered with the mock authorization server. */
 export interface MockClient {
@@ -249,11 +250,7 @@ class OAuthError {
   ) {}
 }
 
-function generateSigningKey(algorithm: 'RS256' | 'ES256'): SigningKey {
-  const { privateKey, publicKey } =
-    algorithm === 'RS256'
-      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-      : generateKeyPairSync('ec', { namedCurve: 'P-256' })
+function toSigningKey(algorithm: 'RS256' | 'ES256', { privateKey, publicKey }: KeyMaterial): SigningKey {
   const kid = randomBytes(8).toString('base64url')
   const publicJwk = { ...(publicKey.export({ format: 'jwk' }) as JWK), kid, alg: algorithm, use: 'sig' }
   return { kid, privateKey, publicJwk }
@@ -347,7 +344,7 @@ export function createMockOAuthServer(options: MockOAuthServerOptions = {}): Moc
   let now = options.now ?? Date.now
   let offsetMs = 0
   const clock = () => now() + offsetMs
-  let current = generateSigningKey(algorithm)
+  let current = toSigningKey(algorithm, initialKeyMaterial(algorithm))
   let served: SigningKey[] = [current]
   const pending: Failure[] = []
   const tokenRequests: TokenRequestRecord[] = []
@@ -725,7 +722,7 @@ export function createMockOAuthServer(options: MockOAuthServerOptions = {}): Moc
     handle,
     issueToken,
     async rotateKeys(rotateOptions: RotateKeysOptions = {}) {
-      const next = generateSigningKey(algorithm)
+      const next = toSigningKey(algorithm, await freshKeyMaterial(algorithm))
       served = rotateOptions.keepPrevious ? [next, ...served] : [next]
       current = next
     },
