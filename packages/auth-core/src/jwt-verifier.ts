@@ -492,6 +492,7 @@ export class JwtScopeVerifier {
     let required = o.requiredScopes
     let match = o.scopeMatch
     if (options !== undefined) {
+      // `null` is what a tool policy answers for a denied tool: never read it as "the defaults".
       if (options.requiredScopes !== undefined) required = scopeList(options.requiredScopes, 'requiredScopes')
       match = scopeMatchOption(options.scopeMatch, 'scopeMatch', match)
     }

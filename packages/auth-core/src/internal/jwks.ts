@@ -200,7 +200,7 @@ async function getJson(
     return { ok: false, cause }
   }
   if (response.status !== 200) {
-    await response.body?.cancel().catch(() => {})
+    response.body?.cancel().catch(() => {})
     return { ok: false, status: response.status }
   }
   try {
@@ -216,7 +216,8 @@ export class RemoteKeyStore implements KeyStore {
   #entries: readonly KeyEntry[] | undefined
   #current = new Set<KeyEntry>()
   #fetchedAt = Number.NEGATIVE_INFINITY
-  #attemptedAt = Number.NEGATIVE_INFINITY
+  #failedAt = Number.NEGATIVE_INFINITY
+  #missFetchAt = Number.NEGATIVE_INFINITY
   #lastError: AuthCoreError | undefined
   #inflight: Promise<void> | undefined
 
@@ -242,17 +243,31 @@ export class RemoteKeyStore implements KeyStore {
   }
 
   async #slowCandidates(kid: string | undefined, alg: SupportedAlgorithm): Promise<readonly KeyEntry[]> {
+    const cooldown = this.#o.cooldownMs
     const now = this.#o.now()
-    const mayFetch = now - this.#attemptedAt >= this.#o.cooldownMs
-    if (this.#entries === undefined) {
-      // Nothing cached yet: every call may try (single-flight), but failures are not cached.
-      if (mayFetch || this.#inflight) await this.#refresh()
-      if (this.#entries === undefined) throw this.#lastError ?? keysUnavailable(this.#o.url, 'not fetched')
-    } else if (mayFetch || this.#inflight) {
-      // Stale keys, or an unknown kid: one rate-limited refetch. If it fails, cached keys keep serving.
-      await this.#refresh()
+    // After a failed fetch, wait `cooldown` before the next one: fail fast instead of queueing
+    // every request behind a dead endpoint.
+    const mayRetry = now - this.#failedAt >= cooldown
+    let refreshed = false
+    if (this.#inflight) {
+      await this.#inflight
+      refreshed = true
+    } else if (this.#entries === undefined || now - this.#fetchedAt >= this.#o.maxAgeMs) {
+      // Nothing cached yet, or stale keys. If the fetch fails, stale keys keep serving.
+      if (mayRetry) {
+        await this.#refresh()
+        refreshed = true
+      }
     }
-    const found = select(this.#entries ?? [], kid, alg)
+    if (this.#entries === undefined) throw this.#lastError ?? keysUnavailable(this.#o.url, 'not fetched yet')
+    let found = select(this.#entries, kid, alg)
+    // An unknown kid: the keys may have rotated. One refetch, at most once per cooldown, so a
+    // stream of tokens with made-up kids cannot turn into a stream of JWKS requests.
+    if (found.length === 0 && !refreshed && mayRetry && now - this.#missFetchAt >= cooldown) {
+      this.#missFetchAt = now
+      await this.#refresh()
+      found = select(this.#entries, kid, alg)
+    }
     if (found.length > 0) return found
     // The last attempt failed: the key may exist, we just cannot see it. Fail closed, but say why.
     if (this.#lastError) throw this.#lastError
@@ -271,9 +286,9 @@ export class RemoteKeyStore implements KeyStore {
   }
 
   async #fetch(): Promise<void> {
-    this.#attemptedAt = this.#o.now()
     const result = await getJson(this.#o.fetch(), this.#o.url, this.#o.timeoutMs)
     if (!result.ok) {
+      this.#failedAt = this.#o.now()
       this.#lastError = keysUnavailable(
         this.#o.url,
         result.status === undefined ? 'request failed' : `HTTP ${result.status}`,
@@ -285,6 +300,7 @@ export class RemoteKeyStore implements KeyStore {
     try {
       fresh = parseJwks(result.body, 'the JWKS response')
     } catch (cause) {
+      this.#failedAt = this.#o.now()
       this.#lastError = keysUnavailable(this.#o.url, 'response is not a JWK Set', cause)
       return
     }
