@@ -10,11 +10,11 @@
  * See docs/configuration.md for the reference.
  */
 import type { JWK } from 'jose'
-import { parseDocument } from 'yaml'
 import { z } from 'zod'
-import { type EnvLike, interpolateEnv } from './internal/config-interpolate.js'
+import type { EnvLike } from './internal/config-interpolate.js'
 import { IssueList } from './internal/config-issues.js'
 import { normaliseConfig } from './internal/config-normalise.js'
+import { parseConfigInput } from './internal/config-parse.js'
 import { parseBoolean } from './internal/config-schema.js'
 import { Secret } from './secret.js'
 
@@ -177,31 +177,10 @@ export interface ParseConfigOptions {
  * ```
  */
 export function parseConfig(input: unknown, options: ParseConfigOptions = {}): McpConfig {
-  const env = options.env ?? defaultEnv()
-  const issues = new IssueList()
-  const document = typeof input === 'string' ? parseText(input, issues) : input
-  issues.throwIfAny(options.file)
-  const interpolated = interpolateEnv(document, env, [], issues)
-  const config = normaliseConfig(interpolated, issues)
-  issues.throwIfAny(options.file)
-  return config
+  return parseConfigInput(input, options.env ?? defaultEnv(), options.file, undefined)
 }
 
-/** Parse YAML (JSON is YAML 1.2) without echoing the text: `yaml`'s messages quote the line. */
-function parseText(text: string, issues: IssueList): unknown {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true })
-  if (doc.errors.length > 0) {
-    for (const error of doc.errors) {
-      const pos = error.linePos?.[0]
-      const where = pos ? `line ${pos.line}, column ${pos.col}` : `offset ${error.pos[0]}`
-      issues.add(`(${where})`, `YAML syntax error ${error.code}`)
-    }
-    return undefined
-  }
-  // Warnings (e.g. unknown tags) are not fatal; values are plain data either way.
-  return doc.toJS({ maxAliasCount: 100 })
-}
-
+/** `process.env` where there is one (read through `globalThis`: the root entry imports no `node:`). */
 function defaultEnv(): ConfigEnv {
   const proc = (globalThis as { process?: { env?: ConfigEnv } }).process
   return proc?.env ?? {}

@@ -20,8 +20,11 @@ export function formatPath(path: ConfigPath): string {
 export class IssueList {
   readonly issues: ConfigIssue[] = []
 
+  /** Record an issue; the same (path, message) twice is kept once (e.g. a shared default checked per server). */
   add(path: ConfigPath | string, message: string): void {
-    this.issues.push({ path: typeof path === 'string' ? path : formatPath(path), message })
+    const formatted = typeof path === 'string' ? path : formatPath(path)
+    if (this.issues.some((issue) => issue.path === formatted && issue.message === message)) return
+    this.issues.push({ path: formatted, message })
   }
 
   get size(): number {
@@ -35,11 +38,11 @@ export class IssueList {
 }
 
 /** Build a {@link ConfigError}; its message lists every issue (issues never hold secret values). */
-export function configError(issues: readonly ConfigIssue[], file?: string): ConfigError {
+export function configError(issues: readonly ConfigIssue[], file?: string, cause?: unknown): ConfigError {
   const where = file === undefined ? 'configuration' : `configuration file ${file}`
   const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`
   const lines = issues.map((issue) => `  - ${issue.path}: ${issue.message}`).join('\n')
-  return new ConfigError(`invalid ${where} (${count}):\n${lines}`, { issues: [...issues], file })
+  return new ConfigError(`invalid ${where} (${count}):\n${lines}`, { issues: [...issues], file, cause })
 }
 
 /** The parts of a zod issue we read. zod 4 issues may carry the offending `input`: it is never read. */

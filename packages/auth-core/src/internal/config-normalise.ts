@@ -12,6 +12,8 @@ import type {
   ServerConfig,
   TlsConfig,
 } from '../config.js'
+import { createCookieFilter } from '../cookie-filter.js'
+import { createHeaderFilter } from '../header-filter.js'
 import { Secret } from '../secret.js'
 import { isPlainObject } from './config-interpolate.js'
 import { addZodIssues, type ConfigPath, type IssueList } from './config-issues.js'
@@ -44,10 +46,19 @@ const FORBIDDEN_HEADERS = new Set([
   'trailer',
   'proxy-authorization',
 ])
-/** Headers the SDK sets itself from dedicated settings. */
-const MANAGED_PASSTHROUGH = new Set(['authorization', 'cookie'])
 
-export function normaliseConfig(doc: unknown, issues: IssueList): McpConfig {
+/**
+ * File access for `private_key_file` and TLS paths. Only the Node loader provides it: the root
+ * entry has no file system, so without it those paths are kept as written.
+ */
+export interface ConfigFileAccess {
+  /** Absolute form of a path written in the file (relative to the file's directory). */
+  resolve(path: string): string
+  /** Read an absolute path as UTF-8; throws when it cannot. */
+  read(path: string): string
+}
+
+export function normaliseConfig(doc: unknown, issues: IssueList, files?: ConfigFileAccess): McpConfig {
   const servers: Record<string, ServerConfig> = {}
   if (!isPlainObject(doc)) {
     issues.add([], 'must be a mapping with an mcp_servers key')
@@ -86,8 +97,8 @@ export function normaliseConfig(doc: unknown, issues: IssueList): McpConfig {
     }
     const isLiteLLM = !('auth' in raw) && LITELLM_ONLY_KEYS.some((key) => key in raw)
     const server = isLiteLLM
-      ? liteLLMServer(name, raw, path, defaultOAuth2, issues)
-      : seedServer(name, raw, path, defaultOAuth2, issues)
+      ? liteLLMServer(name, raw, path, defaultOAuth2, issues, files)
+      : seedServer(name, raw, path, defaultOAuth2, issues, files)
     if (server && issues.size === before) servers[name] = server
   }
   return { servers }
@@ -103,6 +114,7 @@ function seedServer(
   path: ConfigPath,
   defaultOAuth2: RawOAuth2 | undefined,
   issues: IssueList,
+  files: ConfigFileAccess | undefined,
 ): ServerConfig | undefined {
   const auth = raw['auth']
   if (isPlainObject(auth) && isPlainObject(auth['oauth2'])) {
@@ -119,12 +131,14 @@ function seedServer(
   const data: RawServer = parsed.data
 
   let oauth2Raw: RawOAuth2 | undefined
+  let oauth2Path: ConfigPath = [...path, 'auth', 'oauth2']
   let cookiePassthrough: CookiePassthroughConfig | undefined
   let headerPassthrough: HeaderPassthroughConfig | undefined
   if (data.auth !== 'none') {
     const own = data.auth?.oauth2
     if (own === undefined) {
       oauth2Raw = defaultOAuth2
+      oauth2Path = ['mcp_config', 'default_oauth2']
     } else if (own !== 'none') {
       oauth2Raw = own
     }
@@ -139,7 +153,7 @@ function seedServer(
       issues,
     )
   }
-  const oauth2 = oauth2Raw && toOAuth2Config(oauth2Raw, data.url)
+  const oauth2 = oauth2Raw && toOAuth2Config(oauth2Raw, data.url, oauth2Path, issues, files)
   checkServerUrl(data.url, oauth2, [...path, 'url'], issues)
   const headers = staticHeaders(data.headers ?? {}, oauth2, [...path, 'headers'], issues)
 
@@ -148,10 +162,11 @@ function seedServer(
     if ((data.tls.cert_file === undefined) !== (data.tls.key_file === undefined)) {
       issues.add([...path, 'tls'], 'cert_file and key_file go together (mutual TLS)')
     }
+    const tlsPath = [...path, 'tls']
     tls = compact({
-      caFile: data.tls.ca_file,
-      certFile: data.tls.cert_file,
-      keyFile: data.tls.key_file,
+      caFile: tlsFile(data.tls.ca_file, [...tlsPath, 'ca_file'], issues, files),
+      certFile: tlsFile(data.tls.cert_file, [...tlsPath, 'cert_file'], issues, files),
+      keyFile: tlsFile(data.tls.key_file, [...tlsPath, 'key_file'], issues, files),
       rejectUnauthorized: data.tls.reject_unauthorized,
     })
   }
@@ -182,7 +197,14 @@ function cookies(
     issues.add(path, 'lists no cookie_names: name the cookies to forward, or set enabled: false')
     return undefined
   }
-  return compact({ allow, allowPrefixes: prefixes.length > 0 ? prefixes : undefined })
+  const config = compact({ allow, allowPrefixes: prefixes.length > 0 ? prefixes : undefined })
+  try {
+    createCookieFilter(config)
+  } catch (err) {
+    issues.add(path, err instanceof Error ? err.message : 'rejected by the cookie filter')
+    return undefined
+  }
+  return config
 }
 
 function passHeaders(
@@ -193,37 +215,26 @@ function passHeaders(
   if (raw === undefined) return undefined
   const spec = Array.isArray(raw) ? { header_names: raw } : raw
   if (spec.enabled === false) return undefined
-  const names = spec.header_names ?? []
-  const allow = unique(names.map((n) => n.toLowerCase()))
-  names.forEach((n, i) => {
-    const lower = n.toLowerCase()
-    if (MANAGED_PASSTHROUGH.has(lower)) {
-      issues.add(
-        [...path, 'header_names', i],
-        `${lower} is never passed through: use oauth2 / cookie_passthrough`,
+  const allow = unique((spec.header_names ?? []).map((n) => n.toLowerCase()))
+  const rename = spec.rename
+    ? Object.fromEntries(
+        Object.entries(spec.rename).map(([from, to]) => [from.toLowerCase(), to.toLowerCase()]),
       )
-    } else if (FORBIDDEN_HEADERS.has(lower)) {
-      issues.add([...path, 'header_names', i], `${lower} is a hop-by-hop or framing header`)
-    }
-  })
-  if (allow.length === 0) {
+    : undefined
+  if (allow.length === 0 && (rename === undefined || Object.keys(rename).length === 0)) {
     issues.add(path, 'lists no header_names: name the headers to forward, or set enabled: false')
     return undefined
   }
-  let rename: Record<string, string> | undefined
-  if (spec.rename) {
-    rename = {}
-    for (const [from, to] of Object.entries(spec.rename)) {
-      if (!allow.includes(from.toLowerCase())) {
-        issues.add([...path, 'rename', from], 'renames a header that header_names does not forward')
-      }
-      if (MANAGED_PASSTHROUGH.has(to.toLowerCase()) || FORBIDDEN_HEADERS.has(to.toLowerCase())) {
-        issues.add([...path, 'rename', from], `cannot be renamed to ${to.toLowerCase()}`)
-      }
-      rename[from.toLowerCase()] = to.toLowerCase()
-    }
+  const config = compact({ allow, rename })
+  // The filter's own construction-time rules (hop-by-hop, cookie/authorization, rename
+  // conflicts) are the single source of truth; its messages name headers, never values.
+  try {
+    createHeaderFilter(config)
+  } catch (err) {
+    issues.add(path, err instanceof Error ? err.message : 'rejected by the header filter')
+    return undefined
   }
-  return compact({ allow, rename })
+  return config
 }
 
 type RawServerAuthObject = Exclude<NonNullable<RawServer['auth']>, 'none'>
@@ -238,6 +249,7 @@ function liteLLMServer(
   path: ConfigPath,
   defaultOAuth2: RawOAuth2 | undefined,
   issues: IssueList,
+  files: ConfigFileAccess | undefined,
 ): ServerConfig | undefined {
   const rest: Record<string, unknown> = { ...raw }
   for (const [key, message] of Object.entries(LITELLM_UNSUPPORTED_KEYS)) {
@@ -315,7 +327,8 @@ function liteLLMServer(
   }
   if (issues.size > before) return undefined
 
-  const oauth2 = oauth2Raw && toOAuth2Config(oauth2Raw, data.url)
+  const oauth2Path = authType === 'oauth2' ? path : ['mcp_config', 'default_oauth2']
+  const oauth2 = oauth2Raw && toOAuth2Config(oauth2Raw, data.url, oauth2Path, issues, files)
   checkServerUrl(data.url, oauth2, [...path, 'url'], issues)
   const headers = staticHeaders(data.static_headers ?? {}, oauth2, [...path, 'static_headers'], issues)
   const passthrough = data.extra_headers
@@ -459,13 +472,58 @@ function staticHeaders(
   return out
 }
 
-/** Raw (validated) oauth2 mapping → normalised. `serverUrl` backs `discover: true`. */
-function toOAuth2Config(raw: RawOAuth2, serverUrl: string): OAuth2Config {
+/** A TLS file path: resolved and checked readable when file access is available. */
+function tlsFile(
+  file: string | undefined,
+  path: ConfigPath,
+  issues: IssueList,
+  files: ConfigFileAccess | undefined,
+): string | undefined {
+  if (file === undefined || files === undefined) return file
+  const absolute = files.resolve(file)
+  try {
+    files.read(absolute)
+  } catch (err) {
+    issues.add(path, `cannot read ${absolute}${errorCode(err)}`)
+  }
+  return absolute
+}
+
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? ` (${code})` : ''
+}
+
+/**
+ * Raw (validated) oauth2 mapping → normalised. `serverUrl` backs `discover: true`; with file
+ * access, `private_key_file` is read into `privateKey` (and checked) here.
+ */
+function toOAuth2Config(
+  raw: RawOAuth2,
+  serverUrl: string,
+  path: ConfigPath,
+  issues: IssueList,
+  files: ConfigFileAccess | undefined,
+): OAuth2Config {
+  let privateKey = raw.private_key === undefined ? undefined : new Secret(privateKeyValue(raw.private_key))
+  let privateKeyFile = raw.private_key_file
+  if (privateKeyFile !== undefined && files !== undefined) {
+    privateKeyFile = files.resolve(privateKeyFile)
+    const keyPath = [...path, 'private_key_file']
+    try {
+      const text = files.read(privateKeyFile)
+      const before = issues.size
+      checkPrivateKeyText(text, keyPath, issues)
+      if (issues.size === before) privateKey = new Secret(privateKeyValue(text))
+    } catch (err) {
+      issues.add(keyPath, `cannot read ${privateKeyFile}${errorCode(err)}`)
+    }
+  }
   return compact({
     clientId: raw.client_id,
     clientSecret: raw.client_secret === undefined ? undefined : new Secret(raw.client_secret),
-    privateKey: raw.private_key === undefined ? undefined : new Secret(privateKeyValue(raw.private_key)),
-    privateKeyFile: raw.private_key_file,
+    privateKey,
+    privateKeyFile,
     privateKeyAlgorithm: raw.private_key_algorithm,
     privateKeyId: raw.private_key_id,
     tokenEndpointAuthMethod: raw.token_endpoint_auth_method,

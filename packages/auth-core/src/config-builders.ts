@@ -1,0 +1,202 @@
+/**
+ * From normalised configuration to the objects that use it, so that consumers (the server manager)
+ * hold no configuration logic of their own.
+ */
+import type { McpConfig, OAuth2Config, ServerConfig } from './config.js'
+import type { ConfigIssue } from './errors.js'
+import { configError } from './internal/config-issues.js'
+import type { Secret } from './secret.js'
+import {
+  ClientCredentialsTokenProvider,
+  type ClientCredentialsTokenProviderOptions,
+} from './token-provider.js'
+
+/**
+ * Options of {@link tokenProviderFromConfig} and {@link tokenProvidersFromConfig}: the I/O seams,
+ * and defaults for settings the configuration leaves out (a configured value wins).
+ */
+export interface TokenProviderFromConfigOptions
+  extends Pick<
+    ClientCredentialsTokenProviderOptions,
+    | 'fetch'
+    | 'now'
+    | 'retry'
+    | 'defaultExpiresInSeconds'
+    | 'refreshSkewSeconds'
+    | 'timeoutMs'
+    | 'allowInsecureHttp'
+  > {}
+
+/**
+ * Map one server's OAuth2 settings to `ClientCredentialsTokenProvider` options; `undefined` when
+ * the server has no OAuth2. Secrets are revealed here, into the options object only.
+ *
+ * Throws a `ConfigError` when the key is still only a `privateKeyFile` (configs from `parseConfig`
+ * cannot read files: use `loadConfigFile` from `@mcp-oauth2/auth-core/node`, or `private_key`).
+ *
+ * @example
+ * ```ts
+ * const options = toTokenProviderOptions(config.servers.crm, { fetch: myFetch })
+ * ```
+ */
+export function toTokenProviderOptions(
+  server: ServerConfig,
+  options: TokenProviderFromConfigOptions = {},
+): ClientCredentialsTokenProviderOptions | undefined {
+  const oauth2 = server.oauth2
+  if (oauth2 === undefined) return undefined
+  if (oauth2.privateKey === undefined && oauth2.privateKeyFile !== undefined) {
+    throw configError([
+      {
+        path: `mcp_servers.${server.name}.auth.oauth2.private_key_file`,
+        message:
+          'was not read: parseConfig has no file access; load the file with loadConfigFile (@mcp-oauth2/auth-core/node) or use private_key',
+      },
+    ])
+  }
+  const result: ClientCredentialsTokenProviderOptions = {
+    clientId: oauth2.clientId,
+    clientSecret: oauth2.clientSecret?.reveal(),
+    privateKey: oauth2.privateKey?.reveal(),
+    privateKeyAlgorithm: oauth2.privateKeyAlgorithm,
+    privateKeyId: oauth2.privateKeyId,
+    tokenEndpointAuthMethod: oauth2.tokenEndpointAuthMethod,
+    tokenUrl: oauth2.tokenUrl,
+    issuer: oauth2.issuer,
+    resourceServerUrl: oauth2.resourceServerUrl,
+    scope: oauth2.scopes.length > 0 ? [...oauth2.scopes] : undefined,
+    resource: oauth2.resource && [...oauth2.resource],
+    audience: oauth2.audience,
+    extraParams: oauth2.extraParams && { ...oauth2.extraParams },
+    refreshSkewSeconds: oauth2.refreshSkewSeconds ?? options.refreshSkewSeconds,
+    timeoutMs: oauth2.timeoutMs ?? options.timeoutMs,
+    allowInsecureHttp: oauth2.allowInsecureHttp ?? options.allowInsecureHttp,
+    defaultExpiresInSeconds: options.defaultExpiresInSeconds,
+    retry: options.retry,
+    fetch: options.fetch,
+    now: options.now,
+  }
+  for (const key of Object.keys(result) as (keyof ClientCredentialsTokenProviderOptions)[]) {
+    if (result[key] === undefined) delete result[key]
+  }
+  return result
+}
+
+/**
+ * A token provider for one server, or `undefined` when it has no OAuth2. Prefer
+ * {@link tokenProvidersFromConfig} for a whole config: it shares providers between servers.
+ *
+ * @example
+ * ```ts
+ * const provider = tokenProviderFromConfig(config.servers.crm)
+ * const token = await provider?.getToken()
+ * ```
+ */
+export function tokenProviderFromConfig(
+  server: ServerConfig,
+  options: TokenProviderFromConfigOptions = {},
+): ClientCredentialsTokenProvider | undefined {
+  const providerOptions = toTokenProviderOptions(server, options)
+  if (providerOptions === undefined) return undefined
+  try {
+    return new ClientCredentialsTokenProvider(providerOptions)
+  } catch (err) {
+    throw configError(
+      [{ path: `mcp_servers.${server.name}.auth.oauth2`, message: messageOf(err) }],
+      undefined,
+      err,
+    )
+  }
+}
+
+/**
+ * Token providers for every server with OAuth2, by server name. Servers whose OAuth2 settings
+ * are identical — endpoint (token URL, issuer or discovery URL), client id, credential, auth
+ * method, scopes (in any order), resource, audience and the other settings — share one provider
+ * instance, hence one cached token: N servers behind one authorization server cost one token
+ * request. Credentials are compared in memory, never hashed or turned into a printable key.
+ *
+ * Every server that cannot get a provider is reported in one `ConfigError`.
+ *
+ * @example
+ * ```ts
+ * const providers = tokenProvidersFromConfig(config, { fetch })
+ * providers.get('crm') === providers.get('tickets') // true when they share a client
+ * ```
+ */
+export function tokenProvidersFromConfig(
+  config: McpConfig,
+  options: TokenProviderFromConfigOptions = {},
+): Map<string, ClientCredentialsTokenProvider> {
+  const providers = new Map<string, ClientCredentialsTokenProvider>()
+  const built: { oauth2: OAuth2Config; provider: ClientCredentialsTokenProvider }[] = []
+  const issues: ConfigIssue[] = []
+  for (const server of Object.values(config.servers)) {
+    const oauth2 = server.oauth2
+    if (oauth2 === undefined) continue
+    const existing = built.find((entry) => sameTokenClient(entry.oauth2, oauth2))
+    if (existing) {
+      providers.set(server.name, existing.provider)
+      continue
+    }
+    try {
+      const provider = tokenProviderFromConfig(server, options)
+      if (provider) {
+        built.push({ oauth2, provider })
+        providers.set(server.name, provider)
+      }
+    } catch (err) {
+      const nested = (err as { issues?: readonly ConfigIssue[] }).issues
+      issues.push(
+        ...(nested ?? [{ path: `mcp_servers.${server.name}.auth.oauth2`, message: messageOf(err) }]),
+      )
+    }
+  }
+  if (issues.length > 0) throw configError(issues)
+  return providers
+}
+
+/**
+ * Whether two OAuth2 settings would obtain the same tokens, so one provider can serve both.
+ * Secrets are compared with `Secret.equals` (in memory).
+ */
+export function sameTokenClient(a: OAuth2Config, b: OAuth2Config): boolean {
+  return (
+    a.clientId === b.clientId &&
+    a.tokenUrl === b.tokenUrl &&
+    a.issuer === b.issuer &&
+    a.resourceServerUrl === b.resourceServerUrl &&
+    a.tokenEndpointAuthMethod === b.tokenEndpointAuthMethod &&
+    a.privateKeyAlgorithm === b.privateKeyAlgorithm &&
+    a.privateKeyId === b.privateKeyId &&
+    a.audience === b.audience &&
+    a.refreshSkewSeconds === b.refreshSkewSeconds &&
+    a.timeoutMs === b.timeoutMs &&
+    a.allowInsecureHttp === b.allowInsecureHttp &&
+    sameSet(a.scopes, b.scopes) &&
+    sameSet(a.resource ?? [], b.resource ?? []) &&
+    sameRecord(a.extraParams ?? {}, b.extraParams ?? {}) &&
+    sameSecret(a.clientSecret, b.clientSecret) &&
+    sameSecret(a.privateKey, b.privateKey)
+  )
+}
+
+function sameSecret(a: Secret<unknown> | undefined, b: Secret<unknown> | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b
+  return a === b || a.equals(b)
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const sa = new Set(a)
+  const sb = new Set(b)
+  return sa.size === sb.size && [...sa].every((x) => sb.has(x))
+}
+
+function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a)
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && a[k] === b[k])
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : 'cannot build a token provider'
+}
