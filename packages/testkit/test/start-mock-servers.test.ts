@@ -46,10 +46,14 @@ describe('startMockServers', () => {
 
   it('serves the SDK client over real loopback HTTP with Streamable HTTP', async () => {
     const client = track(new Client({ name: 't', version: '1' }))
-    await client.connect(new StreamableHTTPClientTransport(new URL(servers.mcp.url), { authProvider: provider() }))
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(servers.mcp.url), { authProvider: provider() }),
+    )
     expect((await client.listTools()).tools).toHaveLength(4)
     const result = await client.callTool({ name: 'get_recent_customers', arguments: { limit: 2 } })
-    expect(result.structuredContent).toMatchObject({ customers: [{ customer_id: 'cust-001' }, { customer_id: 'cust-002' }] })
+    expect(result.structuredContent).toMatchObject({
+      customers: [{ customer_id: 'cust-001' }, { customer_id: 'cust-002' }],
+    })
     expect(servers.oauth.server.tokenRequests[0]).toMatchObject({ resource: [servers.mcp.url], status: 200 })
   })
 
@@ -66,10 +70,14 @@ describe('startMockServers', () => {
       options,
     )
     const tokens = await oauth.processClientCredentialsResponse(as, client, response)
-    const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(servers.oauth.jwksUri)), {
-      issuer: servers.oauth.issuer,
-      audience: servers.mcp.url,
-    })
+    const { payload } = await jwtVerify(
+      tokens.access_token,
+      createRemoteJWKSet(new URL(servers.oauth.jwksUri)),
+      {
+        issuer: servers.oauth.issuer,
+        audience: servers.mcp.url,
+      },
+    )
     expect(payload.scope).toBe('customer:read')
   })
 
@@ -93,11 +101,16 @@ describe('startMockServers', () => {
     })
     await client.connect(transport)
     expect((await client.listTools()).tools).toHaveLength(4)
-    const result = await client.callTool({ name: 'get_customer_info', arguments: { customer_id: 'cust-002' } })
+    const result = await client.callTool({
+      name: 'get_customer_info',
+      arguments: { customer_id: 'cust-002' },
+    })
     expect(result.structuredContent).toMatchObject({ name: 'Alan Turing', seen_user: { user_id: 'carol' } })
     const records = servers.mcp.server.requests
     expect(records[0]).toMatchObject({ transport: 'sse', path: '/sse', status: 401 })
-    expect(records.some((r) => r.path === '/messages' && r.jsonRpcMethod === 'tools/call' && r.status === 202)).toBe(true)
+    expect(
+      records.some((r) => r.path === '/messages' && r.jsonRpcMethod === 'tools/call' && r.status === 202),
+    ).toBe(true)
     expect(servers.mcp.server.toolCalls[0]?.cookies).toEqual({ user_id: 'carol', session_id: 'xyz' })
     expect(servers.oauth.server.tokenRequests[0]?.resource).toEqual([servers.mcp.sseUrl])
   })
@@ -108,7 +121,9 @@ describe('startMockServers', () => {
     expect(res.headers.get('www-authenticate')).toBe(
       `Bearer resource_metadata="${new URL(servers.mcp.url).origin}/.well-known/oauth-protected-resource/sse"`,
     )
-    const metadata = await fetch(`${new URL(servers.mcp.url).origin}/.well-known/oauth-protected-resource/sse`)
+    const metadata = await fetch(
+      `${new URL(servers.mcp.url).origin}/.well-known/oauth-protected-resource/sse`,
+    )
     expect(await metadata.json()).toMatchObject({
       resource: servers.mcp.sseUrl,
       authorization_servers: [servers.oauth.issuer],
@@ -123,12 +138,24 @@ describe('startMockServers', () => {
         requestInit: { headers: { authorization: `Bearer ${token}` } },
         eventSourceInit: {
           fetch: (url, init) =>
-            fetch(url, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers)), authorization: `Bearer ${token}` } }),
+            fetch(url, {
+              ...init,
+              headers: {
+                ...Object.fromEntries(new Headers(init?.headers)),
+                authorization: `Bearer ${token}`,
+              },
+            }),
         },
       }),
     )
-    await expect(client.callTool({ name: 'get_customer_info', arguments: { customer_id: 'x' } })).rejects.toThrow()
-    expect(servers.mcp.server.requests.at(-1)).toMatchObject({ path: '/messages', status: 403, authError: 'insufficient_scope' })
+    await expect(
+      client.callTool({ name: 'get_customer_info', arguments: { customer_id: 'x' } }),
+    ).rejects.toThrow()
+    expect(servers.mcp.server.requests.at(-1)).toMatchObject({
+      path: '/messages',
+      status: 403,
+      authError: 'insufficient_scope',
+    })
   })
 
   it('close() ends open SSE streams so nothing hangs', async () => {
