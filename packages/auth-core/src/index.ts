@@ -1,3 +1,5 @@
+export type { CookieFilter, CookieFilterOptions } from './cookie-filter.js'
+export { createCookieFilter } from './cookie-filter.js'
 export type {
   AuthCoreErrorOptions,
   ConfigErrorOptions,
@@ -17,6 +19,14 @@ export {
   InvalidTokenError,
   TokenRequestError,
 } from './errors.js'
+export type {
+  FilteredHeaders,
+  HeaderFilter,
+  HeaderFilterInput,
+  HeaderFilterOptions,
+} from './header-filter.js'
+export { createHeaderFilter } from './header-filter.js'
+export { isLoopbackHost } from './internal/url.js'
 export type {
   AccessToken,
   ClientCredentialsTokenProviderOptions,

@@ -1,1 +1,6 @@
-export {}
+export type { AuthFetchOptions, FetchLike } from './auth-fetch.js'
+export { authMiddleware, createAuthFetch } from './auth-fetch.js'
+export type { TlsOptions } from './tls.js'
+export { createTlsFetch } from './tls.js'
+export type { UserContext } from './user-context.js'
+export { getUserContext, withUserContext } from './user-context.js'
