@@ -1,3 +1,32 @@
+export type {
+  ConfigEnv,
+  CookiePassthroughConfig,
+  HeaderPassthroughConfig,
+  McpConfig,
+  McpTransportKind,
+  OAuth2Config,
+  ParseConfigOptions,
+  ServerConfig,
+  TlsConfig,
+} from './config.js'
+export {
+  CONFIG_ENV_VARS,
+  configFromEnv,
+  cookiePassthroughConfigSchema,
+  headerPassthroughConfigSchema,
+  mcpConfigSchema,
+  oauth2ConfigSchema,
+  parseConfig,
+  serverConfigSchema,
+  tlsConfigSchema,
+} from './config.js'
+export type { TokenProviderFromConfigOptions } from './config-builders.js'
+export {
+  sameTokenClient,
+  tokenProviderFromConfig,
+  tokenProvidersFromConfig,
+  toTokenProviderOptions,
+} from './config-builders.js'
 export type { CookieFilter, CookieFilterOptions } from './cookie-filter.js'
 export { createCookieFilter } from './cookie-filter.js'
 export type {
@@ -28,6 +57,19 @@ export type {
 export { createHeaderFilter } from './header-filter.js'
 export { isLoopbackHost } from './internal/url.js'
 export type {
+  JwtAlgorithm,
+  JwtPublicKey,
+  JwtScopeVerifierOptions,
+  McpAuthInfo,
+  McpSdkErrorClasses,
+  McpTokenVerifier,
+  McpTokenVerifierOptions,
+  VerifiedAccessToken,
+  VerifyOptions,
+} from './jwt-verifier.js'
+export { JwtScopeVerifier } from './jwt-verifier.js'
+export { Secret } from './secret.js'
+export type {
   AccessToken,
   ClientCredentialsTokenProviderOptions,
   FetchLike,
@@ -38,3 +80,5 @@ export type {
   TokenProvider,
 } from './token-provider.js'
 export { ClientCredentialsTokenProvider } from './token-provider.js'
+export type { ToolScopeDecision, ToolScopePolicy, ToolScopePolicyOptions } from './tool-scope-policy.js'
+export { createToolScopePolicy } from './tool-scope-policy.js'
