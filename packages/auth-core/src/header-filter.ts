@@ -35,8 +35,9 @@ export interface HeaderFilterOptions {
    */
   maxValueBytes?: number
   /**
-   * Maximum sum, in bytes, of the names and values forwarded. Headers are taken in input order;
-   * one that would push the sum over the cap is dropped and later ones that fit are kept.
+   * Maximum sum, in bytes, of the names and values forwarded. Headers are taken in input order
+   * (a `Headers` has no order of its own; it is taken in sorted or configuration order); one that
+   * would push the sum over the cap is dropped and later ones that fit are kept.
    *
    * @default 16384 (Node's default `--max-http-header-size`)
    */
@@ -95,11 +96,17 @@ function isNever(name: string): boolean {
 }
 
 interface Resolved {
-  readonly exact: ReadonlySet<string>
+  /**
+   * Lowercase incoming name → forwarded name (allowed names and rename sources), or null for
+   * names never forwarded (and `authorization` when it is not a rename source). One lookup per
+   * header on the hot path.
+   */
+  readonly routes: ReadonlyMap<string, string | null>
   readonly prefixes: readonly string[]
-  readonly rename: ReadonlyMap<string, string>
   readonly maxValueBytes: number
   readonly maxTotalBytes: number
+  /** Every name that can be forwarded (sources of renames included), when there are no prefixes. */
+  readonly lookup: readonly string[] | undefined
 }
 
 /** Per-call scratch state: the forwarded pairs so far, with the incoming name of each. */
@@ -157,7 +164,16 @@ export function createHeaderFilter(options: HeaderFilterOptions): HeaderFilter {
     if (typeof headers !== 'object' || headers === null) return EMPTY
     try {
       const state: Collected = { out: [], sources: [], index: undefined, connection: undefined }
-      if (Array.isArray(headers)) {
+      if (config.lookup !== undefined && typeof Headers === 'function' && headers instanceof Headers) {
+        // Without prefixes, ask a `Headers` for the few names we could forward: iterating it
+        // sorts and copies every entry, several times the cost of a handful of lookups.
+        const connection = headers.get('connection')
+        if (connection !== null) state.connection = connection
+        for (const name of config.lookup) {
+          const value = headers.get(name)
+          if (value !== null) consider(config, state, name, value)
+        }
+      } else if (Array.isArray(headers)) {
         for (const entry of headers as readonly unknown[]) considerEntry(config, state, entry)
       } else if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === 'function') {
         // `Headers` (of any realm), `Map`, generators.
@@ -192,20 +208,19 @@ function consider(config: Resolved, state: Collected, rawName: string, rawValue:
     state.connection = state.connection === undefined ? rawValue : `${state.connection},${rawValue}`
     return
   }
-  let name = config.rename.get(source)
+  const route = config.routes.get(source)
+  if (route === null) return
+  let name = route
   if (name === undefined) {
-    // `authorization` only ever comes from a rename, whatever prefix `allow` has.
-    if (isNever(source) || source === 'authorization') return
-    if (config.exact.has(source)) name = source
-    else {
-      for (const prefix of config.prefixes) {
-        if (source.startsWith(prefix)) {
-          name = source
-          break
-        }
+    // The fixed never-forwarded names and `authorization` are routed to null; `proxy-*` is not.
+    if (config.prefixes.length === 0 || source.startsWith('proxy-')) return
+    for (const prefix of config.prefixes) {
+      if (source.startsWith(prefix)) {
+        name = source
+        break
       }
-      if (name === undefined) return
     }
+    if (name === undefined) return
   }
   // Lowercasing maps some non-ASCII characters to ASCII (U+212A KELVIN SIGN to `k`): check the
   // name as received.
@@ -253,16 +268,12 @@ function consider(config: Resolved, state: Collected, rawName: string, rawValue:
 function finish(config: Resolved, state: Collected): FilteredHeaders {
   const { out, sources } = state
   if (out.length === 0) return EMPTY
-  let listed: Set<string> | undefined
-  if (state.connection !== undefined) {
-    listed = new Set()
-    for (const token of state.connection.split(',')) listed.add(token.trim().toLowerCase())
-  }
+  const connection = state.connection?.toLowerCase()
   let total = 0
   let kept = 0
   for (let i = 0; i < out.length; i++) {
     const pair = out[i]!
-    if (listed?.has(sources[i]!)) continue
+    if (connection !== undefined && listsToken(connection, sources[i]!)) continue
     const [name, value] = pair
     if (value.length > config.maxValueBytes) continue
     if (total + name.length + value.length > config.maxTotalBytes) continue
@@ -272,6 +283,31 @@ function finish(config: Resolved, state: Collected): FilteredHeaders {
   if (kept === 0) return EMPTY
   out.length = kept
   return out
+}
+
+/**
+ * Whether the comma-separated list `list` (lowercase) has `token` as a member, ignoring spaces and
+ * tabs around members. No allocation: it runs on every request that has a `Connection` header.
+ *
+ * @see RFC 9110 §5.6.1, §7.6.1
+ */
+function listsToken(list: string, token: string): boolean {
+  let from = 0
+  for (;;) {
+    const at = list.indexOf(token, from)
+    if (at === -1) return false
+    let before = at - 1
+    while (before >= 0 && isOws(list.charCodeAt(before))) before--
+    let after = at + token.length
+    while (after < list.length && isOws(list.charCodeAt(after))) after++
+    if (
+      (before < 0 || list.charCodeAt(before) === 0x2c) &&
+      (after === list.length || list.charCodeAt(after) === 0x2c)
+    ) {
+      return true
+    }
+    from = at + 1
+  }
 }
 
 function resolve(options: HeaderFilterOptions): Resolved {
@@ -359,7 +395,13 @@ function resolve(options: HeaderFilterOptions): Resolved {
     targets.add(target)
   }
 
-  return { exact, prefixes, rename: renames, maxValueBytes, maxTotalBytes }
+  const routes = new Map<string, string | null>()
+  for (const name of NEVER) routes.set(name, null)
+  routes.set('authorization', null) // `authorization` only ever comes from a rename
+  for (const name of exact) routes.set(name, name)
+  for (const [source, target] of renames) routes.set(source, target)
+  const lookup = prefixes.length === 0 ? [...new Set([...exact, ...renames.keys()])] : undefined
+  return { routes, prefixes, maxValueBytes, maxTotalBytes, lookup }
 }
 
 function positiveInteger(value: unknown, option: string): void {
