@@ -429,7 +429,12 @@ function checkJwk(jwk: Record<string, unknown>, path: ConfigPath | string, issue
 export function privateKeyValue(value: string | Record<string, unknown>): string | JWK {
   if (typeof value !== 'string') return value as JWK
   const trimmed = value.trim()
-  return trimmed.startsWith('{') ? (JSON.parse(trimmed) as JWK) : value
+  if (!trimmed.startsWith('{')) return value
+  try {
+    return JSON.parse(trimmed) as JWK
+  } catch {
+    return value // reported by checkPrivateKeyText
+  }
 }
 
 function checkInsecureUrl(value: string, allowInsecure: boolean, path: ConfigPath, issues: IssueList): void {

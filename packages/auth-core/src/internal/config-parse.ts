@@ -1,6 +1,6 @@
 import { parseDocument } from 'yaml'
 import type { McpConfig } from '../config.js'
-import { type EnvLike, interpolateEnv } from './config-interpolate.js'
+import { type EnvLike, interpolateEnv, isPlainObject } from './config-interpolate.js'
 import { IssueList } from './config-issues.js'
 import { type ConfigFileAccess, normaliseConfig } from './config-normalise.js'
 
@@ -17,7 +17,7 @@ export function parseConfigInput(
   const issues = new IssueList()
   const document = typeof input === 'string' ? parseText(input, issues) : input
   issues.throwIfAny(file)
-  const interpolated = interpolateEnv(document, env, [], issues)
+  const interpolated = interpolateEnv(ownPart(document), env, [], issues)
   const config = normaliseConfig(interpolated, issues, files)
   issues.throwIfAny(file)
   return config
@@ -36,4 +36,16 @@ function parseText(text: string, issues: IssueList): unknown {
   }
   // Warnings (e.g. unknown tags) are not fatal; values are plain data either way.
   return doc.toJS({ maxAliasCount: 100 })
+}
+
+/**
+ * Only `mcp_config` and `mcp_servers` are ours: the rest of a LiteLLM `config.yaml` (`model_list`,
+ * `general_settings`, …) is neither validated nor interpolated, so its `os.environ/…` references
+ * need not be set for us.
+ */
+function ownPart(document: unknown): unknown {
+  if (!isPlainObject(document)) return document
+  const own: Record<string, unknown> = {}
+  for (const key of ['mcp_config', 'mcp_servers']) if (key in document) own[key] = document[key]
+  return own
 }
