@@ -188,6 +188,12 @@ describe('createCookieFilter', () => {
     expect(filter.name).toBe('cookieFilter')
   })
 
+  it('behaves as its @example says', () => {
+    const filterCookies = createCookieFilter({ allow: ['session_id', 'user_id'] })
+    expect(filterCookies('theme=dark; session_id=abc; user_id=42')).toBe('session_id=abc; user_id=42')
+    expect(filterCookies('theme=dark')).toBeUndefined()
+  })
+
   describe('properties', () => {
     const prefixed = createCookieFilter({ allow: ALLOW, allowPrefixes: ['sess_'], maxBytes: 40 })
 

@@ -329,6 +329,19 @@ describe('createHeaderFilter', () => {
     expect(filter.name).toBe('headerFilter')
   })
 
+  it('behaves as its @example says', () => {
+    const filterHeaders = createHeaderFilter({
+      allow: ['x-request-id', 'x-user-*'],
+      rename: { 'x-upstream-authorization': 'authorization' },
+    })
+    expect(
+      filterHeaders({ 'X-User-Id': '42', Host: 'evil', 'x-upstream-authorization': 'Bearer u' }),
+    ).toEqual([
+      ['x-user-id', '42'],
+      ['authorization', 'Bearer u'],
+    ])
+  })
+
   describe('properties', () => {
     const ALLOWED = ['x-request-id', 'x-tenant']
     const capped = createHeaderFilter({
