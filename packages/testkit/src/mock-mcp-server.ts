@@ -162,7 +162,7 @@ function toResult(value: CallToolResult | string | Record<string, unknown>): Cal
  * @see RFC 6750 §3, RFC 9728, RFC 9068 §4
  */
 export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServer {
-  if (!options || !options.oauth) throw new TypeError('"oauth" option is required')
+  if (!options?.oauth) throw new TypeError('"oauth" option is required')
   const url = options.url ?? 'https://mcp.mock.test/mcp'
   let parsed: URL
   try {

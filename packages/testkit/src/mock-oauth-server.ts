@@ -434,8 +434,7 @@ export function createMockOAuthServer(options: MockOAuthServerOptions = {}): Moc
     }
     const clientId = clientIdParam ?? (typeof unverified.iss === 'string' ? unverified.iss : undefined)
     const client = clientId === undefined ? undefined : clientsById.get(clientId)
-    if (!client || !client.jwks)
-      throw new OAuthError(401, 'invalid_client', 'unknown client or no registered keys')
+    if (!client?.jwks) throw new OAuthError(401, 'invalid_client', 'unknown client or no registered keys')
     if (!client.tokenEndpointAuthMethods?.includes('private_key_jwt')) {
       throw new OAuthError(401, 'invalid_client', 'private_key_jwt is not allowed for this client')
     }

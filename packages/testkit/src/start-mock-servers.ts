@@ -6,7 +6,12 @@ import { TestkitError, TestkitErrorCode } from './errors.js'
 import { headersToRecord, parseCookies } from './internal/http.js'
 import { mcpInternals } from './internal/mcp-internals.js'
 import { readBody, sendWebResponse, toWebRequest } from './internal/node-http.js'
-import { createMockMcpServer, type MockMcpServer, type MockMcpServerOptions } from './mock-mcp-server.js'
+import {
+  createMockMcpServer,
+  type McpRequestRecord,
+  type MockMcpServer,
+  type MockMcpServerOptions,
+} from './mock-mcp-server.js'
 import {
   createMockOAuthServer,
   type MockOAuthServer,
@@ -194,17 +199,16 @@ export async function startMockServers(options: StartMockServersOptions = {}): P
       headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
     const requestUrl = new URL(req.url ?? '/', mcpOrigin)
     const sessionId = requestUrl.searchParams.get('sessionId') ?? undefined
-    const record = {
+    const rec: McpRequestRecord = {
       method: req.method ?? 'GET',
       path,
       url: requestUrl.href,
       headers: headersToRecord(headers),
-      jsonRpcMethods: [] as string[],
+      jsonRpcMethods: [],
       status: 0,
-      transport: 'sse' as const,
-      ...(sessionId ? { sessionId } : {}),
-    } satisfies (typeof server.requests)[number]
-    const rec: (typeof server.requests)[number] = record
+      transport: 'sse',
+    }
+    if (sessionId) rec.sessionId = sessionId
     server.requests.push(rec)
 
     let body: unknown
