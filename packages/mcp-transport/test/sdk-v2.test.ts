@@ -1,0 +1,39 @@
+import { ClientCredentialsTokenProvider } from '@mcp-oauth2/auth-core'
+import { type MockServers, startMockServers } from '@mcp-oauth2/testkit'
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { toAuthProvider } from '../src/sdk-v2.js'
+
+let servers: MockServers
+beforeAll(async () => {
+  servers = await startMockServers()
+})
+afterAll(async () => {
+  await servers.close()
+})
+
+describe('toAuthProvider (SDK v2)', () => {
+  it('authenticates the SDK v2 client and recovers from a 401 with one fresh token', async () => {
+    const tokenProvider = new ClientCredentialsTokenProvider({
+      resourceServerUrl: servers.mcp.url,
+      clientId: 'test-client',
+      clientSecret: 'test-secret',
+      scope: 'mcp:read customer:read',
+    })
+    const transport = new StreamableHTTPClientTransport(new URL(servers.mcp.url), {
+      authProvider: toAuthProvider(tokenProvider),
+    })
+    const client = new Client({ name: 'v2', version: '1.0.0' })
+    await client.connect(transport)
+    const { tools } = await client.listTools()
+    expect(tools.map((t) => t.name)).toContain('get_customer_info')
+    expect(servers.oauth.server.tokenRequests).toHaveLength(1)
+
+    await servers.oauth.server.rotateKeys() // the old token's key is gone: the server answers 401
+    const result = await client.callTool({ name: 'get_customer_info', arguments: { customer_id: 'c1' } })
+    expect(result.isError).toBeFalsy()
+    expect(servers.oauth.server.tokenRequests).toHaveLength(2)
+    expect(servers.mcp.server.requests.filter((r) => r.status === 401)).toHaveLength(1)
+    await client.close()
+  })
+})
