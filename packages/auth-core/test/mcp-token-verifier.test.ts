@@ -172,6 +172,7 @@ describe('JwtScopeVerifier.toMcpTokenVerifier', () => {
   })
 
   it.each([
+    ['malformed', async () => 'not-a-jwt'],
     ['expired', () => oauth.issueToken({ expiresIn: -600 })],
     ['for another resource', () => oauth.issueToken({ aud: 'https://elsewhere.example/mcp' })],
     ['tampered', async () => `${(await oauth.issueToken()).slice(0, -4)}AAAA`],
@@ -180,7 +181,10 @@ describe('JwtScopeVerifier.toMcpTokenVerifier', () => {
     const { url } = await started()
     const response = await initialize(url, await make())
     expect(response.status).toBe(401)
-    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/)
+    // Well-formed: every auth-param value is one quoted string (the SDK does not escape quotes).
+    expect(response.headers.get('www-authenticate')).toMatch(
+      /^Bearer error="invalid_token", error_description="[^"\\]*"(, [a-z_]+="[^"\\]*")*$/,
+    )
     expect(await response.json()).toMatchObject({ error: 'invalid_token' })
   })
 
