@@ -265,6 +265,16 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
     return `Bearer ${parts.join(', ')}`
   }
 
+  // The key set is rebuilt only when the authorization server's JWKS changes (rotation), so
+  // imported keys are reused across requests.
+  let keySet: { id: string; get: ReturnType<typeof createLocalJWKSet> } | undefined
+  function currentKeySet() {
+    const jwks = oauth.publicJwks()
+    const id = jwks.keys.map((k) => k.kid).join(' ')
+    if (keySet?.id !== id) keySet = { id, get: createLocalJWKSet(jwks) }
+    return keySet.get
+  }
+
   async function authenticate(
     headers: Headers,
     metadataUrl: string,
@@ -291,7 +301,7 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
     if (!match?.[1]) return fail('malformed Bearer credentials')
     const token = match[1]
     try {
-      const { payload } = await jwtVerify(token, createLocalJWKSet(oauth.publicJwks()), {
+      const { payload } = await jwtVerify(token, currentKeySet(), {
         issuer: oauth.issuer,
         audience: [...accepted],
         typ: 'at+jwt',
