@@ -26,7 +26,7 @@ export class Secret<T = string> {
     this.#value = value
   }
 
-  /** Whether `value` is a {@link Secret} (works across copies of this module's class checks via the private field). */
+  /** Whether `value` is a {@link Secret} of this module (checked through the private field, not duck typing). */
   static isSecret(value: unknown): value is Secret<unknown> {
     return typeof value === 'object' && value !== null && #value in value
   }
