@@ -247,7 +247,11 @@ function buildAuthFetch(r: Resolved): FetchLike {
         else headers.set('cookie', cookie)
       }
       if (r.headerFilter)
-        for (const [name, value] of r.headerFilter(context.headers)) headers.set(name, value)
+        // The transport's own headers (content-type, accept, mcp-session-id, …) win: a user
+        // header must never steer the protocol, e.g. into another user's session.
+        for (const [name, value] of r.headerFilter(context.headers)) {
+          if (!headers.has(name)) headers.set(name, value)
+        }
     }
     // A user header renamed to `authorization` (explicitly configured) is the only thing that
     // replaces the service token; such requests are the user's, and not retried with ours.

@@ -375,3 +375,53 @@ describe('createAuthFetch over loopback HTTP', () => {
     }
   })
 })
+
+describe('user headers', () => {
+  it('forwards allowed user headers but never lets them replace the transport’s own', async () => {
+    const seen: Headers[] = []
+    msw.use(
+      http.post('https://mcp.mock.test/echo', ({ request }) => {
+        seen.push(request.headers)
+        return HttpResponse.json({ ok: true })
+      }),
+    )
+    const fetch = createAuthFetch({
+      serverUrl: mcp.url,
+      tokenProvider: provider(),
+      headers: { allow: ['x-user-*', 'mcp-session-id'] },
+    })
+    await withUserContext(
+      { headers: { 'x-user-id': 'u1', 'mcp-session-id': 'someone-elses-session', 'x-other': 'no' } },
+      () =>
+        fetch('https://mcp.mock.test/echo', {
+          method: 'POST',
+          body: '{}',
+          headers: { 'mcp-session-id': 'mine' },
+        }),
+    )
+    expect(seen[0]!.get('x-user-id')).toBe('u1')
+    expect(seen[0]!.get('x-other')).toBeNull()
+    expect(seen[0]!.get('mcp-session-id')).toBe('mine')
+    expect(seen[0]!.get('authorization')).toMatch(/^Bearer /)
+  })
+
+  it('forwards a user token only through an explicit rename to authorization', async () => {
+    const seen: Headers[] = []
+    msw.use(
+      http.post('https://mcp.mock.test/echo', ({ request }) => {
+        seen.push(request.headers)
+        return HttpResponse.json({ ok: true })
+      }),
+    )
+    const fetch = createAuthFetch({
+      serverUrl: mcp.url,
+      tokenProvider: provider(),
+      headers: { allow: [], rename: { 'x-upstream-authorization': 'authorization' } },
+    })
+    await withUserContext({ headers: { 'x-upstream-authorization': 'Bearer user-token' } }, () =>
+      fetch('https://mcp.mock.test/echo', { method: 'POST', body: '{}' }),
+    )
+    expect(seen[0]!.get('authorization')).toBe('Bearer user-token')
+    expect(seen[0]!.get('x-upstream-authorization')).toBeNull()
+  })
+})
