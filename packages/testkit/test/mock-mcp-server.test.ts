@@ -1,11 +1,29 @@
-import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js'
+import {
+  ClientCredentialsProvider,
+  PrivateKeyJwtProvider,
+} from '@modelcontextprotocol/sdk/client/auth-extensions.js'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { exportJWK, generateKeyPair } from 'jose'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createMockMcpServer, createMockOAuthServer, type MockMcpServer } from '../src/index.js'
 
-const oauth = createMockOAuthServer()
+const clientKeys = await generateKeyPair('RS256', { extractable: true })
+const oauth = createMockOAuthServer({
+  clients: [
+    {
+      clientId: 'test-client',
+      clientSecret: 'test-secret',
+      allowedScopes: ['mcp:read', 'mcp:write', 'customer:read', 'ticket:create', 'account:calculate'],
+    },
+    {
+      clientId: 'jwt-client',
+      jwks: { keys: [{ ...(await exportJWK(clientKeys.publicKey)), kid: 'k1', alg: 'RS256' }] },
+      allowedScopes: ['customer:read'],
+    },
+  ],
+})
 const mcp = createMockMcpServer({ oauth })
 const stateless = createMockMcpServer({ oauth, url: 'https://stateless.mock.test/mcp', stateless: true })
 const custom = createMockMcpServer({
@@ -121,6 +139,26 @@ describe('createMockMcpServer', () => {
     const call = mcp.requests.find((r) => r.jsonRpcMethod === 'tools/call')
     expect(call?.headers['authorization']).toMatch(/^Bearer ey/)
     expect(call?.sessionId).toBeTruthy()
+  })
+
+  it('serves the SDK client authenticating with private_key_jwt (PrivateKeyJwtProvider)', async () => {
+    const authProvider = new PrivateKeyJwtProvider({
+      clientId: 'jwt-client',
+      privateKey: await exportJWK(clientKeys.privateKey),
+      algorithm: 'RS256',
+      expectedIssuer: oauth.issuer,
+    })
+    const client = new Client({ name: 'test', version: '1.0.0' })
+    clients.push(client)
+    await client.connect(new StreamableHTTPClientTransport(new URL(mcp.url), { authProvider }))
+    const result = await client.callTool({ name: 'get_recent_customers', arguments: {} })
+    expect(result.isError).toBeFalsy()
+    expect(oauth.tokenRequests[0]).toMatchObject({
+      authMethod: 'private_key_jwt',
+      clientId: 'jwt-client',
+      status: 200,
+    })
+    expect(mcp.toolCalls[0]).toMatchObject({ clientId: 'jwt-client', scopes: ['customer:read'] })
   })
 
   it('passes the request cookies to tools and records them per call', async () => {

@@ -386,6 +386,15 @@ describe('issueToken, clock and keys', () => {
     expect(await iat()).toBe(1_800_000_000)
   })
 
+  it('gives every server its own kid, so tokens of one server never match the JWKS of another', async () => {
+    const other = createMockOAuthServer({ issuer: 'https://other.mock.test' })
+    const token = await other.issueToken({ iss: as.issuer })
+    expect(other.publicJwks().keys[0]?.kid).not.toBe(as.publicJwks().keys[0]?.kid)
+    await expect(
+      jwtVerify(token, createRemoteJWKSet(new URL(as.jwksUri)), verifyOptions),
+    ).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey)
+  })
+
   it('signs with ES256 when asked', async () => {
     const server = createMockOAuthServer({ algorithm: 'ES256' })
     expect(decodeProtectedHeader(await server.issueToken()).alg).toBe('ES256')
