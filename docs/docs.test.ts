@@ -1,0 +1,201 @@
+// Keeps the docs honest: every ```ts block in docs/*.md type-checks against the workspace, the
+// quickstart runs end to end against the testkit's loopback servers, and docs/errors.md documents
+// every error code the packages export.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ErrorCode } from '@mcp-oauth2/auth-core'
+import { startMockServers, TestkitErrorCode } from '@mcp-oauth2/testkit'
+import ts from 'typescript'
+import { describe, expect, it } from 'vitest'
+import { quickstart } from './snippets/quickstart.js'
+
+const docsDir = fileURLToPath(new URL('.', import.meta.url))
+const root = join(docsDir, '..')
+const snippetDir = join(docsDir, '.snippets')
+
+interface Block {
+  /** The page, relative to the repository root (`docs/quickstart.md`). */
+  file: string
+  /** 1-based line of the first line of code (the one after the opening fence). */
+  line: number
+  code: string
+  ignore: boolean
+}
+
+/** Every ```ts / ```typescript block of a page; ```ts ignore marks a block as not compiled. */
+function blocksOf(page: string): Block[] {
+  const lines = readFileSync(join(docsDir, page), 'utf8').split('\n')
+  const blocks: Block[] = []
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```(ts|typescript)(?:\s+(.*))?$/.exec(lines[i] ?? '')
+    if (!open) continue
+    const start = i + 1
+    let end = start
+    while (end < lines.length && !/^```\s*$/.test(lines[end] ?? '')) end++
+    if (end === lines.length) throw new Error(`docs/${page}:${i + 1}: unclosed code block`)
+    const info = (open[2] ?? '').split(/\s+/)
+    blocks.push({
+      file: `docs/${page}`,
+      line: start + 1,
+      code: lines.slice(start, end).join('\n'),
+      ignore: info.includes('ignore'),
+    })
+    i = end
+  }
+  return blocks
+}
+
+/** Pages checked here: every docs/*.md without a test of its own (docs/testkit.md has one). */
+const pages = readdirSync(docsDir)
+  .filter((name) => name.endsWith('.md'))
+  .filter((name) => !existsSync(join(docsDir, name.replace(/\.md$/, '.test.ts'))))
+  .sort()
+const blocks = pages.flatMap(blocksOf)
+
+describe('code blocks', () => {
+  it('are found on the pages this test owns', () => {
+    expect(pages).toEqual(expect.arrayContaining(['quickstart.md', 'service-to-service.md', 'errors.md']))
+    expect(blocks.filter((b) => !b.ignore).length).toBeGreaterThan(10)
+  })
+
+  it('type-check against the workspace sources', () => {
+    rmSync(snippetDir, { recursive: true, force: true })
+    mkdirSync(snippetDir, { recursive: true })
+    writeFileSync(join(snippetDir, '.gitignore'), '*\n')
+    // One module per block (.mts: ES module, so top-level await works), named after its place.
+    const files = new Map<string, Block>()
+    for (const block of blocks) {
+      if (block.ignore) continue
+      const name = `${basename(block.file, '.md')}.L${block.line}.mts`
+      const path = join(snippetDir, name)
+      // `export {}` makes a block without imports a module too, so blocks never share names.
+      writeFileSync(path, `${block.code}\nexport {}\n`)
+      files.set(path, block)
+    }
+    // The files of docs/snippets/ are copied beside the blocks, which import them as `./name.js`.
+    const snippetSources: string[] = []
+    for (const name of readdirSync(join(docsDir, 'snippets')).filter((n) => n.endsWith('.ts'))) {
+      const path = join(snippetDir, name)
+      writeFileSync(path, readFileSync(join(docsDir, 'snippets', name)))
+      snippetSources.push(path)
+    }
+
+    const configFile = join(root, 'tsconfig.json')
+    const parsed = ts.parseJsonConfigFileContent(
+      ts.readConfigFile(configFile, ts.sys.readFile).config,
+      ts.sys,
+      root,
+      undefined,
+      configFile,
+    )
+    const program = ts.createProgram([...files.keys(), ...snippetSources], {
+      ...parsed.options,
+      noEmit: true,
+      incremental: false,
+      tsBuildInfoFile: undefined,
+    })
+    const ours = new Set([...files.keys(), ...snippetSources].map((p) => ts.sys.resolvePath(p)))
+    const errors = ts
+      .getPreEmitDiagnostics(program)
+      .filter((d) => d.file === undefined || ours.has(ts.sys.resolvePath(d.file.fileName)))
+      .map((d) => {
+        const text = ts.flattenDiagnosticMessageText(d.messageText, '\n')
+        if (!d.file || d.start === undefined) return text
+        const { line, character } = d.file.getLineAndCharacterOfPosition(d.start)
+        const block = files.get(d.file.fileName) ?? files.get(ts.sys.resolvePath(d.file.fileName))
+        const where = block
+          ? `${block.file}:${block.line + line}:${character + 1}`
+          : `docs/snippets/${basename(d.file.fileName)}:${line + 1}:${character + 1}`
+        return `${where} ${text}`
+      })
+    expect(errors).toEqual([])
+  }, 120_000)
+})
+
+describe('docs/quickstart.md', () => {
+  it('shows docs/snippets/quickstart.ts verbatim', () => {
+    const file = readFileSync(join(docsDir, 'snippets/quickstart.ts'), 'utf8').trimEnd()
+    expect(blocksOf('quickstart.md').map((b) => b.code)).toContain(file)
+  })
+
+  it('runs end to end against the testkit loopback servers', async () => {
+    const servers = await startMockServers()
+    try {
+      const { tools, result } = await quickstart({
+        serverUrl: servers.mcp.url,
+        clientId: 'test-client',
+        clientSecret: 'test-secret',
+        userCookie: 'theme=dark; session_id=abc123; tracking=xyz',
+      })
+      expect(tools).toContain('get_customer_info')
+      expect(result.structuredContent).toMatchObject({ name: 'Ada Lovelace' })
+      // One token, for the MCP server as the RFC 8707 resource.
+      expect(servers.oauth.server.tokenRequests).toMatchObject([
+        { clientId: 'test-client', status: 200, resource: [servers.mcp.url] },
+      ])
+      // The tool call carried the bearer and only the allowed cookie.
+      expect(servers.mcp.server.toolCalls).toMatchObject([
+        { tool: 'get_customer_info', cookies: { session_id: 'abc123' }, clientId: 'test-client' },
+      ])
+      expect(servers.mcp.server.toolCalls[0]?.cookies).toEqual({ session_id: 'abc123' })
+    } finally {
+      await servers.close()
+    }
+  })
+})
+
+describe('docs/errors.md', () => {
+  const page = readFileSync(join(docsDir, 'errors.md'), 'utf8')
+  /** Codes in the first column of the page's tables. */
+  const documented = new Set([...page.matchAll(/^\|\s*`(ERR_[A-Z0-9_]+)`/gm)].map((m) => m[1]))
+
+  /** The mcp-transport codes, once the package has an errors module. */
+  async function transportCodes(): Promise<string[] | undefined> {
+    const path = join(root, 'packages/mcp-transport/src/errors.ts')
+    if (!existsSync(path)) return undefined
+    const mod = (await import('../packages/mcp-transport/src/errors.js')) as {
+      McpTransportErrorCode?: Record<string, string>
+    }
+    return Object.values(mod.McpTransportErrorCode ?? {})
+  }
+
+  it('documents every auth-core and testkit code', () => {
+    for (const code of [...Object.values(ErrorCode), ...Object.values(TestkitErrorCode)]) {
+      expect(documented, `docs/errors.md has no table row for ${code}`).toContain(code)
+    }
+  })
+
+  it('documents every mcp-transport code (or marks the section as pending)', async () => {
+    const codes = await transportCodes()
+    if (codes === undefined) {
+      expect(page).toContain('<!-- mcp-transport codes: pending -->')
+      return
+    }
+    expect(codes.length).toBeGreaterThan(0)
+    for (const code of codes) {
+      expect(documented, `docs/errors.md has no table row for ${code}`).toContain(code)
+    }
+  })
+
+  it('documents no code that does not exist', async () => {
+    const known = new Set<string>([
+      ...Object.values(ErrorCode),
+      ...Object.values(TestkitErrorCode),
+      ...((await transportCodes()) ?? []),
+    ])
+    expect([...documented].filter((code) => !known.has(code as string))).toEqual([])
+  })
+
+  it('documents every InvalidTokenError reason', () => {
+    const source = readFileSync(join(root, 'packages/auth-core/src/errors.ts'), 'utf8')
+    const union = /export type InvalidTokenReason =([^;]*?)\n\n/s.exec(source)?.[1] ?? ''
+    const reasons = [...union.matchAll(/'([a-z_]+)'/g)].map((m) => m[1])
+    expect(reasons.length).toBeGreaterThan(5)
+    for (const reason of reasons) {
+      expect(page, `docs/errors.md does not document reason ${reason}`).toMatch(
+        new RegExp(`^\\|\\s*\`${reason}\``, 'm'),
+      )
+    }
+  })
+})
