@@ -322,7 +322,7 @@ export function configFromEnv(env: ConfigEnv = defaultEnv()): McpConfig {
       origin.set(`mcp_servers.${name}.auth.cookie_passthrough`, 'MCP_COOKIE_PASSTHROUGH')
       origin.set(`mcp_servers.${name}.auth.header_passthrough`, 'MCP_HEADER_PASSTHROUGH')
     }
-    document.mcp_servers[name] = server
+    Object.defineProperty(document.mcp_servers, name, { value: server, enumerable: true, configurable: true })
   }
   if (get('MCP_SERVER_URL') !== undefined) {
     addServer(get('MCP_SERVER_NAME')?.trim() ?? 'default', 'MCP_SERVER_URL', 'MCP_SERVER_TRANSPORT')

@@ -357,6 +357,23 @@ describe('parseConfig: error paths', () => {
     expect(pathsOf(() => parseConfig({ mcp_servers: [] }))).toEqual(['mcp_servers'])
   })
 
+  it('treats __proto__ and other reserved names as bad keys, not as prototypes', () => {
+    expect(pathsOf(() => parseConfig('mcp_servers:\n  __proto__: { url: https://a.example/mcp }\n'))).toEqual(
+      ['mcp_servers.__proto__'],
+    )
+    expect(
+      pathsOf(() => parseConfig({ mcp_servers: { constructor: { url: 'https://a.example/mcp' } } })),
+    ).toEqual(['mcp_servers.constructor'])
+    expect(
+      pathsOf(() =>
+        parseConfig('mcp_servers:\n  a:\n    url: https://a.example/mcp\n    __proto__: { x: 1 }\n'),
+      ),
+    ).toEqual(['mcp_servers.a.__proto__'])
+    expect(pathsOf(() => configFromEnv({ MCP_SERVER___PROTO___URL: 'https://a.example/mcp' }))).toEqual([
+      'MCP_SERVER___PROTO___URL',
+    ])
+  })
+
   it('reports YAML syntax errors by line and column without quoting the text', () => {
     const err = configErrorOf(() =>
       parseConfig('mcp_servers:\n  a: {url: "x\n  client_secret: hunter2-leak: x: y\n'),

@@ -24,8 +24,15 @@ export function interpolateEnv(value: unknown, env: EnvLike, path: ConfigPath, i
   if (Array.isArray(value)) return value.map((item, i) => interpolateEnv(item, env, [...path, i], issues))
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {}
-    for (const [key, item] of Object.entries(value))
-      out[key] = interpolateEnv(item, env, [...path, key], issues)
+    for (const [key, item] of Object.entries(value)) {
+      // defineProperty, not assignment: a `__proto__` key from YAML must stay a plain (reported) key.
+      Object.defineProperty(out, key, {
+        value: interpolateEnv(item, env, [...path, key], issues),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
+    }
     return out
   }
   return value

@@ -33,6 +33,8 @@ import { isLoopbackHost } from './url.js'
 
 /** Server names: they end up in tool-name prefixes and log lines. */
 const SERVER_NAME = /^[A-Za-z0-9_-]+$/
+/** Names that would reach `Object.prototype` when used as keys of a plain object. */
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype'])
 
 /** Headers a configuration may never set or forward: hop-by-hop and framing. */
 const FORBIDDEN_HEADERS = new Set([
@@ -90,7 +92,12 @@ export function normaliseConfig(doc: unknown, issues: IssueList, files?: ConfigF
   for (const [name, raw] of Object.entries(rawServers)) {
     const path = ['mcp_servers', name]
     const before = issues.size
-    if (!SERVER_NAME.test(name)) issues.add(path, 'server names use letters, digits, _ and - only')
+    if (!SERVER_NAME.test(name) || RESERVED_NAMES.has(name)) {
+      issues.add(
+        path,
+        'server names use letters, digits, _ and - only, and are not __proto__, constructor or prototype',
+      )
+    }
     if (!isPlainObject(raw)) {
       issues.add(path, 'must be a mapping with at least a url')
       continue
