@@ -306,6 +306,13 @@ export function configFromEnv(env: ConfigEnv = defaultEnv()): McpConfig {
   const headers = list('MCP_HEADER_PASSTHROUGH')
 
   const addServer = (name: string, urlVar: string, transportVar: string) => {
+    if (Object.hasOwn(document.mcp_servers, name)) {
+      issues.add(
+        urlVar,
+        `names server "${name}" a second time (see ${origin.get(`mcp_servers.${name}.url`)})`,
+      )
+      return
+    }
     const server: Record<string, unknown> = { url: get(urlVar) }
     origin.set(`mcp_servers.${name}.url`, urlVar)
     origin.set(`mcp_servers.${name}`, urlVar)

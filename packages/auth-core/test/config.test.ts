@@ -83,6 +83,28 @@ describe('parseConfig: seed example (a), default_oauth2 with an override and an 
     })
   })
 
+  it('opts out of the default with oauth2: none while keeping passthrough, and applies it with an empty auth', () => {
+    const c = parseConfig(
+      {
+        mcp_config: {
+          default_oauth2: { token_url: 'https://as.example/t', client_id: 'gw', client_secret: 's' },
+        },
+        mcp_servers: {
+          cookies_only: {
+            url: 'https://c.example/mcp',
+            auth: { oauth2: 'none', cookie_passthrough: ['sid'] },
+          },
+          empty_auth: { url: 'https://e.example/mcp', transport: 'streamable-http', auth: {} },
+        },
+      },
+      { env: {} },
+    )
+    expect(c.servers['cookies_only']?.oauth2).toBeUndefined()
+    expect(c.servers['cookies_only']?.cookiePassthrough).toEqual({ allow: ['sid'] })
+    expect(c.servers['empty_auth']?.oauth2?.clientId).toBe('gw')
+    expect(c.servers['empty_auth']?.transport).toBe('streamable-http')
+  })
+
   it('keeps servers in file order', () => {
     expect(Object.keys(config.servers)).toEqual(['user_context_server', 'billing', 'public_docs'])
   })
@@ -206,6 +228,17 @@ describe('configFromEnv: seed example (c), environment variables only', () => {
     expect(pathsOf(() => configFromEnv({ ...env, MCP_OAUTH2_ENABLED: 'false' }))).toEqual([
       'MCP_OAUTH2_ENABLED',
     ])
+  })
+
+  it('reports two variables naming the same server', () => {
+    expect(
+      pathsOf(() =>
+        configFromEnv({
+          MCP_SERVER_URL: 'https://a.example/mcp',
+          MCP_SERVER_DEFAULT_URL: 'https://b.example/mcp',
+        }),
+      ),
+    ).toEqual(['MCP_SERVER_DEFAULT_URL'])
   })
 
   it('requires at least one server url', () => {
