@@ -2,8 +2,32 @@ export type { AuthFetchOptions, FetchLike } from './auth-fetch.js'
 export { authMiddleware, createAuthFetch } from './auth-fetch.js'
 export type { CreateTransportOptions, McpClientTransport } from './create-transport.js'
 export { createTransport } from './create-transport.js'
+export type { ScopeDeniedReason } from './errors.js'
+export {
+  McpTransportError,
+  McpTransportErrorCode,
+  ScopeDeniedError,
+  ServerUnavailableError,
+  UnknownToolError,
+} from './errors.js'
+export type { OpenAITool, OpenAIToolSource, OpenAIToolset, ToOpenAIToolOptions } from './openai-tools.js'
+export { OPENAI_NAME_PATTERN, toOpenAIName, toOpenAITool, toOpenAITools } from './openai-tools.js'
 export type { McpAuthProvider } from './sdk-v2.js'
 export { toAuthProvider } from './sdk-v2.js'
+export type {
+  CallToolOptions,
+  ManagedTool,
+  McpManagerEvent,
+  McpServerDefinition,
+  McpServerManagerBaseOptions,
+  McpServerManagerConfigOptions,
+  McpServerManagerOptions,
+  ReconnectOptions,
+  ScopeVerifier,
+  ServerState,
+  ServerStatus,
+} from './server-manager.js'
+export { McpServerManager } from './server-manager.js'
 export type { TlsOptions } from './tls.js'
 export { createTlsFetch } from './tls.js'
 export type { UserContext } from './user-context.js'
