@@ -126,7 +126,7 @@ export interface JwtScopeVerifierOptions {
 }
 
 /** Per-call options of {@link JwtScopeVerifier.verify}. */
-export interface VerifyOptions {
+export interface JwtVerifyOptions {
   /**
    * Scopes this call requires; replaces the verifier's `requiredScopes`. `null` is rejected with a
    * `TypeError` (it is what `ToolScopePolicy.requiredScopesFor` returns for a denied tool).
@@ -486,7 +486,7 @@ export class JwtScopeVerifier {
    * const { clientId, scopes } = await verifier.verify(token, { requiredScopes: ['mcp:read'] })
    * ```
    */
-  async verify(token: string, options?: VerifyOptions): Promise<VerifiedAccessToken> {
+  async verify(token: string, options?: JwtVerifyOptions): Promise<VerifiedAccessToken> {
     const o = this.#o
     // Resolve per-call options first: a programming error is a TypeError, never a token error.
     let required = o.requiredScopes
@@ -528,7 +528,7 @@ export class JwtScopeVerifier {
    * @see RFC 6750 §3.1
    */
   toMcpTokenVerifier(options?: McpTokenVerifierOptions): McpTokenVerifier {
-    const verifyOptions: VerifyOptions | undefined =
+    const verifyOptions: JwtVerifyOptions | undefined =
       options?.requiredScopes === undefined
         ? undefined
         : { requiredScopes: scopeList(options.requiredScopes, 'requiredScopes') }

@@ -614,3 +614,27 @@ describe('internal signature backends', () => {
     expect(await importJwkFor(publicKey.export({ format: 'jwk' }) as JWK, 'RS256')).toBeUndefined()
   })
 })
+
+describe('runtime neutrality', () => {
+  it('imports neither node: modules nor the MCP SDK statically from the verifier sources', async () => {
+    const { readFile } = await import('node:fs/promises')
+    for (const file of [
+      'jwt-verifier.ts',
+      'tool-scope-policy.ts',
+      'internal/jwks.ts',
+      'internal/jwt-crypto.ts',
+      'internal/lru.ts',
+    ]) {
+      const source = await readFile(new URL(`../src/${file}`, import.meta.url), 'utf8')
+      const runtimeImports = source.match(/^import (?!type )[^;]*?from '[^']+'/gm) ?? []
+      expect(
+        runtimeImports.filter((line) => line.includes("'node:")),
+        file,
+      ).toEqual([])
+      expect(
+        runtimeImports.filter((line) => line.includes('@modelcontextprotocol')),
+        file,
+      ).toEqual([])
+    }
+  })
+})
