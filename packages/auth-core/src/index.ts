@@ -60,12 +60,12 @@ export type {
   JwtAlgorithm,
   JwtPublicKey,
   JwtScopeVerifierOptions,
+  JwtVerifyOptions,
   McpAuthInfo,
   McpSdkErrorClasses,
   McpTokenVerifier,
   McpTokenVerifierOptions,
   VerifiedAccessToken,
-  VerifyOptions,
 } from './jwt-verifier.js'
 export { JwtScopeVerifier } from './jwt-verifier.js'
 export { Secret } from './secret.js'
