@@ -4,10 +4,14 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ErrorCode } from '@mcp-oauth2/auth-core'
+import { ClientCredentialsTokenProvider, ErrorCode } from '@mcp-oauth2/auth-core'
+import { createAuthFetch } from '@mcp-oauth2/mcp-transport'
 import { startMockServers, TestkitErrorCode } from '@mcp-oauth2/testkit'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
+import { startGuardedServer } from './snippets/guarded-server.js'
 import { quickstart } from './snippets/quickstart.js'
 
 const docsDir = fileURLToPath(new URL('.', import.meta.url))
@@ -140,6 +144,71 @@ describe('docs/quickstart.md', () => {
       ])
       expect(servers.mcp.server.toolCalls[0]?.cookies).toEqual({ session_id: 'abc123' })
     } finally {
+      await servers.close()
+    }
+  })
+})
+
+describe('docs/verifying-tokens.md', () => {
+  it('shows docs/snippets/guarded-server.ts verbatim', () => {
+    const file = readFileSync(join(docsDir, 'snippets/guarded-server.ts'), 'utf8').trimEnd()
+    expect(blocksOf('verifying-tokens.md').map((b) => b.code)).toContain(file)
+  })
+
+  it('guards a real SDK server: the quickstart client discovers, authenticates and calls a tool', async () => {
+    const servers = await startMockServers()
+    const guarded = await startGuardedServer({ issuer: servers.oauth.issuer, jwksUri: servers.oauth.jwksUri })
+    try {
+      const { tools, result } = await quickstart({
+        serverUrl: guarded.url,
+        clientId: 'test-client',
+        clientSecret: 'test-secret',
+        userCookie: 'session_id=s1',
+      })
+      expect(tools).toEqual(['get_customer_info'])
+      expect(result.structuredContent).toEqual({ customer_id: 'cust-001', caller: 'test-client' })
+      expect(servers.oauth.server.tokenRequests).toMatchObject([{ status: 200, resource: [guarded.url] }])
+    } finally {
+      await guarded.close()
+      await servers.close()
+    }
+  })
+
+  it('answers 401 with a challenge, and 403 insufficient_scope that the auth fetch steps up from', async () => {
+    const servers = await startMockServers()
+    const guarded = await startGuardedServer({ issuer: servers.oauth.issuer, jwksUri: servers.oauth.jwksUri })
+    try {
+      const anonymous = await fetch(guarded.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      })
+      expect(anonymous.status).toBe(401)
+      expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer .*resource_metadata="http:/)
+
+      // A token for mcp:read only: the tool call is refused with 403, then retried with a wider token.
+      const tokenProvider = new ClientCredentialsTokenProvider({
+        tokenUrl: servers.oauth.tokenEndpoint,
+        clientId: 'test-client',
+        clientSecret: 'test-secret',
+        scope: 'mcp:read',
+        resource: guarded.url,
+      })
+      const client = new Client({ name: 'docs-test', version: '1.0.0' })
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(guarded.url), {
+          fetch: createAuthFetch({ serverUrl: guarded.url, tokenProvider }),
+        }),
+      )
+      const result = await client.callTool({ name: 'get_customer_info', arguments: { customer_id: 'c1' } })
+      await client.close()
+      expect(result.structuredContent).toEqual({ customer_id: 'c1', caller: 'test-client' })
+      expect(servers.oauth.server.tokenRequests.map((r) => r.scope)).toEqual([
+        ['mcp:read'],
+        ['mcp:read', 'customer:read'],
+      ])
+    } finally {
+      await guarded.close()
       await servers.close()
     }
   })
