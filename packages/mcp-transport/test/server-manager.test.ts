@@ -94,6 +94,7 @@ function createDynamicServer(url: string) {
     { name: 'get_customer_info', inputSchema: { type: 'object', properties: {} } },
   ]
   const sessions = new Map<string, WebStandardStreamableHTTPServerTransport>()
+  const servers: McpServer[] = []
   function createServer() {
     const server = new McpServer(
       { name: 'dynamic', version: '1.0.0' },
@@ -107,6 +108,7 @@ function createDynamicServer(url: string) {
       }
       return { content: [{ type: 'text', text: 'ok' }] }
     })
+    servers.push(server)
     return server
   }
   const handlers = [
@@ -127,7 +129,12 @@ function createDynamicServer(url: string) {
       return transport.handleRequest(request)
     }),
   ]
-  return { handlers, tools }
+  /** Adds a tool and announces it on every session's standalone (GET) event stream. */
+  async function addTool(name: string) {
+    tools.push({ name, inputSchema: { type: 'object', properties: {} } })
+    await Promise.allSettled(servers.map((server) => server.server.sendToolListChanged()))
+  }
+  return { handlers, tools, addTool }
 }
 
 function config(
@@ -225,6 +232,32 @@ describe('connect', () => {
         .map((e) => e.server)
         .sort(),
     ).toEqual(['crm', 'tickets'])
+  })
+
+  it('connects servers concurrently: two slow servers take the time of one', async () => {
+    const slow = (server: typeof crm) =>
+      http.all(server.url, async ({ request }) => {
+        const body = request.method === 'POST' ? await request.clone().text() : ''
+        if (body.includes('"initialize"')) await new Promise((r) => setTimeout(r, 800))
+        return server.handle(request)
+      })
+    msw.use(slow(crm), slow(tickets))
+    const { manager } = manage(['crm', 'tickets'])
+    const start = performance.now()
+    await manager.connect()
+    expect(performance.now() - start).toBeLessThan(1500)
+    expect(manager.status().map((s) => s.state)).toEqual(['connected', 'connected'])
+  })
+
+  it('gives up on a server that does not answer after connectTimeoutMs, without holding up the others', async () => {
+    msw.use(http.all(URLS.down, () => new Promise<Response>(() => {})))
+    downIsUp = true
+    const { manager } = manage(['crm', 'down'], { connectTimeoutMs: 300 })
+    const start = performance.now()
+    const status = await manager.connect()
+    expect(performance.now() - start).toBeLessThan(2000)
+    expect(status.map((s) => s.state)).toEqual(['connected', 'failed'])
+    expect(status[1]?.error).toMatchObject({ code: 'ERR_SERVER_UNAVAILABLE', causeCode: 'ERR_TIMEOUT' })
   })
 
   it('uses one service token for all servers that share a client, and emits one token event', async () => {
@@ -325,6 +358,15 @@ describe('listTools and naming', () => {
       server: 'dynamic',
       toolCount: after.length,
     })
+    dynamic.tools.splice(2)
+  })
+
+  it('also refreshes on a notification that arrives on the standalone event stream', async () => {
+    const { manager, events } = manage(['dynamic'])
+    await manager.connect()
+    await dynamic.addTool('pushed_tool')
+    await until(() => events.some((e) => e.type === 'tools_changed'))
+    expect((await manager.listTools()).map((t) => t.name)).toContain('pushed_tool')
     dynamic.tools.splice(2)
   })
 
@@ -683,15 +725,16 @@ describe('over real loopback HTTP', () => {
       const status = await manager.connect()
       const connectMs = performance.now() - t0
       expect(status.map((s) => s.state)).toEqual(['connected', 'connected'])
-      const t1 = performance.now()
-      const n = 20
-      for (let i = 0; i < n; i++) {
-        await manager.callTool('http__get_customer_info', { customer_id: 'cust-001' })
-        await manager.callTool('legacy__get_customer_info', { customer_id: 'cust-001' })
+      const perCall = async (tool: string, n = 20) => {
+        await manager.callTool(tool, { customer_id: 'cust-001' })
+        const t = performance.now()
+        for (let i = 0; i < n; i++) await manager.callTool(tool, { customer_id: 'cust-001' })
+        return ((performance.now() - t) / n).toFixed(2)
       }
-      const perCallMs = (performance.now() - t1) / (2 * n)
+      const httpMs = await perCall('http__get_customer_info')
+      const sseMs = await perCall('legacy__get_customer_info')
       console.log(
-        `loopback: connect 2 servers ${connectMs.toFixed(1)} ms, callTool ${perCallMs.toFixed(2)} ms/call`,
+        `loopback: connect 2 servers ${connectMs.toFixed(1)} ms; callTool ${httpMs} ms (streamable-http), ${sseMs} ms (sse)`,
       )
       await manager.close()
     } finally {
