@@ -14,6 +14,7 @@ import { createLocalJWKSet, type JWTPayload, errors as joseErrors, jwtVerify } f
 import { HttpResponse, http, type RequestHandler } from 'msw'
 import { headersToRecord, jsonResponse, parseCookies, quote } from './internal/http.js'
 import { type AuthOutcome, type McpInternals, mcpInternals } from './internal/mcp-internals.js'
+import { WebSseServerTransport } from './internal/web-sse-transport.js'
 import type { MockOAuthServer } from './mock-oauth-server.js'
 import { createSeedTools, type MockTool, type MockToolContext, seedToolScopes } from './seed-tools.js'
 
@@ -52,6 +53,13 @@ export interface MockMcpServerOptions {
    * @default false
    */
   jsonResponse?: boolean
+  /**
+   * Also serve the legacy HTTP+SSE transport (MCP 2024-11-05): the event stream at `{origin}/sse`,
+   * messages at `{origin}/messages`. It accepts tokens for `audience` or for the `/sse` URL.
+   * Per origin: give other mock servers on the same origin `sse: false`.
+   * @default true (false when `url` itself ends in `/sse` or `/messages`)
+   */
+  sse?: boolean
   /**
    * Server name reported in `initialize`.
    * @default 'mock-mcp-server'
@@ -109,6 +117,8 @@ export interface MockMcpServer {
   readonly resourceMetadataUrl: string
   /** Accepted `aud` values. */
   readonly audience: readonly string[]
+  /** Legacy SSE endpoint (`{origin}/sse`), or `undefined` when `sse: false`. */
+  readonly sseUrl: string | undefined
   /** msw handlers: the MCP endpoint and the protected-resource metadata. */
   readonly handlers: RequestHandler[]
   /** Every HTTP request received, in arrival order. */
@@ -190,6 +200,12 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
   const stateless = options.stateless ?? false
   const enableJsonResponse = stateless || (options.jsonResponse ?? false)
   const name = options.name ?? 'mock-mcp-server'
+  const sseEnabled = (options.sse ?? true) && parsed.pathname !== '/sse' && parsed.pathname !== '/messages'
+  const sseUrl = `${origin}/sse`
+  const messagesUrl = `${origin}/messages`
+  const sseMetadataUrl = `${rootMetadataUrl}/sse`
+  const sseAudience = [...audience, sseUrl]
+  const sseSessions = new Map<string, { transport: WebSseServerTransport; server: McpServer }>()
   const requests: McpRequestRecord[] = []
   const toolCalls: ToolCallRecord[] = []
   const sessions = new Map<string, Session>()
@@ -372,18 +388,9 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
   }
 
   async function handleMcp(request: Request): Promise<Response> {
-    const record: McpRequestRecord = {
-      method: request.method,
-      path: new URL(request.url).pathname,
-      url: request.url,
-      headers: headersToRecord(request.headers),
-      jsonRpcMethods: [],
-      status: 0,
-      transport: 'streamable-http',
-    }
+    const record = newRecord(request, 'streamable-http')
     const sessionId = request.headers.get('mcp-session-id')
     if (sessionId) record.sessionId = sessionId
-    requests.push(record)
 
     let body: unknown
     let bodyOk = false
@@ -397,17 +404,9 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
     }
 
     const auth = await authenticate(request.headers, resourceMetadataUrl, audience)
-    if (!auth.ok) {
-      record.status = auth.status
-      if (auth.error) record.authError = auth.error
-      return outcomeResponse(auth)
-    }
+    if (!auth.ok) return rejected(record, auth)
     const denied = bodyOk ? checkScopes(body, auth.authInfo, resourceMetadataUrl) : undefined
-    if (denied && !denied.ok) {
-      record.status = denied.status
-      if (denied.error) record.authError = denied.error
-      return outcomeResponse(denied)
-    }
+    if (denied && !denied.ok) return rejected(record, denied)
     const handleOptions = bodyOk ? { authInfo: auth.authInfo, parsedBody: body } : { authInfo: auth.authInfo }
     const response = await dispatch(request, body, bodyOk, handleOptions)
     record.status = response.status
@@ -476,10 +475,106 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
     )
   }
 
+  function newRecord(request: Request, transport: McpRequestRecord['transport']): McpRequestRecord {
+    const record: McpRequestRecord = {
+      method: request.method,
+      path: new URL(request.url).pathname,
+      url: request.url,
+      headers: headersToRecord(request.headers),
+      jsonRpcMethods: [],
+      status: 0,
+      transport,
+    }
+    requests.push(record)
+    return record
+  }
+
+  function rejected(record: McpRequestRecord, outcome: Extract<AuthOutcome, { ok: false }>): Response {
+    record.status = outcome.status
+    if (outcome.error) record.authError = outcome.error
+    return outcomeResponse(outcome)
+  }
+
+  /** Legacy SSE, GET: opens the event stream of a new session. */
+  async function handleSseStream(request: Request): Promise<Response> {
+    const record = newRecord(request, 'sse')
+    const auth = await authenticate(request.headers, sseMetadataUrl, sseAudience)
+    if (!auth.ok) return rejected(record, auth)
+    if (request.method !== 'GET') {
+      record.status = 405
+      return jsonResponse({ error: 'method_not_allowed' }, 405, { allow: 'GET' })
+    }
+    const transport = new WebSseServerTransport('/messages')
+    const server = createServer()
+    sseSessions.set(transport.sessionId, { transport, server })
+    transport.onclose = () => {
+      sseSessions.delete(transport.sessionId)
+    }
+    await server.connect(transport)
+    record.status = 200
+    record.sessionId = transport.sessionId
+    return transport.response
+  }
+
+  /** Legacy SSE, POST: one JSON-RPC message for a session, answered on its event stream. */
+  async function handleSseMessage(request: Request): Promise<Response> {
+    const record = newRecord(request, 'sse')
+    const sessionId = new URL(request.url).searchParams.get('sessionId') ?? undefined
+    if (sessionId) record.sessionId = sessionId
+    let body: unknown
+    let bodyOk = false
+    if (request.method === 'POST') {
+      try {
+        body = JSON.parse(await request.text())
+        bodyOk = true
+        record.jsonRpcMethods = jsonRpcMethods(body)
+        record.jsonRpcMethod = record.jsonRpcMethods[0]
+      } catch {}
+    }
+    const auth = await authenticate(request.headers, sseMetadataUrl, sseAudience)
+    if (!auth.ok) return rejected(record, auth)
+    if (request.method !== 'POST') {
+      record.status = 405
+      return jsonResponse({ error: 'method_not_allowed' }, 405, { allow: 'POST' })
+    }
+    if (!bodyOk) {
+      record.status = 400
+      return jsonResponse({ jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null }, 400)
+    }
+    const denied = checkScopes(body, auth.authInfo, sseMetadataUrl)
+    if (denied && !denied.ok) return rejected(record, denied)
+    const session = sessionId ? sseSessions.get(sessionId) : undefined
+    if (!session) {
+      record.status = 404
+      return jsonResponse(
+        { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null },
+        404,
+      )
+    }
+    try {
+      session.transport.receive(body, {
+        authInfo: auth.authInfo,
+        requestInfo: { headers: Object.fromEntries(request.headers), url: new URL(request.url) },
+      })
+    } catch {
+      record.status = 400
+      return new Response('Invalid message', { status: 400 })
+    }
+    record.status = 202
+    // No body: the SDK client cancels the body of a 202, and cancelling a body that msw has
+    // tee'd for its own events never settles.
+    return new Response(null, { status: 202 })
+  }
+
   async function handle(request: Request): Promise<Response> {
     const target = new URL(request.url)
     const key = `${target.origin}${target.pathname}`
     if (key === endpoint) return handleMcp(request)
+    if (sseEnabled && key === sseUrl) return handleSseStream(request)
+    if (sseEnabled && key === messagesUrl) return handleSseMessage(request)
+    if (sseEnabled && request.method === 'GET' && key === sseMetadataUrl) {
+      return jsonResponse(protectedResourceMetadata(sseUrl), 200, { 'cache-control': 'max-age=60' })
+    }
     if (request.method === 'GET' && (key === resourceMetadataUrl || key === rootMetadataUrl)) {
       return jsonResponse(protectedResourceMetadata(url), 200, { 'cache-control': 'max-age=60' })
     }
@@ -495,12 +590,20 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
     http.all(endpoint, mswResolver),
     http.get(resourceMetadataUrl, mswResolver),
     ...(resourceMetadataUrl === rootMetadataUrl ? [] : [http.get(rootMetadataUrl, mswResolver)]),
+    ...(sseEnabled
+      ? [
+          http.get(sseUrl, mswResolver),
+          http.post(messagesUrl, mswResolver),
+          http.get(sseMetadataUrl, mswResolver),
+        ]
+      : []),
   ]
 
   const server: MockMcpServer = {
     url,
     resourceMetadataUrl,
     audience,
+    sseUrl: sseEnabled ? sseUrl : undefined,
     handlers,
     requests,
     toolCalls,
@@ -515,6 +618,9 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
       await Promise.allSettled(open.map(async (s) => s.server.close()))
       await Promise.allSettled([...extraServers].map((s) => s.close()))
       extraServers.clear()
+      const legacy = [...sseSessions.values()]
+      sseSessions.clear()
+      await Promise.allSettled(legacy.map((s) => s.server.close()))
       await internals.closeLegacy()
     },
   }
@@ -526,6 +632,8 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
     protectedResourceMetadata,
     records: { requests, toolCalls },
     origin,
+    sseMetadataUrl,
+    sseAudience,
     legacyClosers,
     async closeLegacy() {
       const closers = [...legacyClosers]

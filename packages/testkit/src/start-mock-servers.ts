@@ -42,11 +42,6 @@ export interface StartMockServersOptions
    * @default '/mcp'
    */
   mcpPath?: string
-  /**
-   * Serve the legacy HTTP+SSE transport at `/sse` (GET, event stream) and `/messages` (POST).
-   * @default true
-   */
-  sse?: boolean
 }
 
 /** Running loopback mock servers (see {@link startMockServers}). */
@@ -136,7 +131,8 @@ export async function startMockServers(options: StartMockServersOptions = {}): P
   })
   const mcpHttp = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname
-    const legacy = sseEnabled && (path === '/sse' || path === '/messages' || path === legacyMetadataPath)
+    // The legacy transport runs on the SDK's own node `SSEServerTransport` over real HTTP.
+    const legacy = mcp?.sseUrl !== undefined && (path === '/sse' || path === '/messages')
     const work = legacy
       ? handleLegacy(req, res, path)
       : toWebRequest(req, `http://${req.headers.host ?? 'localhost'}`)
@@ -144,7 +140,6 @@ export async function startMockServers(options: StartMockServersOptions = {}): P
           .then((response) => sendWebResponse(req, res, response))
     work.catch((error) => onError(res, error))
   })
-  const legacyMetadataPath = '/.well-known/oauth-protected-resource/sse'
 
   let oauthAddress: AddressInfo
   let mcpAddress: AddressInfo
@@ -159,8 +154,6 @@ export async function startMockServers(options: StartMockServersOptions = {}): P
 
   const mcpOrigin = `http://${urlHost(host)}:${mcpAddress.port}`
   const mcpUrl = `${mcpOrigin}${mcpPath}`
-  const sseUrl = `${mcpOrigin}/sse`
-  const sseMetadataUrl = `${mcpOrigin}${legacyMetadataPath}`
   oauth = createMockOAuthServer({
     issuer: `http://${urlHost(host)}:${oauthAddress.port}`,
     ...(options.clients ? { clients: options.clients } : {}),
@@ -178,10 +171,10 @@ export async function startMockServers(options: StartMockServersOptions = {}): P
     ...(options.stateless !== undefined ? { stateless: options.stateless } : {}),
     ...(options.jsonResponse !== undefined ? { jsonResponse: options.jsonResponse } : {}),
     ...(options.name !== undefined ? { name: options.name } : {}),
+    sse: sseEnabled,
   })
   const internals = mcpInternals.get(mcp)!
-  const sseAudience = [...mcp.audience, sseUrl]
-  if (sseEnabled) oauth.registerResource(sseUrl)
+  const { sseMetadataUrl, sseAudience } = internals
   internals.legacyClosers.add(async () => {
     const open = [...sseSessions.values()]
     sseSessions.clear()
@@ -190,10 +183,6 @@ export async function startMockServers(options: StartMockServersOptions = {}): P
 
   async function handleLegacy(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const server = mcp!
-    if (path === legacyMetadataPath) {
-      sendJson(res, 200, internals.protectedResourceMetadata(sseUrl))
-      return
-    }
     const headers = new Headers()
     for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
       headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
@@ -292,7 +281,7 @@ export async function startMockServers(options: StartMockServersOptions = {}): P
     },
     mcp: {
       url: mcp.url,
-      sseUrl: sseEnabled ? sseUrl : undefined,
+      sseUrl: mcp.sseUrl,
       resourceMetadataUrl: mcp.resourceMetadataUrl,
       server: mcp,
     },

@@ -3,6 +3,7 @@ import {
   PrivateKeyJwtProvider,
 } from '@modelcontextprotocol/sdk/client/auth-extensions.js'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { exportJWK, generateKeyPair } from 'jose'
 import { setupServer } from 'msw/node'
@@ -282,6 +283,44 @@ describe('createMockMcpServer', () => {
     const failed = await writer.client.callTool({ name: 'boom', arguments: {} })
     expect(failed.isError).toBe(true)
     expect(text(failed)).toBe('tool failed')
+  })
+
+  it('serves the legacy SSE transport in-process, with the same auth, scopes and records', async () => {
+    expect(mcp.sseUrl).toBe('https://mcp.mock.test/sse')
+    const client = new Client({ name: 'test', version: '1.0.0' })
+    clients.push(client)
+    const authProvider = new ClientCredentialsProvider({
+      clientId: 'test-client',
+      clientSecret: 'test-secret',
+      expectedIssuer: oauth.issuer,
+      scope: 'customer:read',
+    })
+    await client.connect(
+      new SSEClientTransport(new URL(mcp.sseUrl!), {
+        authProvider,
+        requestInit: { headers: { cookie: 'user_id=dave' } },
+      }),
+    )
+    expect((await client.listTools()).tools).toHaveLength(4)
+    const result = await client.callTool({
+      name: 'get_customer_info',
+      arguments: { customer_id: 'cust-004' },
+    })
+    expect(result.structuredContent).toMatchObject({
+      name: 'Edsger Dijkstra',
+      seen_user: { user_id: 'dave' },
+    })
+    expect(oauth.tokenRequests[0]).toMatchObject({ resource: [mcp.sseUrl], scope: ['customer:read'] })
+    expect(mcp.requests[0]).toMatchObject({ transport: 'sse', path: '/sse', status: 401 })
+    expect(mcp.toolCalls[0]).toMatchObject({ tool: 'get_customer_info', cookies: { user_id: 'dave' } })
+    await expect(
+      client.callTool({ name: 'create_support_ticket', arguments: { customer_id: 'c', subject: 's' } }),
+    ).rejects.toThrow()
+    expect(mcp.requests.at(-1)).toMatchObject({
+      path: '/messages',
+      status: 403,
+      authError: 'insufficient_scope',
+    })
   })
 
   it('answers 404 for an unknown session id', async () => {

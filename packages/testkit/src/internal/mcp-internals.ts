@@ -15,6 +15,8 @@ export interface McpInternals {
   protectedResourceMetadata(resource: string): Record<string, unknown>
   records: { requests: McpRequestRecord[]; toolCalls: ToolCallRecord[] }
   origin: string
+  sseMetadataUrl: string
+  sseAudience: readonly string[]
   legacyClosers: Set<() => Promise<void>>
   closeLegacy(): Promise<void>
 }
