@@ -857,7 +857,7 @@ export class McpServerManager {
 
   /** Names every connected server's tools: plain unless the name collides (see the class doc). */
   #rebuildIndex(): void {
-    const entries = [...this.#entries.values()].filter((e) => e.state === 'connected')
+    const entries = [...this.#entries.values()].filter((e) => usable(e))
     const count = new Map<string, number>()
     const fullNames = new Set<string>()
     for (const entry of entries) {
@@ -921,7 +921,7 @@ export class McpServerManager {
       const entry = this.#entries.get(name.slice(0, at))
       if (entry) {
         const toolName = name.slice(at + SEPARATOR.length)
-        if (entry.state !== 'connected') {
+        if (!usable(entry)) {
           // Tools unknown while it is down: a typed "unavailable", not "unknown".
           throw this.#unavailable(entry)
         }
@@ -938,8 +938,7 @@ export class McpServerManager {
         matches.map((t) => t.qualifiedName),
       )
     for (const entry of this.#entries.values()) {
-      if (entry.state !== 'connected' && entry.tools.some((t) => t.name === name))
-        throw this.#unavailable(entry)
+      if (!usable(entry) && entry.tools.some((t) => t.name === name)) throw this.#unavailable(entry)
     }
     throw new UnknownToolError(name)
   }
@@ -998,6 +997,8 @@ export class McpServerManager {
     options: CallToolOptions,
     onReconnect: () => void,
   ): Promise<CallToolResult> {
+    // A session being replaced (another call found it expired): wait for the new one.
+    if (entry.state === 'connecting' && entry.connecting) await entry.connecting
     const client = entry.client
     if (entry.state !== 'connected' || !client) throw this.#unavailable(entry)
     const request = { name: tool.name, arguments: args }
@@ -1013,12 +1014,8 @@ export class McpServerManager {
         throw err
       }
       // The server forgot our session (restart, expiry): a new session, then one retry.
-      if (entry.client === client) {
-        entry.state = 'connecting'
-        await this.#connectServer(entry)
-      } else if (entry.connecting) {
-        await entry.connecting
-      }
+      if (entry.client === client) await this.#connectServer(entry)
+      else if (entry.connecting) await entry.connecting
       const fresh = entry.client
       if (entry.state !== 'connected' || !fresh) throw this.#unavailable(entry)
       onReconnect()
@@ -1043,6 +1040,11 @@ export class McpServerManager {
     this.#rebuildIndex()
     asService(() => this.#scheduleRetry(entry))
   }
+}
+
+/** Connected, or replacing an expired session (its tools stay listed meanwhile). */
+function usable(entry: Entry): boolean {
+  return entry.state === 'connected' || (entry.state === 'connecting' && entry.client !== undefined)
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -516,6 +516,38 @@ describe('callTool', () => {
     expect(manager.status()[0]?.state).toBe('failed')
   })
 
+  it('replaces an expired session once for many concurrent calls', async () => {
+    const { manager, events } = manage(['crm'])
+    await manager.connect()
+    await crm.close()
+    crm.reset()
+    const calls = Array.from({ length: 10 }, () =>
+      manager.callTool('get_customer_info', { customer_id: 'cust-001' }),
+    )
+    const results = await Promise.all(calls)
+    expect(results.every((r) => !r.isError)).toBe(true)
+    expect(crm.requests.filter((r) => r.jsonRpcMethod === 'initialize')).toHaveLength(1)
+    expect(events.filter((e) => e.type === 'connected' && e.reconnect)).toHaveLength(1)
+  })
+
+  it('marks a server that became unreachable as failed and reconnects it in the background', async () => {
+    const { manager, events } = manage(['crm'], { retry: { initialDelayMs: 20, maxDelayMs: 40 } })
+    await manager.connect()
+    msw.use(http.all(URLS.crm, () => HttpResponse.error()))
+    await expect(manager.callTool('get_customer_info', { customer_id: 'cust-001' })).rejects.toThrow()
+    expect(manager.status()[0]).toMatchObject({ state: 'failed', error: { causeCode: 'ERR_NETWORK' } })
+    await expect(manager.callTool('crm__get_customer_info', {})).rejects.toMatchObject({
+      code: 'ERR_SERVER_UNAVAILABLE',
+    })
+    msw.resetHandlers()
+    await until(() => manager.status()[0]?.state === 'connected')
+    expect(
+      events.filter((e) => e.type === 'connected').map((e) => e.type === 'connected' && e.reconnect),
+    ).toEqual([false, true])
+    const result = await manager.callTool('get_customer_info', { customer_id: 'cust-001' })
+    expect(result.isError).toBeFalsy()
+  })
+
   it('returns a tool error result instead of throwing, and records it', async () => {
     const { manager, events } = manage(['tickets'])
     await manager.connect()
