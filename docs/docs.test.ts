@@ -10,13 +10,16 @@ import { startMockServers, TestkitErrorCode } from '@mcp-oauth2/testkit'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import ts from 'typescript'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { startGuardedServer } from './snippets/guarded-server.js'
 import { quickstart } from './snippets/quickstart.js'
 
 const docsDir = fileURLToPath(new URL('.', import.meta.url))
 const root = join(docsDir, '..')
-const snippetDir = join(docsDir, '.snippets')
+// Blocks are written under docs/.snippets/ (git-ignored by the .gitignore the test puts there),
+// one directory per run so that concurrent runs do not delete each other's files.
+const snippetRoot = join(docsDir, '.snippets')
+const snippetDir = join(snippetRoot, `run-${process.pid}-${Date.now()}`)
 
 interface Block {
   /** The page, relative to the repository root (`docs/quickstart.md`). */
@@ -58,15 +61,16 @@ const pages = readdirSync(docsDir)
 const blocks = pages.flatMap(blocksOf)
 
 describe('code blocks', () => {
+  afterAll(() => rmSync(snippetDir, { recursive: true, force: true }))
+
   it('are found on the pages this test owns', () => {
     expect(pages).toEqual(expect.arrayContaining(['quickstart.md', 'service-to-service.md', 'errors.md']))
     expect(blocks.filter((b) => !b.ignore).length).toBeGreaterThan(10)
   })
 
   it('type-check against the workspace sources', () => {
-    rmSync(snippetDir, { recursive: true, force: true })
     mkdirSync(snippetDir, { recursive: true })
-    writeFileSync(join(snippetDir, '.gitignore'), '*\n')
+    writeFileSync(join(snippetRoot, '.gitignore'), '*\n')
     // One module per block (.mts: ES module, so top-level await works), named after its place.
     const files = new Map<string, Block>()
     for (const block of blocks) {
