@@ -15,8 +15,11 @@ import { bearerChallenge } from './internal/www-authenticate.js'
 import { createTlsFetch, type TlsOptions } from './tls.js'
 import { getUserContext } from './user-context.js'
 
-/** The fetch shape of MCP SDK transports: `(url, init) => Promise<Response>`. */
-export type FetchLike = (url: string | URL, init?: RequestInit) => Promise<Response>
+/**
+ * The fetch shape this package takes and returns: MCP SDK transports call it as `(url, init)`;
+ * a `Request` input is accepted too, so it also fits `typeof globalThis.fetch` consumers.
+ */
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>
 
 /** Options of {@link createAuthFetch} and {@link authMiddleware}. */
 export interface AuthFetchOptions {
@@ -220,10 +223,10 @@ function buildAuthFetch(r: Resolved): FetchLike {
         const headers = new Headers(init.headers)
         if (headers.has('cookie')) {
           headers.delete('cookie')
-          return r.next(input as string | URL, { ...init, headers })
+          return r.next(input, { ...init, headers })
         }
       }
-      return r.next(input as string | URL, init)
+      return r.next(input, init)
     }
 
     const base: RequestInit = request

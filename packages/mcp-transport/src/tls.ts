@@ -192,7 +192,7 @@ export function createTlsFetch(tls: TlsOptions, options: TlsFetchOptions = {}): 
       rejectUnauthorized: resolved.rejectUnauthorized,
     },
   })
-  function tlsFetch(url: string | URL, init?: RequestInit): Promise<Response> {
+  function tlsFetch(url: string | URL | Request, init?: RequestInit): Promise<Response> {
     return undiciFetch(url, { ...(init as object), dispatcher: agent }) as unknown as Promise<Response>
   }
   tlsFetch.close = () => agent.close()
