@@ -11,8 +11,10 @@ export type {
   IssueTokenClaims,
   IssueTokenOptions,
   MockClient,
+  MockOAuthEndpoint,
   MockOAuthServer,
   MockOAuthServerOptions,
+  OAuthServerRequestRecord,
   RotateKeysOptions,
   TokenRequestRecord,
 } from './mock-oauth-server.js'

@@ -146,6 +146,29 @@ export interface FailNextOptions {
    * @default false
    */
   networkError?: boolean
+  /**
+   * Which endpoint fails: the token endpoint, the JWKS, or the metadata documents (RFC 8414 and
+   * OpenID configuration). Each endpoint has its own queue.
+   * @default 'token'
+   */
+  endpoint?: MockOAuthEndpoint
+}
+
+/** The endpoints of the mock authorization server that {@link MockOAuthServer.failNext} can fail. */
+export type MockOAuthEndpoint = 'token' | 'jwks' | 'metadata'
+
+/** One HTTP request received by any endpoint of the mock authorization server. */
+export interface OAuthServerRequestRecord {
+  /** HTTP method. */
+  method: string
+  /** Full URL. */
+  url: string
+  /** Which endpoint it hit (`authorization` and `unknown` included). */
+  endpoint: MockOAuthEndpoint | 'authorization' | 'unknown'
+  /** HTTP status answered (`0` for a simulated network error). */
+  status: number
+  /** When it arrived (epoch ms, from the server's clock). */
+  at: number
 }
 
 /** Options of {@link MockOAuthServer.issueToken}. */
@@ -194,16 +217,18 @@ export interface MockOAuthServer {
   readonly handlers: RequestHandler[]
   /** Every token endpoint request, in arrival order. */
   readonly tokenRequests: TokenRequestRecord[]
+  /** Every request to any endpoint (metadata, JWKS, token, ...), in arrival order. */
+  readonly requests: OAuthServerRequestRecord[]
   /** Answers one request to any of the server's endpoints (404 for others). */
   handle(request: Request): Promise<Response>
   /** Signs an access token with the current key; claims override the defaults. */
   issueToken(claims?: IssueTokenClaims, options?: IssueTokenOptions): Promise<string>
   /** Generates a new signing key; the JWKS then serves it. */
   rotateKeys(options?: RotateKeysOptions): Promise<void>
-  /** Makes the next `n` token requests fail (queued after failures already pending). */
+  /** Makes the next `n` requests to an endpoint (default: token) fail, after failures already queued. */
   failNext(n: number, options?: FailNextOptions): void
-  /** Delays the next `n` token requests by `delayMs`, then answers them normally. */
-  delayNext(n: number, delayMs: number): void
+  /** Delays the next `n` requests to an endpoint (default: token) by `delayMs`, then answers normally. */
+  delayNext(n: number, delayMs: number, endpoint?: MockOAuthEndpoint): void
   /** Replaces the clock (epoch ms). */
   setNow(now: () => number): void
   /** Moves the clock forward by `ms` milliseconds. */
@@ -214,7 +239,7 @@ export interface MockOAuthServer {
   publicJwks(): { keys: JWK[] }
   /** Adds accepted `aud` values used as the default audience (mock MCP servers call this). */
   registerResource(resource: string | string[]): void
-  /** Clears records, pending failures and delays, and used assertion `jti`s. Keys stay. */
+  /** Clears records (`tokenRequests`, `requests`), queued failures and delays, and used assertion `jti`s. Keys stay. */
   reset(): void
 }
 
@@ -356,7 +381,8 @@ export function createMockOAuthServer(options: MockOAuthServerOptions = {}): Moc
   const clock = () => now() + offsetMs
   let current = toSigningKey(algorithm, initialKeyMaterial(algorithm))
   let served: SigningKey[] = [current]
-  const pending: Failure[] = []
+  const pending: Record<MockOAuthEndpoint, Failure[]> = { token: [], jwks: [], metadata: [] }
+  const requests: OAuthServerRequestRecord[] = []
   const tokenRequests: TokenRequestRecord[] = []
   // Used client-assertion jti per client → exp (epoch s), to reject replays (RFC 7523 §3 item 7).
   const usedJtis = new Map<string, number>()
@@ -501,7 +527,8 @@ export function createMockOAuthServer(options: MockOAuthServerOptions = {}): Moc
       record.authMethod = 'client_secret_basic'
       try {
         const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8')
-        record.clientId = formDecode(decoded.slice(0, decoded.indexOf(':') >>> 0))
+        const colon = decoded.indexOf(':')
+        record.clientId = formDecode(colon < 0 ? decoded : decoded.slice(0, colon))
       } catch {}
     } else if (params.has('client_assertion')) {
       record.authMethod = 'private_key_jwt'
@@ -514,32 +541,11 @@ export function createMockOAuthServer(options: MockOAuthServerOptions = {}): Moc
     } else if (params.has('client_secret')) record.authMethod = 'client_secret_post'
     else if (params.has('client_id')) record.authMethod = 'none'
 
-    const failure = pending.shift()
-    if (failure?.kind === 'delay') await sleep(failure.delayMs)
-    if (failure?.kind === 'fail') {
-      const f = failure.options
-      if (f.delayMs) await sleep(f.delayMs)
-      if (f.networkError) {
-        record.status = 0
-        record.error = 'network_error'
-        return Response.error()
-      }
-      const status = f.status ?? 503
-      const error =
-        f.error ??
-        (status >= 500 || status === 429
-          ? 'temporarily_unavailable'
-          : status === 401
-            ? 'invalid_client'
-            : 'invalid_request')
-      record.status = status
-      record.error = error
-      if (f.body !== undefined) {
-        return new Response(f.body, { status, headers: { 'cache-control': 'no-store', ...f.headers } })
-      }
-      const body: Record<string, string> = { error }
-      if (f.errorDescription !== undefined) body['error_description'] = f.errorDescription
-      return jsonResponse(body, status, f.headers)
+    const failure = await takeFailure('token')
+    if (failure) {
+      record.status = failure.status
+      record.error = failure.error
+      return failure.response
     }
 
     try {
@@ -684,20 +690,79 @@ export function createMockOAuthServer(options: MockOAuthServerOptions = {}): Moc
     throw new OAuthError(401, 'invalid_client', 'client authentication required', challenge)
   }
 
+  /** Consumes the next queued failure or delay of `endpoint`; returns the failure to answer, if any. */
+  async function takeFailure(
+    endpoint: MockOAuthEndpoint,
+  ): Promise<{ response: Response; status: number; error: string } | undefined> {
+    const failure = pending[endpoint].shift()
+    if (!failure) return undefined
+    if (failure.kind === 'delay') {
+      await sleep(failure.delayMs)
+      return undefined
+    }
+    const f = failure.options
+    if (f.delayMs) await sleep(f.delayMs)
+    if (f.networkError) return { response: Response.error(), status: 0, error: 'network_error' }
+    const status = f.status ?? 503
+    const error =
+      f.error ??
+      (status >= 500 || status === 429
+        ? 'temporarily_unavailable'
+        : status === 401
+          ? 'invalid_client'
+          : 'invalid_request')
+    if (f.body !== undefined) {
+      const response = new Response(f.body, {
+        status,
+        headers: { 'cache-control': 'no-store', ...f.headers },
+      })
+      return { response, status, error }
+    }
+    const body: Record<string, string> = { error }
+    if (f.errorDescription !== undefined) body['error_description'] = f.errorDescription
+    return { response: jsonResponse(body, status, f.headers), status, error }
+  }
+
+  function endpointOf(target: string): OAuthServerRequestRecord['endpoint'] {
+    if (target === tokenEndpoint) return 'token'
+    if (target === jwksUri) return 'jwks'
+    if (target === metadataUrl || openidUrls.includes(target)) return 'metadata'
+    if (target === authorizationEndpoint) return 'authorization'
+    return 'unknown'
+  }
+
   async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url)
     const target = `${url.origin}${url.pathname}`
-    if (target === tokenEndpoint) {
+    const endpoint = endpointOf(target)
+    const record: OAuthServerRequestRecord = {
+      method: request.method,
+      url: request.url,
+      endpoint,
+      status: 0,
+      at: clock(),
+    }
+    requests.push(record)
+    const response = await route(request, target, endpoint)
+    record.status = response.type === 'error' ? 0 : response.status
+    return response
+  }
+
+  async function route(request: Request, target: string, endpoint: OAuthServerRequestRecord['endpoint']) {
+    if (endpoint === 'token') {
       if (request.method !== 'POST') return jsonResponse({ error: 'invalid_request' }, 405, { allow: 'POST' })
       return handleToken(request)
     }
     if (request.method !== 'GET' && request.method !== 'HEAD')
       return jsonResponse({ error: 'not_found' }, 404)
+    if (endpoint === 'metadata' || endpoint === 'jwks') {
+      const failure = await takeFailure(endpoint)
+      if (failure) return failure.response
+    }
     if (target === metadataUrl) return jsonResponse(metadata, 200, { 'cache-control': 'max-age=60' })
-    if (openidUrls.includes(target))
-      return jsonResponse(openidMetadata, 200, { 'cache-control': 'max-age=60' })
-    if (target === jwksUri) return jsonResponse(publicJwks(), 200, { 'cache-control': 'max-age=60' })
-    if (target === authorizationEndpoint) {
+    if (endpoint === 'metadata') return jsonResponse(openidMetadata, 200, { 'cache-control': 'max-age=60' })
+    if (endpoint === 'jwks') return jsonResponse(publicJwks(), 200, { 'cache-control': 'max-age=60' })
+    if (endpoint === 'authorization') {
       return jsonResponse(
         { error: 'unsupported_response_type', error_description: 'only client_credentials is supported' },
         400,
@@ -731,6 +796,7 @@ export function createMockOAuthServer(options: MockOAuthServerOptions = {}): Moc
     clients,
     handlers,
     tokenRequests,
+    requests,
     handle,
     issueToken,
     async rotateKeys(rotateOptions: RotateKeysOptions = {}) {
@@ -740,11 +806,15 @@ export function createMockOAuthServer(options: MockOAuthServerOptions = {}): Moc
     },
     failNext(n: number, failOptions: FailNextOptions = {}) {
       if (!Number.isInteger(n) || n < 0) throw new TypeError('failNext: "n" must be a non-negative integer')
-      for (let i = 0; i < n; i++) pending.push({ kind: 'fail', options: { ...failOptions } })
+      const queue = pending[failOptions.endpoint ?? 'token']
+      if (!queue) throw new TypeError('failNext: "endpoint" option must be "token", "jwks" or "metadata"')
+      for (let i = 0; i < n; i++) queue.push({ kind: 'fail', options: { ...failOptions } })
     },
-    delayNext(n: number, delayMs: number) {
+    delayNext(n: number, delayMs: number, endpoint: MockOAuthEndpoint = 'token') {
       if (!Number.isInteger(n) || n < 0) throw new TypeError('delayNext: "n" must be a non-negative integer')
-      for (let i = 0; i < n; i++) pending.push({ kind: 'delay', delayMs })
+      const queue = pending[endpoint]
+      if (!queue) throw new TypeError('delayNext: "endpoint" must be "token", "jwks" or "metadata"')
+      for (let i = 0; i < n; i++) queue.push({ kind: 'delay', delayMs })
     },
     setNow(fn: () => number) {
       now = fn
@@ -762,7 +832,8 @@ export function createMockOAuthServer(options: MockOAuthServerOptions = {}): Moc
     },
     reset() {
       tokenRequests.length = 0
-      pending.length = 0
+      requests.length = 0
+      for (const queue of Object.values(pending)) queue.length = 0
       usedJtis.clear()
     },
   }

@@ -342,6 +342,28 @@ describe('failNext', () => {
     expect(tokens.access_token).toBeTruthy()
   })
 
+  it('fails the JWKS or metadata endpoints with endpoint, each with its own queue', async () => {
+    as.failNext(1, { endpoint: 'jwks', status: 500 })
+    as.failNext(1, { endpoint: 'metadata', networkError: true })
+    expect((await fetch(as.jwksUri)).status).toBe(500)
+    expect((await fetch(as.jwksUri)).status).toBe(200)
+    await expect(fetch(as.metadataUrl)).rejects.toThrow(TypeError)
+    expect((await fetch(as.metadataUrl)).status).toBe(200)
+    expect(as.tokenRequests).toEqual([])
+  })
+
+  it('records every request to every endpoint', async () => {
+    await fetch(as.metadataUrl)
+    await fetch(as.jwksUri)
+    await tokenWith('test-client', oauth.ClientSecretBasic('test-secret'))
+    expect(as.requests.map((r) => [r.endpoint, r.status])).toEqual([
+      ['metadata', 200],
+      ['jwks', 200],
+      ['metadata', 200],
+      ['token', 200],
+    ])
+  })
+
   it('reset clears records and pending failures', async () => {
     as.failNext(3)
     await postToken(form({ grant_type: 'client_credentials' }))
