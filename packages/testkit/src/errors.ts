@@ -3,7 +3,12 @@
  * never on the wording of `message`.
  */
 
-/** Stable codes of {@link TestkitError}. */
+/**
+ * Stable codes of {@link TestkitError}.
+ *
+ * @example
+ * if (error.code === TestkitErrorCode.ListenFailed) retryOnAnotherPort()
+ */
 export const TestkitErrorCode = {
   /** An option passed to a testkit factory was invalid (`TypeError`s name the option instead). */
   InvalidOptions: 'ERR_TESTKIT_INVALID_OPTIONS',

@@ -183,7 +183,12 @@ export function createSeedTools(): MockTool[] {
   ]
 }
 
-/** Scopes of the seed tools (DESIGN.md §1). */
+/**
+ * Scopes of the seed tools (DESIGN.md §1), the default `toolScopes` of the mock MCP server.
+ *
+ * @example
+ * await oauth.issueToken({ scope: [...seedToolScopes.get_customer_info!] })
+ */
 export const seedToolScopes: Readonly<Record<string, readonly string[]>> = Object.freeze({
   get_customer_info: ['customer:read'],
   get_recent_customers: ['customer:read'],
