@@ -192,8 +192,24 @@ export function createTlsFetch(tls: TlsOptions, options: TlsFetchOptions = {}): 
       rejectUnauthorized: resolved.rejectUnauthorized,
     },
   })
-  function tlsFetch(url: string | URL | Request, init?: RequestInit): Promise<Response> {
-    return undiciFetch(url, { ...(init as object), dispatcher: agent }) as unknown as Promise<Response>
+  function tlsFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    if (typeof input === 'string' || input instanceof URL) {
+      return undiciFetch(input, { ...(init as object), dispatcher: agent }) as unknown as Promise<Response>
+    }
+    // npm undici does not know Node's global Request class (it would stringify it): unpack it.
+    const request: RequestInit = {
+      method: input.method,
+      headers: input.headers,
+      body: input.body,
+      redirect: input.redirect,
+      signal: input.signal,
+      ...({ duplex: 'half' } as object),
+      ...init,
+    }
+    return undiciFetch(input.url, {
+      ...(request as object),
+      dispatcher: agent,
+    }) as unknown as Promise<Response>
   }
   tlsFetch.close = () => agent.close()
   return tlsFetch

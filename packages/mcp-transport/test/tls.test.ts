@@ -14,14 +14,19 @@ import { createTestPki, type TestPki } from './fixtures/pki.js'
 interface TestServer {
   url: string
   requests: IncomingHttpHeaders[]
+  bodies: string[]
   close(): Promise<void>
 }
 
 /** A real HTTPS server on 127.0.0.1, answering with the client certificate's CN (if any). */
 async function startHttpsServer(options: ServerOptions): Promise<TestServer> {
   const requests: IncomingHttpHeaders[] = []
-  const server = createServer(options, (req, res) => {
+  const bodies: string[] = []
+  const server = createServer(options, async (req, res) => {
     requests.push(req.headers)
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    bodies.push(`${req.method} ${Buffer.concat(chunks).toString()}`)
     const peer = (req.socket as TLSSocket).getPeerCertificate()
     res.setHeader('content-type', 'application/json')
     res.end(JSON.stringify({ ok: true, clientCN: peer?.subject?.CN ?? null }))
@@ -31,6 +36,7 @@ async function startHttpsServer(options: ServerOptions): Promise<TestServer> {
   return {
     url: `https://127.0.0.1:${port}`,
     requests,
+    bodies,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())
@@ -142,6 +148,18 @@ describe('createTlsFetch', () => {
     expect(() => createTlsFetch({ rejectUnauthorized: 'false' as unknown as boolean })).toThrow(
       /"tls.rejectUnauthorized" must be a boolean/,
     )
+  })
+
+  it('accepts a Request as input, keeping its method, headers and body', async () => {
+    const before = server.requests.length
+    const request = new Request(`${server.url}/mcp`, {
+      method: 'POST',
+      headers: { 'x-test': 'request' },
+      body: '{"a":1}',
+    })
+    expect((await tlsFetch({ ca: pki.ca.cert })(request)).status).toBe(200)
+    expect(server.requests[before]?.['x-test']).toBe('request')
+    expect(server.bodies[before]).toBe('POST {"a":1}')
   })
 
   it('reuses its connection and stops after close()', async () => {
