@@ -56,8 +56,14 @@ export async function startGuardedServer({ issuer, jwksUri, port = 0 }: GuardedS
     async (req: McpRequest, res: ServerResponse, next: (error?: unknown) => void) => {
       const body = req.body as { method?: unknown; params?: { name?: unknown } } | undefined
       const tool = body?.method === 'tools/call' ? body.params?.name : undefined
-      const required = typeof tool === 'string' ? policy.requiredScopesFor(tool) : null
-      if (required === null || req.auth === undefined) return next()
+      if (typeof tool !== 'string' || req.auth === undefined) return next() // not a tool call
+      const required = policy.requiredScopesFor(tool)
+      if (required === null) {
+        // A tool the policy does not know is denied, never run unchecked (fail closed).
+        res.writeHead(403, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ error: 'access_denied', error_description: 'tool not allowed' }))
+        return
+      }
       try {
         await verifier.verify(req.auth.token, { requiredScopes: required }) // cached: no signature check
         next()

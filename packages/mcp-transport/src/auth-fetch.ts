@@ -43,7 +43,7 @@ export interface AuthFetchOptions {
    * The fetch to call. When `tls` is set, undici's fetch with a dedicated agent is used instead.
    * @default globalThis.fetch, looked up at call time
    */
-  fetch?: FetchLike | undefined
+  fetch?: FetchLike | ((url: string | URL, init?: RequestInit) => Promise<Response>) | undefined
   /** TLS settings for this server (custom CAs, client certificate). */
   tls?: TlsOptions | undefined
   /**
@@ -117,7 +117,7 @@ function resolve(options: AuthFetchOptions, fetchOverride: FetchLike | undefined
   let next: FetchLike
   if (fetchOverride) next = fetchOverride
   else if (options.tls) next = createTlsFetch(options.tls)
-  else if (options.fetch) next = options.fetch
+  else if (options.fetch) next = options.fetch as FetchLike
   else next = (url, init) => globalThis.fetch(url, init)
   return {
     origin: server.origin,
@@ -318,11 +318,14 @@ export function createAuthFetch(options: AuthFetchOptions): FetchLike {
  * const fetch = applyMiddlewares(authMiddleware({ serverUrl, tokenProvider }))(globalThis.fetch)
  * ```
  */
-export function authMiddleware(options: AuthFetchOptions): (next: FetchLike) => FetchLike {
+export function authMiddleware(
+  options: AuthFetchOptions,
+): (next: (url: string | URL, init?: RequestInit) => Promise<Response>) => FetchLike {
   if (options.tls)
     throw new TypeError('"tls" cannot be used with authMiddleware: give the TLS fetch as `next`')
   const base = resolve(options, (url, init) => globalThis.fetch(url, init))
-  return function applyAuth(next: FetchLike): FetchLike {
-    return buildAuthFetch({ ...base, next })
+  // `next` is the SDK's FetchLike (no Request input); the SDK's transports only ever pass a URL.
+  return function applyAuth(next): FetchLike {
+    return buildAuthFetch({ ...base, next: next as FetchLike })
   }
 }

@@ -33,7 +33,7 @@ function provider(scope = 'mcp:read customer:read', now?: () => number) {
   })
 }
 
-async function connect(fetch: ReturnType<typeof createAuthFetch>, url = mcp.url) {
+async function connect(fetch: (url: string | URL, init?: RequestInit) => Promise<Response>, url = mcp.url) {
   const client = new Client({ name: 'auth-fetch-test', version: '1.0.0' })
   await client.connect(new StreamableHTTPClientTransport(new URL(url), { fetch }))
   return client
