@@ -339,7 +339,8 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
         expiresAt: payload.exp,
         extra: { claims: { ...payload }, cookies, headers: headersToRecord(headers) },
       }
-      if (typeof payload.aud === 'string') authInfo.resource = new URL(payload.aud)
+      if (typeof payload.aud === 'string' && URL.canParse(payload.aud))
+        authInfo.resource = new URL(payload.aud)
       return { ok: true, authInfo }
     } catch (e) {
       const reason =
