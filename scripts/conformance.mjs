@@ -34,5 +34,5 @@ for (const scenario of scenarios) {
     console.error(`[conformance] ${scenario} FAILED (exit ${result.status ?? result.signal})`)
   }
 }
-console.log(`\n[conformance] ${scenarios.length - failed} passed, ${failed} failed`)
+console.log(`\n[conformance] scenarios that passed: ${scenarios.length - failed} of ${scenarios.length}`)
 process.exit(failed ? 1 : 0)
