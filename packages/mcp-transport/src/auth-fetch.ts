@@ -174,15 +174,27 @@ function buildAuthFetch(r: Resolved): FetchLike {
   }
 
   /** Fetch, following redirects ourselves when asked to, so credentials never cross origins. */
-  async function follow(url: string, init: RequestInit): Promise<Response> {
+  function follow(url: string, init: RequestInit): Promise<Response> {
     const mode = init.redirect ?? 'follow'
     if (mode !== 'follow') return r.next(url, init)
+    const manual: RequestInit = { ...init, redirect: 'manual' }
+    // No extra async frame on the common path: most answers are not redirects, and every promise
+    // made inside a user context pays for AsyncLocalStorage on Node 20.
+    return r
+      .next(url, manual)
+      .then((response) =>
+        REDIRECT_STATUS.has(response.status) ? followRedirects(url, manual, response) : response,
+      )
+  }
+
+  async function followRedirects(url: string, init: RequestInit, first: Response): Promise<Response> {
     let current = url
-    let currentInit: RequestInit = { ...init, redirect: 'manual' }
+    let currentInit = init
     for (let hops = 0; ; hops++) {
-      const response = await r.next(current, currentInit)
+      const response = hops === 0 ? first : await r.next(current, currentInit)
+      if (!REDIRECT_STATUS.has(response.status)) return response
       const location = response.headers.get('location')
-      if (!REDIRECT_STATUS.has(response.status) || location === null) return response
+      if (location === null) return response
       if (hops >= r.maxRedirects) return response
       const target = new URL(location, current).href
       const method = (currentInit.method ?? 'GET').toUpperCase()
@@ -262,7 +274,8 @@ function buildAuthFetch(r: Resolved): FetchLike {
       return follow(url, { ...base, headers })
     }
     const tokenProvider = r.tokenProvider
-    const first = await send(url, base, new Headers(headers), stepUpScopes)
+    // fetch copies the headers when called, so the retry below may reuse and overwrite them.
+    const first = await send(url, base, headers, stepUpScopes)
     const { response, token } = first
     if ((response.status !== 401 && response.status !== 403) || !isReplayable(base.body)) return response
     const challenge = bearerChallenge(response.headers.get('www-authenticate'))
