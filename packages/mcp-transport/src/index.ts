@@ -28,7 +28,7 @@ export type {
   ServerStatus,
 } from './server-manager.js'
 export { McpServerManager } from './server-manager.js'
-export type { TlsOptions } from './tls.js'
-export { createTlsFetch } from './tls.js'
+export type { ResolvedTls, TlsFetch, TlsFetchOptions, TlsOptions } from './tls.js'
+export { createTlsFetch, resolveTls } from './tls.js'
 export type { UserContext } from './user-context.js'
 export { getUserContext, withUserContext } from './user-context.js'
