@@ -1,0 +1,37 @@
+import { expect, it } from 'vitest'
+import * as api from '../src/index.js'
+
+// Every runtime export is public API: a change here must be deliberate (and shows in review).
+it('exports exactly the public API', () => {
+  expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
+    [
+      "AuthCoreError",
+      "CONFIG_ENV_VARS",
+      "ClientCredentialsTokenProvider",
+      "ConfigError",
+      "DiscoveryError",
+      "ErrorCode",
+      "InsufficientScopeError",
+      "InvalidTokenError",
+      "JwtScopeVerifier",
+      "Secret",
+      "TokenRequestError",
+      "configFromEnv",
+      "cookiePassthroughConfigSchema",
+      "createCookieFilter",
+      "createHeaderFilter",
+      "createToolScopePolicy",
+      "headerPassthroughConfigSchema",
+      "isLoopbackHost",
+      "mcpConfigSchema",
+      "oauth2ConfigSchema",
+      "parseConfig",
+      "sameTokenClient",
+      "serverConfigSchema",
+      "tlsConfigSchema",
+      "toTokenProviderOptions",
+      "tokenProviderFromConfig",
+      "tokenProvidersFromConfig",
+    ]
+  `)
+})

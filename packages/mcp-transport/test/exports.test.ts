@@ -1,0 +1,28 @@
+import { expect, it } from 'vitest'
+import * as api from '../src/index.js'
+
+// Every runtime export is public API: a change here must be deliberate (and shows in review).
+it('exports exactly the public API', () => {
+  expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
+    [
+      "McpServerManager",
+      "McpTransportError",
+      "McpTransportErrorCode",
+      "OPENAI_NAME_PATTERN",
+      "ScopeDeniedError",
+      "ServerUnavailableError",
+      "UnknownToolError",
+      "authMiddleware",
+      "createAuthFetch",
+      "createTlsFetch",
+      "createTransport",
+      "getUserContext",
+      "resolveTls",
+      "toAuthProvider",
+      "toOpenAIName",
+      "toOpenAITool",
+      "toOpenAITools",
+      "withUserContext",
+    ]
+  `)
+})
