@@ -15,7 +15,12 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'docs/**/*.test.ts', 'examples/**/*.test.ts'],
+    include: [
+      'packages/*/test/**/*.test.ts',
+      'docs/**/*.test.ts',
+      'examples/**/*.test.ts',
+      'scripts/**/*.test.ts',
+    ],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },
