@@ -24,8 +24,6 @@ export const ErrorCode = {
   DiscoveryInvalidMetadata: 'ERR_DISCOVERY_INVALID_METADATA',
   /** Credentials would be sent over plain HTTP to a host that is not loopback. */
   InsecureHttp: 'ERR_INSECURE_HTTP',
-  /** The operation was aborted through its `signal`. */
-  Aborted: 'ERR_ABORTED',
   /** An access token failed verification (see `InvalidTokenError.reason`). */
   InvalidToken: 'ERR_INVALID_TOKEN',
   /** An access token is valid but lacks required scopes. */
