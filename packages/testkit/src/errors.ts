@@ -10,8 +10,6 @@
  * if (error.code === TestkitErrorCode.ListenFailed) retryOnAnotherPort()
  */
 export const TestkitErrorCode = {
-  /** An option passed to a testkit factory was invalid (`TypeError`s name the option instead). */
-  InvalidOptions: 'ERR_TESTKIT_INVALID_OPTIONS',
   /** A loopback server could not be started (e.g. the port is taken). */
   ListenFailed: 'ERR_TESTKIT_LISTEN_FAILED',
   /** A CLI config file could not be read or parsed. */
