@@ -65,6 +65,7 @@ interface Resolved {
   cookieFilter: CookieFilter | undefined
   headerFilter: HeaderFilter | undefined
   staticHeaders: [string, string][]
+  staticNames: readonly string[]
   maxRedirects: number
   next: FetchLike
 }
@@ -136,6 +137,7 @@ function resolve(options: AuthFetchOptions, fetchOverride: FetchLike | undefined
           ? headers
           : createHeaderFilter(headers),
     staticHeaders,
+    staticNames: staticHeaders.map(([name]) => name),
     maxRedirects,
     next,
   }
@@ -164,17 +166,22 @@ function buildAuthFetch(r: Resolved): FetchLike {
     init: RequestInit,
     headers: Headers,
     scopes: readonly string[] | undefined,
+    added: readonly string[],
   ): Promise<{ response: Response; token?: AccessToken }> {
     let token: AccessToken | undefined
     if (r.tokenProvider) {
       token = await r.tokenProvider.getToken({ signal: init.signal ?? undefined, scopes })
       headers.set('authorization', `Bearer ${token.value}`)
     }
-    return { response: await follow(url, { ...init, headers }), ...(token === undefined ? {} : { token }) }
+    const response = await follow(url, { ...init, headers }, added)
+    return { response, ...(token === undefined ? {} : { token }) }
   }
 
-  /** Fetch, following redirects ourselves when asked to, so credentials never cross origins. */
-  function follow(url: string, init: RequestInit): Promise<Response> {
+  /**
+   * Fetch, following redirects ourselves when asked to, so nothing we added (`added`: static and
+   * user header names) and no credentials cross origins.
+   */
+  function follow(url: string, init: RequestInit, added: readonly string[]): Promise<Response> {
     const mode = init.redirect ?? 'follow'
     if (mode !== 'follow') return r.next(url, init)
     const manual: RequestInit = { ...init, redirect: 'manual' }
@@ -183,11 +190,16 @@ function buildAuthFetch(r: Resolved): FetchLike {
     return r
       .next(url, manual)
       .then((response) =>
-        REDIRECT_STATUS.has(response.status) ? followRedirects(url, manual, response) : response,
+        REDIRECT_STATUS.has(response.status) ? followRedirects(url, manual, response, added) : response,
       )
   }
 
-  async function followRedirects(url: string, init: RequestInit, first: Response): Promise<Response> {
+  async function followRedirects(
+    url: string,
+    init: RequestInit,
+    first: Response,
+    added: readonly string[],
+  ): Promise<Response> {
     let current = url
     let currentInit = init
     for (let hops = 0; ; hops++) {
@@ -214,10 +226,12 @@ function buildAuthFetch(r: Resolved): FetchLike {
         return response // a stream body cannot be sent twice
       }
       if (!sameOrigin(target, r)) {
-        // Fetch §4.4 step 13: credentials do not follow a cross-origin redirect.
+        // Fetch §4.4 step 13: credentials do not follow a cross-origin redirect; neither does
+        // anything we added for the MCP server (static headers, the user's headers).
         headers.delete('authorization')
         headers.delete('cookie')
         headers.delete('proxy-authorization')
+        for (const name of added) headers.delete(name)
       }
       void response.body?.cancel().catch(() => {})
       current = target
@@ -231,8 +245,9 @@ function buildAuthFetch(r: Resolved): FetchLike {
     if (!sameOrigin(url, r)) {
       // Not the MCP server (e.g. the SDK's own discovery or token requests): nothing of ours,
       // and no cookie someone put into shared request options.
-      if (request === undefined && init?.headers) {
-        const headers = new Headers(init.headers)
+      const shared = init?.headers ?? request?.headers
+      if (shared) {
+        const headers = new Headers(shared)
         if (headers.has('cookie')) {
           headers.delete('cookie')
           return r.next(input, { ...init, headers })
@@ -254,6 +269,7 @@ function buildAuthFetch(r: Resolved): FetchLike {
       : { ...init }
     const headers = new Headers(base.headers)
     for (const [name, value] of r.staticHeaders) headers.set(name, value)
+    let added = r.staticNames
     const context = getUserContext()
     if (context) {
       if (r.cookieFilter) {
@@ -265,17 +281,19 @@ function buildAuthFetch(r: Resolved): FetchLike {
         // The transport's own headers (content-type, accept, mcp-session-id, …) win: a user
         // header must never steer the protocol, e.g. into another user's session.
         for (const [name, value] of r.headerFilter(context.headers)) {
-          if (!headers.has(name)) headers.set(name, value)
+          if (headers.has(name)) continue
+          headers.set(name, value)
+          added = [...added, name]
         }
     }
     // A user header renamed to `authorization` (explicitly configured) is the only thing that
     // replaces the service token; such requests are the user's, and not retried with ours.
     if (!r.tokenProvider || (context && r.headerFilter && headers.has('authorization'))) {
-      return follow(url, { ...base, headers })
+      return follow(url, { ...base, headers }, added)
     }
     const tokenProvider = r.tokenProvider
     // fetch copies the headers when called, so the retry below may reuse and overwrite them.
-    const first = await send(url, base, headers, stepUpScopes)
+    const first = await send(url, base, headers, stepUpScopes, added)
     const { response, token } = first
     if ((response.status !== 401 && response.status !== 403) || !isReplayable(base.body)) return response
     const challenge = bearerChallenge(response.headers.get('www-authenticate'))
@@ -294,14 +312,17 @@ function buildAuthFetch(r: Resolved): FetchLike {
     }
     let retry: { response: Response; token?: AccessToken }
     try {
-      retry = await send(url, base, new Headers(headers), scopes)
+      retry = await send(url, base, new Headers(headers), scopes, added)
     } catch (error) {
       // The authorization server refused the step-up (or is down): the server's answer stands.
       if (response.status === 403) return response
       throw error
     }
     void response.body?.cancel().catch(() => {})
-    if (scopes !== stepUpScopes && retry.response.status !== 403) stepUpScopes = scopes
+    // Keep the step-up for later calls once it worked; merge, as concurrent 403s may have added others.
+    if (scopes !== stepUpScopes && retry.response.ok) {
+      stepUpScopes = [...new Set([...(stepUpScopes ?? []), ...(scopes ?? [])])]
+    }
     return retry.response
   }
 }

@@ -262,6 +262,52 @@ describe('createAuthFetch', () => {
     expect(landed[0]!.get('cookie')).toBeNull()
   })
 
+  it('drops static and user headers too on a cross-origin redirect', async () => {
+    const landed: Headers[] = []
+    msw.use(
+      http.post(
+        'https://mcp.mock.test/moved-again',
+        () =>
+          new HttpResponse(null, { status: 307, headers: { location: 'https://evil.example.test/collect' } }),
+      ),
+      http.post('https://evil.example.test/collect', ({ request }) => {
+        landed.push(request.headers)
+        return HttpResponse.json({ landed: true })
+      }),
+    )
+    const fetch = createAuthFetch({
+      serverUrl: mcp.url,
+      tokenProvider: provider(),
+      staticHeaders: { 'x-api-key': 'static-secret' },
+      headers: { allow: ['x-user-token'] },
+    })
+    await withUserContext({ headers: { 'x-user-token': 'user-secret' } }, () =>
+      fetch('https://mcp.mock.test/moved-again', {
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+      }),
+    )
+    expect(landed).toHaveLength(1)
+    expect(landed[0]!.get('x-api-key')).toBeNull()
+    expect(landed[0]!.get('x-user-token')).toBeNull()
+    expect(landed[0]!.get('authorization')).toBeNull()
+    expect(landed[0]!.get('content-type')).toBe('application/json')
+  })
+
+  it('strips a cookie from a Request object sent to another origin', async () => {
+    const seen: Headers[] = []
+    msw.use(
+      http.get('https://elsewhere.example.test/r', ({ request }) => {
+        seen.push(request.headers)
+        return HttpResponse.json({ ok: true })
+      }),
+    )
+    const fetch = createAuthFetch({ serverUrl: mcp.url, tokenProvider: provider() })
+    await fetch(new Request('https://elsewhere.example.test/r', { headers: { cookie: 'session_id=x' } }))
+    expect(seen[0]!.get('cookie')).toBeNull()
+  })
+
   it('keeps credentials on a same-origin redirect and respects redirect: manual', async () => {
     const landed: Headers[] = []
     msw.use(
