@@ -816,7 +816,9 @@ export class McpServerManager {
   #refresh(entry: Entry, client: Client): Promise<void> {
     if (entry.refreshing) return entry.refreshing
     const start = this.#now()
-    const refreshing = (async () => {
+    // Always as the service: the list is cached and served to every user, so it must never be
+    // fetched with one user's cookies, whoever triggered the refresh.
+    const refreshing = asService(async () => {
       try {
         const tools = await listAllTools(client, this.#connectTimeoutMs)
         if (entry.client !== client || this.#closed) return
@@ -841,7 +843,7 @@ export class McpServerManager {
           code: errorCode(err),
         })
       }
-    })().finally(() => {
+    }).finally(() => {
       entry.refreshing = undefined
     })
     entry.refreshing = refreshing

@@ -326,6 +326,17 @@ describe('listTools and naming', () => {
     })
   })
 
+  it('refreshes the shared tool list as the service even when a user asks for it', async () => {
+    const { manager } = manage(['crm'])
+    await manager.connect()
+    await withUserContext({ cookie: 'session_id=alice-session; user_id=alice' }, () =>
+      manager.listTools({ refresh: true }),
+    )
+    const lists = crm.requests.filter((r) => r.jsonRpcMethod === 'tools/list')
+    expect(lists.length).toBeGreaterThanOrEqual(2)
+    for (const request of lists) expect(request.headers.cookie).toBeUndefined()
+  })
+
   it('takes requiredScopes from the tool scope policy, a <server>__<tool> key first', async () => {
     const { manager } = manage(['crm', 'tickets'], {
       toolScopes: createToolScopePolicy(
