@@ -599,6 +599,10 @@ describe('ClientCredentialsTokenProvider', () => {
       expect(() =>
         provider({ tokenUrl: 'http://as.example.test/token', allowInsecureHttp: true }),
       ).not.toThrow()
+      // *.localhost goes to the system resolver in Node: not loopback for us.
+      expect(() => provider({ tokenUrl: 'http://evil.localhost/token' })).toThrow(
+        expect.objectContaining({ code: 'ERR_INSECURE_HTTP' }),
+      )
     })
 
     it('allows plain http to loopback', async () => {

@@ -1,12 +1,13 @@
 import { AuthCoreError, ErrorCode } from '../errors.js'
 
 /**
- * Whether `hostname` (as in `URL#hostname`) is a loopback host: `localhost` (and `*.localhost`,
- * RFC 6761 §6.3), 127.0.0.0/8 or ::1.
+ * Whether `hostname` (as in `URL#hostname`) is a loopback host: `localhost`, 127.0.0.0/8 or ::1.
+ * `*.localhost` is not: RFC 6761 §6.3 asks resolvers to answer loopback, but Node hands such names
+ * to the system resolver (which may append search domains), so they could leave the machine.
  */
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase()
-  if (host === 'localhost' || host.endsWith('.localhost')) return true
+  if (host === 'localhost') return true
   if (host === '[::1]' || host === '::1') return true
   return /^127(?:\.\d{1,3}){3}$/.test(host)
 }
