@@ -17,6 +17,7 @@ import {
 } from './internal/discovery.js'
 import {
   AttemptTimeoutError,
+  type CallStats,
   type CustomFetchInit,
   createResilientFetch,
   NetworkFailureError,
@@ -508,9 +509,15 @@ export class ClientCredentialsTokenProvider implements TokenProvider {
     ])
     for (const [key, value] of options.extraParams) if (!reserved.has(key)) params.push([key, value])
 
-    const stats = { attempts: 0 }
+    const stats: CallStats = { attempts: 0 }
     const started = options.now()
     const client = { client_id: options.clientId, token_endpoint_auth_method: options.authMethod }
+    if (options.authMethod === 'private_key_jwt') {
+      stats.renewForm = async (body) => {
+        await options.clientAuth(as, client, body, new Headers())
+        return body
+      }
+    }
     let result: Awaited<ReturnType<typeof processClientCredentialsResponse>>
     let response: Response
     try {

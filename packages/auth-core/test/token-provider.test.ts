@@ -1,5 +1,5 @@
 import { inspect } from 'node:util'
-import { exportJWK, exportPKCS8, generateKeyPair, jwtVerify } from 'jose'
+import { decodeJwt, exportJWK, exportPKCS8, generateKeyPair, jwtVerify } from 'jose'
 import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -258,6 +258,27 @@ describe('ClientCredentialsTokenProvider', () => {
         expect(jtis.size).toBe(2)
       })
     }
+
+    it('signs a fresh assertion (new jti) for each retry', async () => {
+      const { privateKey } = await generateKeyPair('ES256', { extractable: true })
+      const jtis: string[] = []
+      server.use(
+        http.post(TOKEN_URL, async ({ request }) => {
+          const body = new URLSearchParams(await request.text())
+          jtis.push(decodeJwt(body.get('client_assertion')!).jti!)
+          if (jtis.length < 3) return HttpResponse.json({ error: 'temporarily_unavailable' }, { status: 503 })
+          return HttpResponse.json({
+            access_token: 'jwt-after-retries',
+            token_type: 'Bearer',
+            expires_in: 60,
+          })
+        }),
+      )
+      const token = await provider({ clientSecret: undefined, privateKey }).getToken()
+      expect(token.value).toBe('jwt-after-retries')
+      expect(jtis).toHaveLength(3)
+      expect(new Set(jtis).size).toBe(3)
+    })
 
     it('uses the issuer as assertion audience when metadata names one', async () => {
       const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true })

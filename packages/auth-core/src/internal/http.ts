@@ -74,9 +74,14 @@ export interface CustomFetchInit {
   signal?: AbortSignal | undefined
 }
 
-/** What one resilient call reports besides its response. */
+/** What one resilient call reports besides its response, and per-call hooks. */
 export interface CallStats {
   attempts: number
+  /**
+   * Rebuilds a form body before each retry: a `private_key_jwt` assertion carries a one-time
+   * `jti`, so a retry must not resend the first attempt's (the server may have seen it).
+   */
+  renewForm?: ((body: URLSearchParams) => Promise<URLSearchParams>) | undefined
 }
 
 /**
@@ -97,6 +102,16 @@ export function createResilientFetch(
         return getFetch()(input as Request, requestInit)
       },
       timeout: policy.timeoutMs,
+      hooks: {
+        beforeRetry: stats?.renewForm
+          ? [
+              async ({ request }) => {
+                const body = await stats.renewForm!(new URLSearchParams(await request.text()))
+                return new Request(request, { body })
+              },
+            ]
+          : [],
+      },
       throwHttpErrors: (status) => RETRY_STATUS.includes(status),
       retry: {
         limit: policy.limit,
