@@ -12,7 +12,7 @@ export {
 } from './errors.js'
 export type { OpenAITool, OpenAIToolSource, OpenAIToolset, ToOpenAIToolOptions } from './openai-tools.js'
 export { OPENAI_NAME_PATTERN, toOpenAIName, toOpenAITool, toOpenAITools } from './openai-tools.js'
-export type { McpAuthProvider } from './sdk-v2.js'
+export type { McpAuthProvider, ToAuthProviderOptions } from './sdk-v2.js'
 export { toAuthProvider } from './sdk-v2.js'
 export type {
   CallToolOptions,

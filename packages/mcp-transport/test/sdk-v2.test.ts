@@ -36,4 +36,29 @@ describe('toAuthProvider (SDK v2)', () => {
     expect(servers.mcp.server.requests.filter((r) => r.status === 401)).toHaveLength(1)
     await client.close()
   })
+
+  it('recovers 50 concurrent calls after a key rotation with one new token', async () => {
+    const tokenProvider = new ClientCredentialsTokenProvider({
+      resourceServerUrl: servers.mcp.url,
+      clientId: 'test-client',
+      clientSecret: 'test-secret',
+      scope: 'mcp:read customer:read',
+    })
+    const client = new Client({ name: 'v2', version: '1.0.0' })
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(servers.mcp.url), {
+        authProvider: toAuthProvider(tokenProvider),
+      }),
+    )
+    const before = servers.oauth.server.tokenRequests.length
+    await servers.oauth.server.rotateKeys()
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) =>
+        client.callTool({ name: 'get_customer_info', arguments: { customer_id: `c-${i}` } }),
+      ),
+    )
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(0)
+    expect(servers.oauth.server.tokenRequests.length - before).toBe(1)
+    await client.close()
+  })
 })
