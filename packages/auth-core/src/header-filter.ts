@@ -75,7 +75,7 @@ const DEFAULT_MAX_TOTAL_BYTES = 16384
 const EMPTY: FilteredHeaders = Object.freeze([])
 
 // Never forwarded from a user's request. Hop-by-hop headers: RFC 9110 §7.6.1 (and RFC 9113
-// §8.2.2 for http2-settings); `proxy-*` is matched by prefix below.
+// §8.2.2 for http2-settings); `proxy-*` is matched by prefix below; the MCP protocol's headers.
 const NEVER = new Set([
   'connection',
   'keep-alive',
@@ -88,6 +88,10 @@ const NEVER = new Set([
   'content-length',
   'cookie',
   'set-cookie',
+  // The MCP transport's own protocol headers: a user must never steer a session or stream.
+  'mcp-session-id',
+  'mcp-protocol-version',
+  'last-event-id',
 ])
 
 /** Never forwarded, whatever the options say. */

@@ -185,6 +185,9 @@ interface CacheEntry {
   retryAt: number
 }
 
+/** Distinct scope sets (step-up) cached at most; the least recently fetched goes first. */
+const MAX_CACHED_SCOPE_SETS = 64
+
 /** How long callers are served the still-valid cached token without waiting after a failed refresh. */
 const REFRESH_FAILURE_COOLDOWN_MS = 5_000
 
@@ -452,13 +455,25 @@ export class ClientCredentialsTokenProvider implements TokenProvider {
         .then((token) => {
           const lifetime = token.expiresAt - this.#options.now()
           const skew = Math.min(this.#options.refreshSkewMs, Math.max(0, lifetime) / 2)
-          this.#cache.set(key, { token, refreshAt: token.expiresAt - skew, retryAt: 0 })
+          this.#store(key, { token, refreshAt: token.expiresAt - skew, retryAt: 0 })
           return token
         })
         .finally(() => this.#inflight.delete(key))
       this.#inflight.set(key, flight)
     }
     return flight
+  }
+
+  /** Cache a token; expired entries go, and the cache holds at most MAX_CACHED_SCOPE_SETS keys. */
+  #store(key: string, entry: CacheEntry): void {
+    const now = this.#options.now()
+    for (const [k, e] of this.#cache) if (e.token.expiresAt <= now) this.#cache.delete(k)
+    this.#cache.delete(key) // re-insert: Map order is the eviction order
+    this.#cache.set(key, entry)
+    if (this.#cache.size > MAX_CACHED_SCOPE_SETS) {
+      const oldest = this.#cache.keys().next().value
+      if (oldest !== undefined && oldest !== key) this.#cache.delete(oldest)
+    }
   }
 
   #discover(): Promise<DiscoveredServer> {

@@ -404,6 +404,19 @@ describe('ClientCredentialsTokenProvider', () => {
       expect(await p.getToken()).toBe(base)
     })
 
+    it('bounds the cache of step-up scope sets', async () => {
+      const seen = tokenEndpoint()
+      const p = provider({ scope: 'base' })
+      const first = await p.getToken({ scopes: ['s0'] })
+      for (let i = 1; i <= 64; i++) await p.getToken({ scopes: [`s${i}`] })
+      expect(seen).toHaveLength(65)
+      // The oldest scope set was evicted: asking again fetches anew.
+      expect(await p.getToken({ scopes: ['s0'] })).not.toBe(first)
+      expect(seen).toHaveLength(66)
+      await p.getToken({ scopes: ['s64'] })
+      expect(seen).toHaveLength(66)
+    })
+
     it('lets an aborted caller go without cancelling the shared request', async () => {
       const seen = tokenEndpoint()
       const p = provider()

@@ -434,7 +434,7 @@ describe('user headers', () => {
     const fetch = createAuthFetch({
       serverUrl: mcp.url,
       tokenProvider: provider(),
-      headers: { allow: ['x-user-*', 'mcp-session-id'] },
+      headers: { allow: ['x-user-*', 'mcp-*'] },
     })
     await withUserContext(
       { headers: { 'x-user-id': 'u1', 'mcp-session-id': 'someone-elses-session', 'x-other': 'no' } },
@@ -449,6 +449,11 @@ describe('user headers', () => {
     expect(seen[0]!.get('x-other')).toBeNull()
     expect(seen[0]!.get('mcp-session-id')).toBe('mine')
     expect(seen[0]!.get('authorization')).toMatch(/^Bearer /)
+    // Without a session of the transport's own (stateless), the user cannot set one either.
+    await withUserContext({ headers: { 'mcp-session-id': 'someone-elses-session' } }, () =>
+      fetch('https://mcp.mock.test/echo', { method: 'POST', body: '{}' }),
+    )
+    expect(seen[1]!.get('mcp-session-id')).toBeNull()
   })
 
   it('forwards a user token only through an explicit rename to authorization', async () => {
