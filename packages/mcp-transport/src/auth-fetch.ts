@@ -56,6 +56,13 @@ export interface AuthFetchOptions {
    * @default 20
    */
   maxRedirects?: number | undefined
+  /**
+   * Scopes a 403 `insufficient_scope` challenge may make us request (step-up); `false` turns
+   * step-up off. Without a list, any challenged scope is requested and the authorization server
+   * decides. A scope set the authorization server refused is not requested again for 30 s.
+   * @default any scope
+   */
+  stepUpScopes?: readonly string[] | false | undefined
 }
 
 interface Resolved {
@@ -67,6 +74,7 @@ interface Resolved {
   staticHeaders: [string, string][]
   staticNames: readonly string[]
   maxRedirects: number
+  stepUp: ReadonlySet<string> | 'any' | false
   next: FetchLike
 }
 
@@ -84,6 +92,9 @@ function isReplayable(body: BodyInit | null | undefined): boolean {
 }
 
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308])
+
+/** How long a scope set the authorization server refused is not requested again, ms. */
+const STEP_UP_REFUSED_MS = 30_000
 
 function resolve(options: AuthFetchOptions, fetchOverride: FetchLike | undefined): Resolved {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
@@ -139,6 +150,12 @@ function resolve(options: AuthFetchOptions, fetchOverride: FetchLike | undefined
     staticHeaders,
     staticNames: staticHeaders.map(([name]) => name),
     maxRedirects,
+    stepUp:
+      options.stepUpScopes === false
+        ? false
+        : options.stepUpScopes === undefined
+          ? 'any'
+          : new Set(options.stepUpScopes),
     next,
   }
 }
@@ -160,6 +177,8 @@ function sameOrigin(url: string, r: Resolved): boolean {
 function buildAuthFetch(r: Resolved): FetchLike {
   // Scopes added after a 403 insufficient_scope, kept for later requests to this server.
   let stepUpScopes: readonly string[] | undefined
+  // Scope sets the authorization server refused, with when we may ask again (epoch ms).
+  const refused = new Map<string, number>()
 
   async function send(
     url: string,
@@ -303,19 +322,28 @@ function buildAuthFetch(r: Resolved): FetchLike {
       if (challenge?.error !== undefined && challenge.error !== 'invalid_token') return response
       tokenProvider.invalidate(token?.value)
     } else {
-      if (challenge?.error !== 'insufficient_scope') return response
+      if (challenge?.error !== 'insufficient_scope' || r.stepUp === false) return response
       const held = new Set(token?.scopes ?? [])
       const needed = (challenge.scope ?? '').split(' ').filter((s) => s !== '' && !held.has(s))
-      // Nothing to add: another token would not help.
+      // Nothing to add, or something we may not ask for: another token would not help.
       if (needed.length === 0) return response
+      const allowed = r.stepUp
+      if (allowed !== 'any' && needed.some((s) => !allowed.has(s))) return response
       scopes = [...new Set([...(stepUpScopes ?? []), ...needed])]
+      const key = [...scopes].sort().join(' ')
+      if ((refused.get(key) ?? 0) > Date.now()) return response
     }
     let retry: { response: Response; token?: AccessToken }
     try {
       retry = await send(url, base, new Headers(headers), scopes, added)
     } catch (error) {
-      // The authorization server refused the step-up (or is down): the server's answer stands.
-      if (response.status === 403) return response
+      // The authorization server refused the step-up (or is down): the server's answer stands,
+      // and the same scope set is not requested again for a while.
+      if (response.status === 403) {
+        if (refused.size > 256) refused.clear()
+        refused.set([...(scopes ?? [])].sort().join(' '), Date.now() + STEP_UP_REFUSED_MS)
+        return response
+      }
       throw error
     }
     void response.body?.cancel().catch(() => {})

@@ -207,6 +207,23 @@ describe('createAuthFetch', () => {
     await client.close()
   })
 
+  it('steps up only to scopes in stepUpScopes', async () => {
+    const fetch = createAuthFetch({
+      serverUrl: mcp.url,
+      tokenProvider: provider('mcp:read customer:read'),
+      stepUpScopes: ['customer:read'],
+    })
+    const client = await connect(fetch)
+    await expect(
+      client.callTool({
+        name: 'create_support_ticket',
+        arguments: { customer_id: 'c', subject: 's', description: 'd' },
+      }),
+    ).rejects.toThrow(/403|insufficient_scope|Forbidden/i)
+    expect(oauth.tokenRequests).toHaveLength(1)
+    await client.close()
+  })
+
   it('returns the 403 when the authorization server refuses the step-up', async () => {
     const limited = createMockOAuthServer({
       issuer: 'https://limited-auth.mock.test',
@@ -229,6 +246,15 @@ describe('createAuthFetch', () => {
       }),
     ).rejects.toThrow(/403|insufficient_scope|Forbidden/i)
     expect(limited.tokenRequests.map((r) => r.error)).toContain('invalid_scope')
+    // The refused scope set is not requested again on the next call.
+    const requests = limited.tokenRequests.length
+    await expect(
+      client.callTool({
+        name: 'create_support_ticket',
+        arguments: { customer_id: 'c', subject: 's', description: 'd' },
+      }),
+    ).rejects.toThrow(/403|insufficient_scope|Forbidden/i)
+    expect(limited.tokenRequests).toHaveLength(requests)
     await client.close()
     await limitedMcp.close()
   })
