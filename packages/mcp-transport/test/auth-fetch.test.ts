@@ -33,6 +33,23 @@ function provider(scope = 'mcp:read customer:read', now?: () => number) {
   })
 }
 
+/** Records the headers of requests to `url`, answering `body` as JSON. */
+function recordHeaders(method: 'get' | 'post', url: string, body: Record<string, unknown> = { ok: true }) {
+  const seen: Headers[] = []
+  msw.use(
+    http[method](url, ({ request }) => {
+      seen.push(request.headers)
+      return HttpResponse.json(body)
+    }),
+  )
+  return seen
+}
+
+/** Answers POSTs to `from` with a redirect. */
+function redirect(from: string, status: number, location: string) {
+  msw.use(http.post(from, () => new HttpResponse(null, { status, headers: { location } })))
+}
+
 async function connect(fetch: (url: string | URL, init?: RequestInit) => Promise<Response>, url = mcp.url) {
   const client = new Client({ name: 'auth-fetch-test', version: '1.0.0' })
   await client.connect(new StreamableHTTPClientTransport(new URL(url), { fetch }))
@@ -64,13 +81,7 @@ describe('createAuthFetch', () => {
   })
 
   it('adds nothing to requests for other origins and strips a shared cookie from them', async () => {
-    const seen: Headers[] = []
-    msw.use(
-      http.get('https://elsewhere.example.test/x', ({ request }) => {
-        seen.push(request.headers)
-        return HttpResponse.json({ ok: true })
-      }),
-    )
+    const seen = recordHeaders('get', 'https://elsewhere.example.test/x')
     const fetch = createAuthFetch({
       serverUrl: mcp.url,
       tokenProvider: provider(),
@@ -260,21 +271,8 @@ describe('createAuthFetch', () => {
   })
 
   it('never carries Authorization or Cookie across a cross-origin redirect', async () => {
-    const landed: Headers[] = []
-    msw.use(
-      http.post(
-        'https://mcp.mock.test/moved',
-        () =>
-          new HttpResponse(null, {
-            status: 307,
-            headers: { location: 'https://other.example.test/landing' },
-          }),
-      ),
-      http.post('https://other.example.test/landing', ({ request }) => {
-        landed.push(request.headers)
-        return HttpResponse.json({ landed: true })
-      }),
-    )
+    redirect('https://mcp.mock.test/moved', 307, 'https://other.example.test/landing')
+    const landed = recordHeaders('post', 'https://other.example.test/landing', { landed: true })
     const fetch = createAuthFetch({
       serverUrl: mcp.url,
       tokenProvider: provider(),
@@ -289,18 +287,8 @@ describe('createAuthFetch', () => {
   })
 
   it('drops static and user headers too on a cross-origin redirect', async () => {
-    const landed: Headers[] = []
-    msw.use(
-      http.post(
-        'https://mcp.mock.test/moved-again',
-        () =>
-          new HttpResponse(null, { status: 307, headers: { location: 'https://evil.example.test/collect' } }),
-      ),
-      http.post('https://evil.example.test/collect', ({ request }) => {
-        landed.push(request.headers)
-        return HttpResponse.json({ landed: true })
-      }),
-    )
+    redirect('https://mcp.mock.test/moved-again', 307, 'https://evil.example.test/collect')
+    const landed = recordHeaders('post', 'https://evil.example.test/collect', { landed: true })
     const fetch = createAuthFetch({
       serverUrl: mcp.url,
       tokenProvider: provider(),
@@ -322,30 +310,15 @@ describe('createAuthFetch', () => {
   })
 
   it('strips a cookie from a Request object sent to another origin', async () => {
-    const seen: Headers[] = []
-    msw.use(
-      http.get('https://elsewhere.example.test/r', ({ request }) => {
-        seen.push(request.headers)
-        return HttpResponse.json({ ok: true })
-      }),
-    )
+    const seen = recordHeaders('get', 'https://elsewhere.example.test/r')
     const fetch = createAuthFetch({ serverUrl: mcp.url, tokenProvider: provider() })
     await fetch(new Request('https://elsewhere.example.test/r', { headers: { cookie: 'session_id=x' } }))
     expect(seen[0]!.get('cookie')).toBeNull()
   })
 
   it('keeps credentials on a same-origin redirect and respects redirect: manual', async () => {
-    const landed: Headers[] = []
-    msw.use(
-      http.post(
-        'https://mcp.mock.test/old',
-        () => new HttpResponse(null, { status: 308, headers: { location: '/new' } }),
-      ),
-      http.post('https://mcp.mock.test/new', ({ request }) => {
-        landed.push(request.headers)
-        return HttpResponse.json({ ok: true })
-      }),
-    )
+    redirect('https://mcp.mock.test/old', 308, '/new')
+    const landed = recordHeaders('post', 'https://mcp.mock.test/new')
     const fetch = createAuthFetch({
       serverUrl: mcp.url,
       tokenProvider: provider(),
@@ -450,13 +423,7 @@ describe('createAuthFetch over loopback HTTP', () => {
 
 describe('user headers', () => {
   it('forwards allowed user headers but never lets them replace the transport’s own', async () => {
-    const seen: Headers[] = []
-    msw.use(
-      http.post('https://mcp.mock.test/echo', ({ request }) => {
-        seen.push(request.headers)
-        return HttpResponse.json({ ok: true })
-      }),
-    )
+    const seen = recordHeaders('post', 'https://mcp.mock.test/echo')
     const fetch = createAuthFetch({
       serverUrl: mcp.url,
       tokenProvider: provider(),
@@ -483,13 +450,7 @@ describe('user headers', () => {
   })
 
   it('forwards a user token only through an explicit rename to authorization', async () => {
-    const seen: Headers[] = []
-    msw.use(
-      http.post('https://mcp.mock.test/echo', ({ request }) => {
-        seen.push(request.headers)
-        return HttpResponse.json({ ok: true })
-      }),
-    )
+    const seen = recordHeaders('post', 'https://mcp.mock.test/echo')
     const fetch = createAuthFetch({
       serverUrl: mcp.url,
       tokenProvider: provider(),
