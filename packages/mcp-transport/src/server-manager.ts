@@ -571,35 +571,27 @@ export class McpServerManager {
     const entry = this.#entries.get(tool.server) as Entry
     await this.#preflight(entry, tool, start, user)
     let reconnected = false
+    const emitCall = (isError: boolean, code?: string) =>
+      this.#emit({
+        type: 'tool_call',
+        at: this.#now(),
+        server: tool.server,
+        tool: tool.name,
+        qualifiedName: tool.qualifiedName,
+        durationMs: this.#now() - start,
+        isError,
+        user,
+        reconnected,
+        ...(code === undefined ? {} : { code }),
+      })
     try {
       const result = await this.#send(entry, tool, args, options, () => {
         reconnected = true
       })
-      this.#emit({
-        type: 'tool_call',
-        at: this.#now(),
-        server: tool.server,
-        tool: tool.name,
-        qualifiedName: tool.qualifiedName,
-        durationMs: this.#now() - start,
-        isError: result.isError === true,
-        user,
-        reconnected,
-      })
+      emitCall(result.isError === true)
       return result
     } catch (err) {
-      this.#emit({
-        type: 'tool_call',
-        at: this.#now(),
-        server: tool.server,
-        tool: tool.name,
-        qualifiedName: tool.qualifiedName,
-        durationMs: this.#now() - start,
-        isError: true,
-        user,
-        reconnected,
-        code: errorCode(err),
-      })
+      emitCall(true, errorCode(err))
       throw err
     }
   }
