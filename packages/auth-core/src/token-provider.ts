@@ -44,7 +44,10 @@ export interface AccessToken {
 export interface GetTokenOptions {
   /** Aborts this caller's wait. A request other callers share keeps running. */
   signal?: AbortSignal | undefined
-  /** Scopes needed on top of the configured ones (step-up); the token covers their union. */
+  /**
+   * Scopes needed on top of the configured ones (step-up); the token covers their union. The list
+   * is treated as immutable: pass a new array to change it.
+   */
   scopes?: readonly string[] | undefined
 }
 
@@ -351,6 +354,12 @@ export class ClientCredentialsTokenProvider implements TokenProvider {
   #cache = new Map<string, CacheEntry>()
   #inflight = new Map<string, Promise<AccessToken>>()
   #baseKey: string
+  /** The last step-up scope list seen (by identity), merged with the configured scopes. */
+  #stepUp: { requested: readonly string[] | undefined; scopes: readonly string[]; key: string } = {
+    requested: undefined,
+    scopes: [],
+    key: '',
+  }
 
   constructor(options: ClientCredentialsTokenProviderOptions) {
     // The assertion audience is the issuer once discovery has found one; the client
@@ -395,10 +404,16 @@ export class ClientCredentialsTokenProvider implements TokenProvider {
     if (signal?.aborted) throw signal.reason
     let key = this.#baseKey
     let scopes = this.#options.scopes
-    if (options?.scopes && options.scopes.length > 0) {
-      const extra = toScopeList(options.scopes, 'scopes')
-      scopes = [...new Set([...scopes, ...extra])]
-      key = scopes.slice().sort().join(' ')
+    const requested = options?.scopes
+    if (requested && requested.length > 0) {
+      // Callers such as the auth fetch pass the same step-up array on every request: validate,
+      // merge and sort it once, not per request.
+      if (requested !== this.#stepUp.requested) {
+        const merged = [...new Set([...scopes, ...toScopeList(requested, 'scopes')])]
+        this.#stepUp = { requested, scopes: merged, key: merged.slice().sort().join(' ') }
+      }
+      scopes = this.#stepUp.scopes
+      key = this.#stepUp.key
     }
     const cached = this.#cache.get(key)
     const now = this.#options.now()
