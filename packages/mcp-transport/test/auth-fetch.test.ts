@@ -1,5 +1,6 @@
 import { ClientCredentialsTokenProvider } from '@mcp-oauth2/auth-core'
 import { createMockMcpServer, createMockOAuthServer, startMockServers } from '@mcp-oauth2/testkit'
+import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { applyMiddlewares } from '@modelcontextprotocol/sdk/client/middleware.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
@@ -103,9 +104,34 @@ describe('createAuthFetch', () => {
       cookies: { allow: ['session_id'] },
     })
     const client = await connect(fetch)
+    // A user's call first: nothing of it may stick to the calls made outside the context.
+    await withUserContext({ cookie: 'session_id=earlier-user' }, () =>
+      client.callTool({ name: 'get_customer_info', arguments: { customer_id: 'c0' } }),
+    )
     await client.callTool({ name: 'get_customer_info', arguments: { customer_id: 'c1' } })
-    expect(mcp.toolCalls[0]!.cookies).toEqual({})
+    expect(mcp.toolCalls.map((c) => c.cookies)).toEqual([{ session_id: 'earlier-user' }, {}])
     await client.close()
+  })
+
+  it("keeps cookies off the SDK's own OAuth requests routed through it", async () => {
+    // The SDK sends its discovery and token requests through the transport's fetch: with the
+    // SDK's own ClientCredentialsProvider, those pass through the auth fetch inside the user context.
+    const authProvider = new ClientCredentialsProvider({
+      clientId: 'test-client',
+      clientSecret: 'test-secret',
+      expectedIssuer: oauth.issuer,
+    })
+    const fetch = createAuthFetch({ serverUrl: mcp.url, cookies: { allow: ['session_id'] } })
+    await withUserContext({ cookie: 'session_id=abc' }, async () => {
+      const client = new Client({ name: 'sdk-oauth', version: '1.0.0' })
+      await client.connect(new StreamableHTTPClientTransport(new URL(mcp.url), { authProvider, fetch }))
+      await client.callTool({ name: 'get_customer_info', arguments: { customer_id: 'c1' } })
+      await client.close()
+    })
+    expect(oauth.tokenRequests).toHaveLength(1)
+    expect(oauth.tokenRequests[0]!.headers.cookie).toBeUndefined()
+    expect(oauth.tokenRequests[0]!.headers.authorization).toMatch(/^Basic /)
+    expect(mcp.toolCalls[0]!.cookies).toEqual({ session_id: 'abc' })
   })
 
   it('keeps 300 concurrent users on one shared client apart', async () => {
