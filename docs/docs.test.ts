@@ -9,8 +9,8 @@ import { createAuthFetch, McpTransportErrorCode } from '@mcp-oauth2/mcp-transpor
 import { startMockServers, TestkitErrorCode } from '@mcp-oauth2/testkit'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import ts from 'typescript'
 import { afterAll, describe, expect, it } from 'vitest'
+import { typecheckFiles } from '../scripts/lib/typecheck.js'
 import { startGuardedServer } from './snippets/guarded-server.js'
 import { quickstart } from './snippets/quickstart.js'
 
@@ -69,7 +69,7 @@ describe('code blocks', () => {
     expect(blocks.filter((b) => !b.ignore).length).toBeGreaterThan(10)
   })
 
-  it('type-check against the workspace sources', () => {
+  it('type-check against the workspace sources', async () => {
     mkdirSync(snippetDir, { recursive: true })
     writeFileSync(join(snippetRoot, '.gitignore'), '*\n')
     // One module per block (.mts: ES module, so top-level await works), named after its place.
@@ -90,34 +90,14 @@ describe('code blocks', () => {
       snippetSources.push(path)
     }
 
-    const configFile = join(root, 'tsconfig.json')
-    const parsed = ts.parseJsonConfigFileContent(
-      ts.readConfigFile(configFile, ts.sys.readFile).config,
-      ts.sys,
-      root,
-      undefined,
-      configFile,
-    )
-    const program = ts.createProgram([...files.keys(), ...snippetSources], {
-      ...parsed.options,
-      noEmit: true,
-      incremental: false,
-      tsBuildInfoFile: undefined,
+    const diagnostics = await typecheckFiles(snippetDir, [...files.keys(), ...snippetSources])
+    const errors = diagnostics.map((d) => {
+      const block = files.get(d.file)
+      const where = block
+        ? `${block.file}:${block.line + d.line - 1}:${d.column}`
+        : `docs/snippets/${basename(d.file)}:${d.line}:${d.column}`
+      return d.file ? `${where} ${d.message}` : d.message
     })
-    const ours = new Set([...files.keys(), ...snippetSources].map((p) => ts.sys.resolvePath(p)))
-    const errors = ts
-      .getPreEmitDiagnostics(program)
-      .filter((d) => d.file === undefined || ours.has(ts.sys.resolvePath(d.file.fileName)))
-      .map((d) => {
-        const text = ts.flattenDiagnosticMessageText(d.messageText, '\n')
-        if (!d.file || d.start === undefined) return text
-        const { line, character } = d.file.getLineAndCharacterOfPosition(d.start)
-        const block = files.get(d.file.fileName) ?? files.get(ts.sys.resolvePath(d.file.fileName))
-        const where = block
-          ? `${block.file}:${block.line + line}:${character + 1}`
-          : `docs/snippets/${basename(d.file.fileName)}:${line + 1}:${character + 1}`
-        return `${where} ${text}`
-      })
     // A block that is a fragment on purpose can be marked ```ts ignore (see docs/README.md).
     expect(errors, 'code blocks that do not type-check').toEqual([])
   }, 120_000)

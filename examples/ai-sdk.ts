@@ -42,7 +42,7 @@ export async function main({ serverUrl, clientId, clientSecret, cookie }: Exampl
     const execute = getCustomerInfo.execute
     // generateText({ model, tools, prompt }) would call it; the user context must surround that call.
     const result = (await withUserContext({ cookie }, () =>
-      execute({ customer_id: 'cust-001' }, { toolCallId: 'call-1', messages: [] }),
+      execute({ customer_id: 'cust-001' }, { toolCallId: 'call-1', messages: [], context: {} }),
     )) as { content: { type: string; text?: string }[] } // an MCP CallToolResult
     const block = result.content.find((block) => block.type === 'text')
     return { tools: Object.keys(tools), text: block?.text }

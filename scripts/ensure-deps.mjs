@@ -4,23 +4,27 @@
 // pnpm is run through npx: corepack's signature check fails on some machines.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-const pnpm = pkg.packageManager // e.g. pnpm@10.34.8
-
-const lockfile = join(root, 'pnpm-lock.yaml')
-const installed = join(root, 'node_modules', '.pnpm', 'lock.yaml')
 
 function upToDate() {
+  const lockfile = join(root, 'pnpm-lock.yaml')
+  const installed = join(root, 'node_modules', '.pnpm', 'lock.yaml')
   if (!existsSync(installed) || !existsSync(lockfile)) return false
   return readFileSync(installed, 'utf8') === readFileSync(lockfile, 'utf8')
 }
 
-if (!upToDate()) {
-  const args = ['-y', pnpm, 'install', ...(existsSync(lockfile) ? ['--frozen-lockfile'] : [])]
+/**
+ * Installs when needed. With `quiet`, pnpm's progress and its notes about build scripts it did
+ * not run stay out of the way (they are about this workspace, not something a demo user can act
+ * on); errors are still shown.
+ */
+export function ensureDeps({ quiet = false } = {}) {
+  if (upToDate()) return
+  const pnpm = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager // pnpm@10.x
+  const args = ['-y', pnpm, 'install', '--frozen-lockfile', ...(quiet ? ['--reporter=silent'] : [])]
   console.error(`[setup] installing dependencies: npx ${args.join(' ')}`)
   const result = spawnSync('npx', args, { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' })
   if (result.status !== 0) {
@@ -28,3 +32,5 @@ if (!upToDate()) {
     process.exit(result.status ?? 1)
   }
 }
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) ensureDeps()

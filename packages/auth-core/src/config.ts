@@ -7,7 +7,7 @@
  * Two file shapes are accepted and normalise to the same {@link McpConfig}: the seed's
  * (`mcp_servers.<name>.auth.oauth2`, `mcp_config.default_oauth2`) and LiteLLM's
  * (`mcp_servers.<name>.auth_type: oauth2`, `client_id`, `token_url`, `scopes`, …).
- * See docs/configuration.md for the reference.
+ * Reference: https://github.com/mcp-oauth2-kit/mcp-oauth2-kit/blob/main/docs/configuration.md
  */
 import type { JWK } from 'jose'
 import { z } from 'zod'

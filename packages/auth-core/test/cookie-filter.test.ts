@@ -1,4 +1,4 @@
-import { parse as parseCookie } from 'cookie'
+import { parseCookie } from 'cookie'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createCookieFilter } from '../src/cookie-filter.js'

@@ -116,7 +116,7 @@ async function started(options?: McpTokenVerifierOptions): Promise<Listening> {
   return s
 }
 
-beforeAll(() => msw.listen({ onUnhandledRequest: 'bypass' }))
+beforeAll(() => msw.listen({ onUnhandledFrame: 'bypass' }))
 afterEach(async () => {
   msw.resetHandlers()
   await Promise.all(servers.map((s) => s.close()))

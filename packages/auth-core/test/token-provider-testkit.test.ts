@@ -17,7 +17,7 @@ const oauth = createMockOAuthServer({
 })
 const mcp = createMockMcpServer({ oauth })
 const msw = setupServer(...oauth.handlers, ...mcp.handlers)
-beforeAll(() => msw.listen({ onUnhandledRequest: 'error' }))
+beforeAll(() => msw.listen({ onUnhandledFrame: 'error' }))
 afterEach(() => oauth.reset())
 afterAll(async () => {
   await mcp.close()

@@ -10,7 +10,7 @@ const AS = 'https://as.example.test'
 const TOKEN_URL = `${AS}/oauth2/token`
 
 const server = setupServer()
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
+beforeAll(() => server.listen({ onUnhandledFrame: 'error' }))
 afterEach(() => server.resetHandlers())
 afterAll(() => server.close())
 
@@ -643,8 +643,8 @@ describe('ClientCredentialsTokenProvider', () => {
       for (const host of ['127.0.0.1', 'localhost', '[::1]', '127.8.9.10']) {
         expect(() => provider({ tokenUrl: `http://${host}:8080/token` })).not.toThrow()
       }
-      const seen = tokenEndpoint({ url: 'http://127.0.0.1:9/token' })
-      await provider({ tokenUrl: 'http://127.0.0.1:9/token' }).getToken()
+      const seen = tokenEndpoint({ url: 'http://127.0.0.1:8080/token' })
+      await provider({ tokenUrl: 'http://127.0.0.1:8080/token' }).getToken()
       expect(seen).toHaveLength(1)
     })
 

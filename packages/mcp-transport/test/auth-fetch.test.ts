@@ -13,7 +13,7 @@ import { withUserContext } from '../src/user-context.js'
 const oauth = createMockOAuthServer()
 const mcp = createMockMcpServer({ oauth })
 const msw = setupServer(...oauth.handlers, ...mcp.handlers)
-beforeAll(() => msw.listen({ onUnhandledRequest: 'error' }))
+beforeAll(() => msw.listen({ onUnhandledFrame: 'error' }))
 afterEach(() => {
   msw.resetHandlers()
   oauth.reset()
@@ -442,7 +442,7 @@ describe('createAuthFetch over loopback HTTP', () => {
       await client.close()
     } finally {
       await servers.close()
-      msw.listen({ onUnhandledRequest: 'error' })
+      msw.listen({ onUnhandledFrame: 'error' })
     }
   })
 })

@@ -73,7 +73,7 @@ const msw = setupServer(
     downIsUp ? down.handle(request) : HttpResponse.error(),
   ),
 )
-beforeAll(() => msw.listen({ onUnhandledRequest: 'error' }))
+beforeAll(() => msw.listen({ onUnhandledFrame: 'error' }))
 const managers: McpServerManager[] = []
 afterEach(async () => {
   await Promise.all(managers.splice(0).map((m) => m.close()))
@@ -782,7 +782,7 @@ describe('over real loopback HTTP', () => {
       await manager.close()
     } finally {
       await servers.close()
-      msw.listen({ onUnhandledRequest: 'error' })
+      msw.listen({ onUnhandledFrame: 'error' })
     }
   })
 })

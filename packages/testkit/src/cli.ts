@@ -2,6 +2,8 @@
 /**
  * `mcp-oauth2-testkit serve [--port N] [--oauth-port M] [--host H] [--config file.json]`
  *
+ * By default the MCP server listens on http://127.0.0.1:4100/mcp and the authorization server on
+ * port 4101, the URLs the README's quick start uses; `--port 0` takes free ports.
  * Starts the mock authorization server and mock MCP server on loopback, prints one JSON line
  * `{ issuer, tokenEndpoint, jwksUri, metadataUrl, mcpUrl, sseUrl, clients }` on stdout and runs
  * until SIGINT/SIGTERM.
@@ -11,11 +13,14 @@ import { parseArgs } from 'node:util'
 import { TestkitError, TestkitErrorCode } from './errors.js'
 import { type StartMockServersOptions, startMockServers } from './start-mock-servers.js'
 
+/** The MCP server's port when none is given: the README's quick start connects to it. */
+const DEFAULT_PORT = 4100
+
 const USAGE = `Usage: mcp-oauth2-testkit serve [options]
 
 Options:
-  --port <n>        MCP server port (default 0: a free port)
-  --oauth-port <n>  authorization server port (default 0, or --port + 1 when --port is set)
+  --port <n>        MCP server port (default 4100; 0: a free port)
+  --oauth-port <n>  authorization server port (default --port + 1; with --port 0, a free port)
   --host <host>     loopback host (default 127.0.0.1)
   --config <file>   JSON file with startMockServers options (clients, tokenTtlSeconds, toolScopes, ...)
   --stateless       serve the MCP endpoint statelessly
@@ -59,7 +64,7 @@ async function main(argv: string[]): Promise<void> {
     return
   }
   const config = values.config ? await loadConfig(values.config) : {}
-  const mcpPort = parsePort(values.port, 'port') ?? config.mcpPort
+  const mcpPort = parsePort(values.port, 'port') ?? config.mcpPort ?? DEFAULT_PORT
   const oauthPort =
     parsePort(values['oauth-port'], 'oauth-port') ?? config.oauthPort ?? (mcpPort ? mcpPort + 1 : undefined)
   const servers = await startMockServers({

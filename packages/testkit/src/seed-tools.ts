@@ -95,8 +95,8 @@ function userOf(ctx: MockToolContext) {
 }
 
 /**
- * The four demo tools of the original system (DESIGN.md §1), with deterministic answers. Each
- * answer includes `seen_user` (the `user_id`/`session_id` cookies it received) so cookie
+ * The four demo tools of the LiteLLM MCP OAuth2 patch this kit descends from, with deterministic
+ * answers. Each answer includes `seen_user` (the `user_id`/`session_id` cookies it received) so cookie
  * passthrough is visible.
  *
  * @example
@@ -184,7 +184,7 @@ export function createSeedTools(): MockTool[] {
 }
 
 /**
- * Scopes of the seed tools (DESIGN.md §1), the default `toolScopes` of the mock MCP server.
+ * Scopes of the seed tools, the default `toolScopes` of the mock MCP server.
  *
  * @example
  * await oauth.issueToken({ scope: [...seedToolScopes.get_customer_info!] })

@@ -9,7 +9,7 @@ export interface UseMswServerOptions {
    * What msw does with a request no handler matches.
    * @default 'error'
    */
-  onUnhandledRequest?: 'error' | 'warn' | 'bypass'
+  onUnhandledFrame?: 'error' | 'warn' | 'bypass'
 }
 
 /**
@@ -28,7 +28,7 @@ export function useMswServer(
 ): SetupServer {
   const server = setupServer(...handlers)
   beforeAll(() => {
-    server.listen({ onUnhandledRequest: options.onUnhandledRequest ?? 'error' })
+    server.listen({ onUnhandledFrame: options.onUnhandledFrame ?? 'error' })
   })
   afterEach(() => {
     server.resetHandlers()

@@ -90,7 +90,7 @@ describe('mcp-oauth2-testkit serve', () => {
       config,
       JSON.stringify({ clients: [{ clientId: 'gateway', clientSecret: 'pw', allowedScopes: ['x'] }] }),
     )
-    const { child, info } = await serve(['--config', config])
+    const { child, info } = await serve(['--config', config, '--port', '0'])
     expect(info.clients).toEqual([{ clientId: 'gateway', clientSecret: 'pw' }])
     const res = await fetch(info.tokenEndpoint, {
       method: 'POST',

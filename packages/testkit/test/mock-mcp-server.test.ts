@@ -45,7 +45,7 @@ const custom = createMockMcpServer({
 })
 const msw = setupServer(...oauth.handlers, ...mcp.handlers, ...stateless.handlers, ...custom.handlers)
 const clients: Client[] = []
-beforeAll(() => msw.listen({ onUnhandledRequest: 'error' }))
+beforeAll(() => msw.listen({ onUnhandledFrame: 'error' }))
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()))
   oauth.reset()
@@ -328,7 +328,8 @@ describe('createMockMcpServer', () => {
     const { client } = await connect(mcp, { token })
     await mcp.close()
     await expect(client.listTools()).rejects.toThrow()
-    expect(mcp.requests.at(-1)).toMatchObject({ status: 404 })
+    // The client may also reopen its GET stream; the tools/list POST is the one that must get 404.
+    expect(mcp.requests.findLast((r) => r.jsonRpcMethod === 'tools/list')).toMatchObject({ status: 404 })
   })
 
   it('gives tokens for the MCP server as default audience when the client sends no resource', async () => {

@@ -26,7 +26,7 @@ const clients: MockClient[] = [
 ]
 const as = createMockOAuthServer({ clients })
 const msw = setupServer(...as.handlers)
-beforeAll(() => msw.listen({ onUnhandledRequest: 'error' }))
+beforeAll(() => msw.listen({ onUnhandledFrame: 'error' }))
 afterEach(() => as.reset())
 afterAll(() => msw.close())
 

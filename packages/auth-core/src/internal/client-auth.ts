@@ -71,12 +71,16 @@ export function privateKeyJwt(options: PrivateKeyJwtOptions): ClientAuth {
   let keyPromise: Promise<CryptoKey | Uint8Array> | undefined
   const loadKey = () => {
     const { key, algorithm } = options
-    keyPromise ??=
+    const load = () =>
       typeof key === 'string'
         ? importPKCS8(key, algorithm)
         : 'kty' in key && typeof (key as JWK).kty === 'string'
           ? importJWK(key as JWK, algorithm)
           : Promise.resolve(key as CryptoKey)
+    // Node's OpenSSL binding can report an error left on its error queue by an earlier, unrelated
+    // operation as the failure of the next key parse (seen on Node 22, 24 and 26: a valid P-256
+    // PKCS#8 key failing once with "asn1 … too long"). A second attempt gives the real answer.
+    keyPromise ??= load().catch(load)
     // A key that fails to import fails every request the same way: don't cache the rejection.
     keyPromise.catch(() => {
       keyPromise = undefined

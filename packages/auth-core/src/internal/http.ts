@@ -84,11 +84,70 @@ export interface CallStats {
   renewForm?: ((body: URLSearchParams) => Promise<URLSearchParams>) | undefined
 }
 
+/** Largest authorization-server response we read (token, metadata and JWKS documents are small). */
+export const MAX_RESPONSE_BYTES = 1024 * 1024
+
+/** Thrown when a response body is larger than {@link MAX_RESPONSE_BYTES}. */
+export class ResponseTooLargeError extends Error {
+  constructor() {
+    super(`response body larger than ${MAX_RESPONSE_BYTES} bytes`)
+    this.name = 'ResponseTooLargeError'
+  }
+}
+
 /**
- * A fetch for authorization-server calls: per-attempt timeout, bounded retries with exponential
- * backoff and full jitter on network errors, timeouts, 408/429/5xx (honouring `Retry-After` on 429
- * and 503), none on other 4xx. When retries run out on a status, the last response is returned so
- * the OAuth error body can be read.
+ * Reads the whole body while the attempt's timeout runs, so a server that sends headers and then
+ * drips the body ends at `timeoutMs` like one that never answers. The bytes are kept so that a
+ * response ky consumes (it reads the body of an HTTP error) can be handed on whole.
+ */
+async function readWhole(
+  response: Response,
+  signal: AbortSignal | null | undefined,
+): Promise<Uint8Array<ArrayBuffer>> {
+  if (!response.body) return new Uint8Array(0)
+  const reader = response.body.getReader()
+  const cancel = () => void reader.cancel().catch(() => {})
+  signal?.addEventListener('abort', cancel, { once: true })
+  try {
+    const chunks: Uint8Array[] = []
+    let size = 0
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      size += value.byteLength
+      if (size > MAX_RESPONSE_BYTES) {
+        cancel()
+        throw new ResponseTooLargeError()
+      }
+      chunks.push(value)
+    }
+    const bytes = new Uint8Array(size)
+    let offset = 0
+    for (const chunk of chunks) {
+      bytes.set(chunk, offset)
+      offset += chunk.byteLength
+    }
+    return bytes
+  } finally {
+    signal?.removeEventListener('abort', cancel)
+  }
+}
+
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304])
+
+function rebuild(response: Response, bytes: Uint8Array<ArrayBuffer>): Response {
+  return new Response(NULL_BODY_STATUS.has(response.status) ? null : bytes, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  })
+}
+
+/**
+ * A fetch for authorization-server calls: per-attempt timeout that covers the whole response,
+ * body included, bounded retries with exponential backoff and full jitter on network errors,
+ * timeouts, 408/429/5xx (honouring `Retry-After` on 429 and 503), none on other 4xx. When retries
+ * run out on a status, the last response is returned so the OAuth error body can be read.
  */
 export function createResilientFetch(
   policy: HttpPolicy,
@@ -96,10 +155,16 @@ export function createResilientFetch(
 ): (url: string, init: CustomFetchInit, stats?: CallStats) => Promise<Response> {
   return async function resilientFetch(url, init, stats) {
     let attempts = 0
+    const bodies = new WeakMap<Response, Uint8Array<ArrayBuffer>>()
     const client = ky.create({
-      fetch: (input, requestInit) => {
+      fetch: async (input, requestInit) => {
         attempts++
-        return getFetch()(input as Request, requestInit)
+        const request = input as Request
+        const response = await getFetch()(request, requestInit)
+        const bytes = await readWhole(response, request.signal)
+        const whole = rebuild(response, bytes)
+        bodies.set(whole, bytes)
+        return whole
       },
       timeout: policy.timeoutMs,
       hooks: {
@@ -130,6 +195,7 @@ export function createResilientFetch(
             if (after !== undefined && after > policy.maxRetryAfterMs) return false
             return undefined
           }
+          if (error instanceof ResponseTooLargeError) return false
           if (error.name === 'AbortError' && init.signal?.aborted) return false
           return undefined
         },
@@ -144,9 +210,14 @@ export function createResilientFetch(
         signal: init.signal ?? null,
       })
     } catch (error) {
-      if (error instanceof HTTPError) return error.response
+      if (error instanceof HTTPError) {
+        // ky read this response's body into `error.data`; hand on the bytes we kept instead.
+        const bytes = bodies.get(error.response)
+        return bytes ? rebuild(error.response, bytes) : error.response
+      }
       if (init.signal?.aborted) throw init.signal.reason
       if (error instanceof TimeoutError) throw new AttemptTimeoutError(attempts)
+      if (error instanceof ResponseTooLargeError) throw error
       throw new NetworkFailureError(attempts, error)
     } finally {
       if (stats) stats.attempts = attempts

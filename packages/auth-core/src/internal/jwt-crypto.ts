@@ -5,9 +5,9 @@
  * Signatures are checked with Node's synchronous `crypto.verify` when the runtime exposes it via
  * `process.getBuiltinModule` (Node >= 20.16), and with WebCrypto everywhere else. WebCrypto's
  * `subtle.verify` is asynchronous and costs about twice as much per RS256 verification on Node, which
- * is the difference between missing and meeting the 20,000 verifications/s goal (see
- * docs/performance.md). Both paths use the same CryptoKey, imported and checked once per key and
- * algorithm, so they accept exactly the same tokens. No `node:` module is imported: the root entry
+ * is the difference between missing and meeting the 20,000 verifications/s goal (see the
+ * project's docs/performance.md). Both paths use the same CryptoKey, imported and checked once per
+ * key and algorithm, so they accept exactly the same tokens. No `node:` module is imported: the root entry
  * stays runtime-agnostic.
  */
 import type * as NodeCrypto from 'node:crypto'
