@@ -68,6 +68,7 @@ export type {
   VerifiedAccessToken,
 } from './jwt-verifier.js'
 export { JwtScopeVerifier } from './jwt-verifier.js'
+export { formatScope, isScopeToken, parseScope, scopeKey } from './scope.js'
 export { Secret } from './secret.js'
 export type {
   AccessToken,
