@@ -1,3 +1,5 @@
+export type { AnthropicTool, AnthropicToolset, ToAnthropicToolOptions } from './anthropic-tools.js'
+export { toAnthropicTool, toAnthropicTools } from './anthropic-tools.js'
 export type { AuthFetchOptions, FetchLike } from './auth-fetch.js'
 export { authMiddleware, createAuthFetch } from './auth-fetch.js'
 export type { CreateTransportOptions, McpClientTransport } from './create-transport.js'
@@ -12,6 +14,8 @@ export {
 } from './errors.js'
 export type { OpenAITool, OpenAIToolSource, OpenAIToolset, ToOpenAIToolOptions } from './openai-tools.js'
 export { OPENAI_NAME_PATTERN, toOpenAIName, toOpenAITool, toOpenAITools } from './openai-tools.js'
+export type { ResponsesTool, ResponsesToolset, ToResponsesToolOptions } from './responses-tools.js'
+export { toResponsesTool, toResponsesTools } from './responses-tools.js'
 export type { McpAuthProvider, ToAuthProviderOptions } from './sdk-v2.js'
 export { toAuthProvider } from './sdk-v2.js'
 export type {

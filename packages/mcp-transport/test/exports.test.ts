@@ -18,10 +18,14 @@ it('exports exactly the public API', () => {
       "createTransport",
       "getUserContext",
       "resolveTls",
+      "toAnthropicTool",
+      "toAnthropicTools",
       "toAuthProvider",
       "toOpenAIName",
       "toOpenAITool",
       "toOpenAITools",
+      "toResponsesTool",
+      "toResponsesTools",
       "withUserContext",
     ]
   `)
