@@ -52,8 +52,8 @@ function fromOpenAI(tool: ReturnType<typeof toOpenAITool>): AnthropicTool {
 
 /** The result of {@link toAnthropicTools}. */
 export interface AnthropicToolset<T extends OpenAIToolSource> {
-  /** The tools, in the order given. */
-  readonly tools: readonly AnthropicTool[]
+  /** The tools, in the order given (a new array: pass it to the client as is). */
+  readonly tools: AnthropicTool[]
   /** Tool name (as the model calls it) → the tool it came from. */
   readonly byName: ReadonlyMap<string, T>
   /** The tool's routing name (`qualifiedName ?? name`) → its name in `tools`. */

@@ -34,5 +34,32 @@ export type {
 export { McpServerManager } from './server-manager.js'
 export type { ResolvedTls, TlsFetch, TlsFetchOptions, TlsOptions } from './tls.js'
 export { createTlsFetch, resolveTls } from './tls.js'
+export type {
+  AnthropicToolResult,
+  AnthropicToolResultPart,
+  AnthropicToolUse,
+  ChatCompletionsCustomToolCall,
+  ChatCompletionsFunctionToolCall,
+  ChatCompletionsToolCall,
+  ChatCompletionsToolMessage,
+  ResponsesFunctionCall,
+  ResponsesFunctionCallOutput,
+  ResponsesOutputPart,
+  ToolCall,
+  ToolCallFormat,
+  ToolResultFor,
+  ToolResultMessage,
+} from './tool-call-formats.js'
+export type {
+  RunToolCallsOptions,
+  ToolCallEvent,
+  ToolCallHost,
+  ToolCallHostResult,
+  ToolCallHostTool,
+  ToolCallOutcome,
+  ToolCallResult,
+  ToolCallRun,
+} from './tool-call-runner.js'
+export { runToolCalls } from './tool-call-runner.js'
 export type { UserContext } from './user-context.js'
 export { getUserContext, withUserContext } from './user-context.js'

@@ -64,8 +64,8 @@ export function toResponsesTool(tool: OpenAIToolSource, options: ToResponsesTool
 
 /** The result of {@link toResponsesTools}. */
 export interface ResponsesToolset<T extends OpenAIToolSource> {
-  /** The tools, in the order given. */
-  readonly tools: readonly ResponsesTool[]
+  /** The tools, in the order given (a new array: pass it to the client as is). */
+  readonly tools: ResponsesTool[]
   /** Function name (as the model calls it) → the tool it came from. */
   readonly byName: ReadonlyMap<string, T>
   /** The tool's routing name (`qualifiedName ?? name`) → its name in `tools`. */

@@ -18,6 +18,7 @@ it('exports exactly the public API', () => {
       "createTransport",
       "getUserContext",
       "resolveTls",
+      "runToolCalls",
       "toAnthropicTool",
       "toAnthropicTools",
       "toAuthProvider",
