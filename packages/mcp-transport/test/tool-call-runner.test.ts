@@ -741,3 +741,89 @@ describe('the host interface', () => {
     expect(run.messages[0]).toEqual({ role: 'tool', tool_call_id: 'c1', content: '' })
   })
 })
+
+describe('result messages', () => {
+  const rich = {
+    content: [
+      { type: 'text', text: 'Summary' },
+      { type: 'text', text: '' },
+      { type: 'image', data: PNG, mimeType: 'image/png' },
+      { type: 'image', data: 'PHN2Zy8+', mimeType: 'image/svg+xml' },
+      { type: 'audio', data: 'AAAA', mimeType: 'audio/wav' },
+      { type: 'resource_link', uri: 'file:///report.pdf', name: 'report' },
+      { type: 'resource', resource: { uri: 'file:///notes.txt', text: 'the notes' } },
+      {
+        type: 'resource',
+        resource: { uri: 'file:///blob.bin', blob: 'AAAA', mimeType: 'application/octet-stream' },
+      },
+    ],
+    structuredContent: { total: 42 },
+  }
+  const host = fakeHost(async () => rich)
+
+  it('writes every content block for Chat Completions as text', async () => {
+    const run = await runToolCalls(host, [fnCall('c1', 'work', '{}')])
+    expect(run.messages[0]!.content).toBe(
+      [
+        'Summary',
+        '',
+        '[image: image/png]',
+        '[image: image/svg+xml]',
+        '[audio: audio/wav]',
+        '[resource: file:///report.pdf]',
+        'the notes',
+        '[resource: file:///blob.bin (application/octet-stream)]',
+        '{"total":42}',
+      ].join('\n'),
+    )
+  })
+
+  it('writes images for Responses as data URLs, and marks an error result in front', async () => {
+    const failing = fakeHost(async () => ({ ...rich, isError: true }))
+    const run = await runToolCalls(failing, [
+      { type: 'function_call', call_id: 'c1', name: 'work', arguments: '{}' },
+    ])
+    const output = run.messages[0]!.output as { type: string; text?: string; image_url?: string }[]
+    expect(output[0]).toEqual({ type: 'input_text', text: 'Error:' })
+    expect(output[1]).toEqual({ type: 'input_text', text: 'Summary' })
+    expect(output.filter((p) => p.type === 'input_image').map((p) => p.image_url)).toEqual([
+      `data:image/png;base64,${PNG}`,
+      'data:image/svg+xml;base64,PHN2Zy8+',
+    ])
+    expect(run.results[0]!.event).toMatchObject({ outcome: 'tool_error', isError: true })
+  })
+
+  it('writes Anthropic blocks: no empty text, images of the types the API takes, a note for others', async () => {
+    const run = await runToolCalls(host, [{ type: 'tool_use', id: 't1', name: 'work', input: {} }])
+    expect(run.messages[0]).toEqual({
+      type: 'tool_result',
+      tool_use_id: 't1',
+      content: [
+        { type: 'text', text: 'Summary' },
+        { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG } },
+        { type: 'text', text: '[image: image/svg+xml]' },
+        { type: 'text', text: '[audio: audio/wav]' },
+        { type: 'text', text: '[resource: file:///report.pdf]' },
+        { type: 'text', text: 'the notes' },
+        { type: 'text', text: '[resource: file:///blob.bin (application/octet-stream)]' },
+        { type: 'text', text: '{"total":42}' },
+      ],
+    })
+  })
+
+  it('leaves out the content of an empty Anthropic result and writes the structured content once', async () => {
+    const empty = await runToolCalls(
+      fakeHost(async () => ({ content: [] })),
+      [{ type: 'tool_use', id: 't1', name: 'work', input: {} }],
+    )
+    expect(empty.messages[0]).toEqual({ type: 'tool_result', tool_use_id: 't1' })
+    const mirrored = await runToolCalls(
+      fakeHost(async () => ({
+        content: [{ type: 'text', text: '{ "b": 1, "a": 2 }' }],
+        structuredContent: { b: 1, a: 2 },
+      })),
+      [fnCall('c1', 'work', '{}')],
+    )
+    expect(mirrored.messages[0]!.content).toBe('{ "b": 1, "a": 2 }')
+  })
+})
