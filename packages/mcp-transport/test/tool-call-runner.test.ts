@@ -703,6 +703,21 @@ describe('the host interface', () => {
     expect(run.results[0]!.error).toBeInstanceOf(Error)
   })
 
+  it('answers every call when the batch is aborted while the host is still listing its tools', async () => {
+    const host: ToolCallHost = { listTools: () => new Promise(() => {}), callTool: async () => ({}) }
+    const controller = new AbortController()
+    const pending = runToolCalls(host, [fnCall('c1', 'work', '{}')], { signal: controller.signal })
+    controller.abort()
+    const run = await pending
+    expect(run.results[0]!.event).toMatchObject({ outcome: 'aborted', code: 'ERR_ABORTED' })
+  })
+
+  it('keeps a long tool name out of the audit event beyond 128 characters', async () => {
+    const host = fakeHost(async () => ({}))
+    const run = await runToolCalls(host, [fnCall('c1', 'x'.repeat(500), '{}')])
+    expect(run.results[0]!.event.name).toBe('x'.repeat(128))
+  })
+
   it('returns an empty run for no calls without listing tools', async () => {
     let listed = 0
     const host: ToolCallHost = {
