@@ -1,3 +1,5 @@
+export type { AnthropicTool, AnthropicToolset, ToAnthropicToolOptions } from './anthropic-tools.js'
+export { toAnthropicTool, toAnthropicTools } from './anthropic-tools.js'
 export type { AuthFetchOptions, FetchLike } from './auth-fetch.js'
 export { authMiddleware, createAuthFetch } from './auth-fetch.js'
 export type { CreateTransportOptions, McpClientTransport } from './create-transport.js'
@@ -12,6 +14,8 @@ export {
 } from './errors.js'
 export type { OpenAITool, OpenAIToolSource, OpenAIToolset, ToOpenAIToolOptions } from './openai-tools.js'
 export { OPENAI_NAME_PATTERN, toOpenAIName, toOpenAITool, toOpenAITools } from './openai-tools.js'
+export type { ResponsesTool, ResponsesToolset, ToResponsesToolOptions } from './responses-tools.js'
+export { toResponsesTool, toResponsesTools } from './responses-tools.js'
 export type { McpAuthProvider, ToAuthProviderOptions } from './sdk-v2.js'
 export { toAuthProvider } from './sdk-v2.js'
 export type {
@@ -30,5 +34,32 @@ export type {
 export { McpServerManager } from './server-manager.js'
 export type { ResolvedTls, TlsFetch, TlsFetchOptions, TlsOptions } from './tls.js'
 export { createTlsFetch, resolveTls } from './tls.js'
+export type {
+  AnthropicToolResult,
+  AnthropicToolResultPart,
+  AnthropicToolUse,
+  ChatCompletionsCustomToolCall,
+  ChatCompletionsFunctionToolCall,
+  ChatCompletionsToolCall,
+  ChatCompletionsToolMessage,
+  ResponsesFunctionCall,
+  ResponsesFunctionCallOutput,
+  ResponsesOutputPart,
+  ToolCall,
+  ToolCallFormat,
+  ToolResultFor,
+  ToolResultMessage,
+} from './tool-call-formats.js'
+export type {
+  RunToolCallsOptions,
+  ToolCallEvent,
+  ToolCallHost,
+  ToolCallHostResult,
+  ToolCallHostTool,
+  ToolCallOutcome,
+  ToolCallResult,
+  ToolCallRun,
+} from './tool-call-runner.js'
+export { runToolCalls } from './tool-call-runner.js'
 export type { UserContext } from './user-context.js'
 export { getUserContext, withUserContext } from './user-context.js'

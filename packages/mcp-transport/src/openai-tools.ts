@@ -117,8 +117,8 @@ export function toOpenAITool(tool: OpenAIToolSource, options: ToOpenAIToolOption
 
 /** The result of {@link toOpenAITools}. */
 export interface OpenAIToolset<T extends OpenAIToolSource> {
-  /** The tools, in the order given. */
-  readonly tools: readonly OpenAITool[]
+  /** The tools, in the order given (pass it to the client as is). */
+  readonly tools: OpenAITool[]
   /** OpenAI function name → the tool it came from. */
   readonly byOpenAIName: ReadonlyMap<string, T>
   /** The tool's routing name (`qualifiedName ?? name`) → its OpenAI function name. */

@@ -18,10 +18,15 @@ it('exports exactly the public API', () => {
       "createTransport",
       "getUserContext",
       "resolveTls",
+      "runToolCalls",
+      "toAnthropicTool",
+      "toAnthropicTools",
       "toAuthProvider",
       "toOpenAIName",
       "toOpenAITool",
       "toOpenAITools",
+      "toResponsesTool",
+      "toResponsesTools",
       "withUserContext",
     ]
   `)
