@@ -1,5 +1,6 @@
 import { execFile, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer as createHttpsServer } from 'node:https'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +14,7 @@ import { type CliIo, type CliRuntime, runCli } from '../src/internal/cli-command
 import { CliErrorCode } from '../src/internal/cli-errors.js'
 import { McpServerManager } from '../src/server-manager.js'
 import { withUserContext } from '../src/user-context.js'
+import { createTestPki } from './fixtures/pki.js'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 const tsx = join(root, 'node_modules', '.bin', 'tsx')
@@ -275,6 +277,34 @@ describe('mcp-oauth2 CLI, run as a user runs it (child process)', () => {
         `nothing listens at 127\\.0\\.0\\.1:${deadPort} \\(the token endpoint http://127\\.0\\.0\\.1:${deadPort}/token\\)`,
       ),
     )
+  }, 60_000)
+
+  it('explains an untrusted TLS certificate, naming the server, in check and tools alike', async () => {
+    const pki = await createTestPki()
+    const https = createHttpsServer({ cert: pki.server.cert, key: pki.server.key }, (_req, res) => res.end())
+    await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve))
+    const url = `https://127.0.0.1:${(https.address() as { port: number }).port}/mcp`
+    const path = join(dir, 'tls.yaml')
+    writeFileSync(path, `mcp_servers:\n  internal:\n    url: ${url}\n    auth: none\n`)
+    try {
+      const [check, tools] = await Promise.all([
+        cli(['check', '--config', path]),
+        cli(['tools', '--config', path, '--json']),
+      ])
+      expect(check.code).toBe(1)
+      const message = new RegExp(`TLS: the certificate of the MCP server ${url} is not trusted`)
+      expect(check.stdout).toMatch(message)
+      expect(check.stdout).toMatch(/hint: add its CA with tls\.ca_file/)
+      expect(JSON.parse(tools.stdout)).toMatchObject({
+        ok: false,
+        code: McpTransportErrorCode.ServerUnavailable,
+        server: 'internal',
+        message: expect.stringMatching(message),
+        hints: [expect.stringMatching(/tls\.ca_file/)],
+      })
+    } finally {
+      await new Promise((resolve) => https.close(resolve))
+    }
   }, 60_000)
 
   it('reports a JSON-RPC error once, without the SDK prefix doubled', async () => {
