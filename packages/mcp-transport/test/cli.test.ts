@@ -89,8 +89,22 @@ async function run(argv: string[], env: Record<string, string>, tty: Partial<Cli
   return { code, out: out.join('\n'), err: err.join('\n') }
 }
 
+/** Child processes running at once: the CI machines have 2 cores and other test files run too. */
+const MAX_CHILDREN = 2
+let running = 0
+const waiting: (() => void)[] = []
+async function slot(): Promise<() => void> {
+  if (running >= MAX_CHILDREN) await new Promise<void>((resolve) => waiting.push(resolve))
+  running++
+  return () => {
+    running--
+    waiting.shift()?.()
+  }
+}
+
 /** As a user runs it: a child process, stdout and stderr piped. */
-function cli(argv: string[], env: Record<string, string> = {}) {
+async function cli(argv: string[], env: Record<string, string> = {}) {
+  const release = await slot()
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       tsx,
@@ -99,6 +113,7 @@ function cli(argv: string[], env: Record<string, string> = {}) {
       { cwd: root, env: { PATH: process.env.PATH, ...env }, timeout: 60_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
+        release()
         resolve({ code, stdout, stderr })
       },
     )
