@@ -1,7 +1,20 @@
 // Keeps the docs honest: every ```ts block in docs/*.md type-checks against the workspace, the
-// quickstart runs end to end against the testkit's loopback servers, and docs/errors.md documents
-// every error code the packages export.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+// blocks marked `run` run as a user would run them (a child process, against the testkit's
+// loopback servers, and once more with the MCP server stopped) and must end by themselves, the
+// quickstart runs end to end, and docs/errors.md documents every error code the packages export.
+import { execFile } from 'node:child_process'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ClientCredentialsTokenProvider, ErrorCode } from '@mcp-oauth2/auth-core'
@@ -28,9 +41,16 @@ interface Block {
   line: number
   code: string
   ignore: boolean
+  /** ```ts run: run as a script against loopback servers it is given (config.yaml, env). */
+  run: boolean
+  /** ```ts run standalone: run as a script that starts what it needs itself. */
+  standalone: boolean
 }
 
-/** Every ```ts / ```typescript block of a page; ```ts ignore marks a block as not compiled. */
+/**
+ * Every ```ts / ```typescript block of a page; ```ts ignore marks a block as not compiled,
+ * ```ts run (and ```ts run standalone) one that is also run.
+ */
 function blocksOf(page: string): Block[] {
   const lines = readFileSync(join(docsDir, page), 'utf8').split('\n')
   const blocks: Block[] = []
@@ -47,6 +67,8 @@ function blocksOf(page: string): Block[] {
       line: start + 1,
       code: lines.slice(start, end).join('\n'),
       ignore: info.includes('ignore'),
+      run: info.includes('run'),
+      standalone: info.includes('standalone'),
     })
     i = end
   }
@@ -101,6 +123,175 @@ describe('code blocks', () => {
     // A block that is a fragment on purpose can be marked ```ts ignore (see docs/README.md).
     expect(errors, 'code blocks that do not type-check').toEqual([])
   }, 120_000)
+})
+
+/** A loopback port nothing listens on (bound, then released). */
+function deadPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => resolve(port))
+    })
+  })
+}
+
+interface Run {
+  code: number | null
+  /** Killed at the timeout: it did not end by itself. */
+  killed: boolean
+  output: string
+}
+
+/**
+ * Runs a block as a user runs a script: written to a file beside copies of docs/snippets/, started
+ * as a child process (tsx, resolving our packages to the workspace sources through the root
+ * tsconfig) in `cwd`, with a timeout after which it is killed.
+ */
+function runBlock(block: Block, cwd: string, env: Record<string, string>): Promise<Run> {
+  const dir = join(snippetRoot, `exec-${process.pid}-${Date.now()}-${block.line}`)
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(snippetRoot, '.gitignore'), '*\n')
+  for (const name of readdirSync(join(docsDir, 'snippets')).filter((n) => n.endsWith('.ts')))
+    copyFileSync(join(docsDir, 'snippets', name), join(dir, name))
+  const file = join(dir, `${basename(block.file, '.md')}.L${block.line}.mts`)
+  writeFileSync(file, `${block.code}\nexport {}\n`)
+  const tsx = join(root, 'node_modules', '.bin', 'tsx')
+  return new Promise((resolve) => {
+    execFile(
+      tsx,
+      ['--tsconfig', join(root, 'tsconfig.json'), file],
+      // What a user's shell has (PATH, HOME), plus what the page says to set; no MCP_OAUTH2_* of ours.
+      {
+        cwd,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+        timeout: 30_000,
+        killSignal: 'SIGKILL',
+      },
+      (error, stdout, stderr) => {
+        rmSync(dir, { recursive: true, force: true })
+        const e = error as (Error & { code?: unknown; killed?: boolean }) | null
+        resolve({
+          code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
+          killed: e?.killed === true,
+          output: `${stdout}${stderr}`,
+        })
+      },
+    )
+  })
+}
+
+describe('runnable blocks', () => {
+  const runnable = blocks.filter((b) => b.run && !b.ignore)
+  const given = runnable.filter((b) => !b.standalone)
+  const name = (b: Block) => `${b.file}:${b.line}`
+
+  it('are marked on the pages that promise a script', () => {
+    expect(runnable.map((b) => b.file)).toEqual(
+      expect.arrayContaining(['docs/migrating-from-litellm.md', 'docs/quickstart.md']),
+    )
+  })
+
+  /** A directory with the seed's config.yaml (examples/config.yaml), as the pages assume. */
+  function workdir() {
+    const cwd = mkdtempSync(join(tmpdir(), 'docs-run-'))
+    copyFileSync(join(root, 'examples', 'config.yaml'), join(cwd, 'config.yaml'))
+    return cwd
+  }
+
+  it.each(runnable.map((b) => [name(b), b] as const))(
+    '%s ends by itself against the testkit loopback servers',
+    async (_, block) => {
+      const servers = await startMockServers()
+      const cwd = workdir()
+      try {
+        const run = await runBlock(block, cwd, {
+          OAUTH2_TOKEN_URL: servers.oauth.tokenEndpoint,
+          MCP_SERVER_URL: servers.mcp.url,
+          OAUTH2_CLIENT_SECRET: 'test-secret',
+        })
+        expect(run.killed, `${name(block)} did not exit by itself:\n${run.output}`).toBe(false)
+        expect(run.code, run.output).toBe(0)
+        expect(run.output).not.toMatch(/did not connect|unavailable|ECONNREFUSED/)
+        // Given servers were used: a token was requested and a tool listed.
+        if (!block.standalone) {
+          expect(servers.oauth.server.tokenRequests.length).toBeGreaterThan(0)
+          expect(servers.mcp.server.requests.some((r) => r.jsonRpcMethod === 'tools/list')).toBe(true)
+        }
+      } finally {
+        rmSync(cwd, { recursive: true, force: true })
+        await servers.close()
+      }
+    },
+    60_000,
+  )
+
+  it.each(given.map((b) => [name(b), b] as const))(
+    '%s reports a stopped MCP server and still ends by itself',
+    async (_, block) => {
+      const servers = await startMockServers()
+      const stopped = `http://127.0.0.1:${await deadPort()}/mcp`
+      const cwd = workdir()
+      try {
+        const run = await runBlock(block, cwd, {
+          OAUTH2_TOKEN_URL: servers.oauth.tokenEndpoint,
+          MCP_SERVER_URL: stopped,
+          OAUTH2_CLIENT_SECRET: 'test-secret',
+        })
+        expect(run.killed, `${name(block)} did not exit by itself:\n${run.output}`).toBe(false)
+        expect(run.output, `${name(block)} did not say that ${stopped} is down`).toContain(stopped)
+        expect(run.output).toMatch(/did not connect|unavailable|ECONNREFUSED/)
+      } finally {
+        rmSync(cwd, { recursive: true, force: true })
+        await servers.close()
+      }
+    },
+    60_000,
+  )
+
+  it('docs/migrating-from-litellm.md prints the tools and the user call, forwarding only allowed cookies', async () => {
+    const block = runnable.find((b) => b.file === 'docs/migrating-from-litellm.md')!
+    const servers = await startMockServers()
+    const cwd = workdir()
+    try {
+      const run = await runBlock(block, cwd, {
+        OAUTH2_TOKEN_URL: servers.oauth.tokenEndpoint,
+        MCP_SERVER_URL: servers.mcp.url,
+        OAUTH2_CLIENT_SECRET: 'test-secret',
+      })
+      expect(run.code, run.output).toBe(0)
+      expect(run.output).toMatch(/^4 tool\(s\)$/m)
+      expect(run.output).toContain('Ada Lovelace')
+      expect(servers.mcp.server.toolCalls).toMatchObject([
+        { tool: 'get_customer_info', cookies: { session_id: 'abc123' } },
+      ])
+      expect(servers.mcp.server.toolCalls[0]?.cookies).toEqual({ session_id: 'abc123' })
+    } finally {
+      rmSync(cwd, { recursive: true, force: true })
+      await servers.close()
+    }
+  }, 60_000)
+
+  it('docs/snippets/quickstart.ts, called for a stopped server, rejects naming it and ends', async () => {
+    const stopped = `http://127.0.0.1:${await deadPort()}/mcp`
+    const cwd = mkdtempSync(join(tmpdir(), 'docs-run-'))
+    try {
+      const driver: Block = {
+        file: 'docs/quickstart.driver',
+        line: 1,
+        code: `import { quickstart } from './quickstart.js'
+await quickstart({ serverUrl: process.env.MCP_SERVER_URL!, clientId: 'test-client', clientSecret: 'test-secret', userCookie: '' })`,
+        ignore: false,
+        run: true,
+        standalone: false,
+      }
+      const run = await runBlock(driver, cwd, { MCP_SERVER_URL: stopped })
+      expect(run.killed, run.output).toBe(false)
+      expect(run.code).not.toBe(0)
+      expect(run.output).toContain(stopped.replace(/\/mcp$/, ''))
+    } finally {
+      rmSync(cwd, { recursive: true, force: true })
+    }
+  }, 60_000)
 })
 
 describe('docs/quickstart.md', () => {

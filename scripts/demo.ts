@@ -5,22 +5,87 @@
 //        [--tool NAME --args JSON --cookie 'session_id=…' --denied-tool NAME]
 //
 // It walks the seed's five success criteria and exits non-zero when one fails.
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import type { McpConfig } from '@mcp-oauth2/auth-core'
 import { loadConfigFile } from '@mcp-oauth2/auth-core/node'
-import { type McpManagerEvent, McpServerManager, withUserContext } from '@mcp-oauth2/mcp-transport'
+import {
+  type McpManagerEvent,
+  McpServerManager,
+  McpTransportErrorCode,
+  withUserContext,
+} from '@mcp-oauth2/mcp-transport'
 import { type MockServers, startMockServers } from '@mcp-oauth2/testkit'
+import { formatOptions, parseCliArgs } from '../packages/mcp-transport/src/internal/cli-args.js'
+import { diagnose } from '../packages/mcp-transport/src/internal/cli-diagnose.js'
+import { CliUsageError } from '../packages/mcp-transport/src/internal/cli-errors.js'
 
-const { values } = parseArgs({
-  options: {
-    config: { type: 'string' },
-    tool: { type: 'string' },
-    args: { type: 'string' },
-    cookie: { type: 'string' },
-    'denied-tool': { type: 'string' },
+const OPTIONS = {
+  config: {
+    type: 'string',
+    value: '<file>',
+    description: 'run against the servers of this YAML or JSON file instead of embedded mock servers',
   },
-})
+  tool: { type: 'string', value: '<name>', description: 'the tool to call for the user (criteria 3 and 4)' },
+  args: { type: 'string', value: '<json>', description: "the tool's arguments, a JSON object" },
+  cookie: { type: 'string', value: '<header>', description: "the user's Cookie header" },
+  'denied-tool': {
+    type: 'string',
+    value: '<name>',
+    description: 'a tool the configured scopes do not cover: the call must be refused',
+  },
+  help: { type: 'boolean', short: 'h', description: 'show this help' },
+  version: { type: 'boolean', short: 'v', description: 'show the version' },
+} as const
+
+const USAGE = `Usage: npm run demo [-- options]
+
+Walks the five success criteria (configuration, service token, cookie passthrough, the complete
+flow, one process) against mock servers it starts on loopback, or against your servers (--config).
+
+Options:
+${formatOptions(OPTIONS)}
+`
+
+/** The command line, or the exit code when there is nothing to run (help, version, a bad option). */
+function commandLine() {
+  try {
+    const { values } = parseCliArgs(process.argv.slice(2), OPTIONS, 'npm run demo --')
+    if (values.help) {
+      console.log(USAGE)
+      return 0
+    }
+    if (values.version) {
+      const pkg = new URL('../packages/mcp-transport/package.json', import.meta.url)
+      console.log(
+        `mcp-oauth2-kit demo ${(JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version}`,
+      )
+      return 0
+    }
+    let toolArgs: Record<string, unknown> | undefined
+    if (values.args !== undefined) {
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(values.args)
+      } catch {
+        parsed = undefined
+      }
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new CliUsageError('--args must be a JSON object', [`e.g. --args '{"customer_id":"cust-001"}'`])
+      toolArgs = parsed as Record<string, unknown>
+    }
+    return { ...values, toolArgs }
+  } catch (error) {
+    if (!(error instanceof CliUsageError)) throw error
+    console.error(`✗ ${error.message}`)
+    for (const hint of error.hints) console.error(`  hint: ${hint}`)
+    return 2
+  }
+}
+
+const parsed = commandLine()
+if (typeof parsed === 'number') process.exit(parsed)
+const values = parsed
 
 const color = process.stdout.isTTY && !process.env.NO_COLOR
 const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text)
@@ -51,12 +116,39 @@ function claimsOf(authorization: string | undefined): Record<string, unknown> | 
   }
 }
 
-// Scopes each seed tool needs (DESIGN §1); the manager checks them before calling.
-const toolScopes = {
+// Scopes each seed tool needs (DESIGN §1). With the embedded mock servers, which serve these
+// tools, the manager checks them before calling. Real servers' tools are not the seed's: against
+// them the demo requests the scopes of the configuration and lets the servers decide.
+const seedToolScopes = {
   get_customer_info: ['customer:read'],
   create_support_ticket: ['ticket:create'],
   calculate_account_value: ['account:calculate'],
   get_recent_customers: ['customer:read'],
+}
+
+/**
+ * A tool result as lines to show: JSON pretty-printed (so no line breaks inside a key or a
+ * value), other text wrapped at spaces, 96 columns.
+ */
+function displayLines(text: string): string[] {
+  try {
+    const parsed: unknown = JSON.parse(text)
+    if (parsed && typeof parsed === 'object') return JSON.stringify(parsed, null, 2).split('\n')
+  } catch {
+    // Not JSON: wrap the words.
+  }
+  const rows: string[] = []
+  for (const paragraph of text.split('\n')) {
+    let row = ''
+    for (const word of paragraph.split(' ')) {
+      if (row && row.length + 1 + word.length > 96) {
+        rows.push(row)
+        row = word
+      } else row = row ? `${row} ${word}` : word
+    }
+    rows.push(row)
+  }
+  return rows
 }
 
 async function main(): Promise<number> {
@@ -96,16 +188,34 @@ async function main(): Promise<number> {
     // ── 2. Service token at tool discovery ──────────────────────────────────────────────────
     heading('2. A bearer token is acquired and used for MCP requests (tool discovery as the gateway)')
     manager = McpServerManager.fromConfig(config, {
-      toolScopes,
+      ...(embedded ? { toolScopes: seedToolScopes } : {}),
       retry: false,
       onEvent: (event) => events.push(event),
     })
     const statuses = await manager.connect()
-    for (const s of statuses)
-      line(`${s.name}: ${s.state}${s.error ? ` (${s.error.message})` : ''}, ${s.toolCount} tool(s)`)
+    for (const s of statuses) {
+      if (!s.error) {
+        line(`${s.name}: ${s.state}, ${s.toolCount} tool(s)`)
+        continue
+      }
+      // The same diagnosis as `mcp-oauth2 check` gives: the cause, where, and what to do.
+      const d = diagnose(s.error, { url: s.url, server: s.name })
+      line(`${s.name}: ${s.state}: ${d.message}`)
+      for (const hint of d.hints) line(`  hint: ${hint}`)
+    }
     const tools = await manager.listTools()
-    for (const tool of tools)
-      line(`tool ${tool.qualifiedName.padEnd(26)} needs ${tool.requiredScopes?.join(' ') ?? '(denied)'}`)
+    for (const tool of tools) {
+      const needs = !embedded
+        ? 'scopes checked by its server'
+        : tool.requiredScopes === null
+          ? '(denied: not in the scope map)'
+          : `needs ${tool.requiredScopes.join(' ') || 'no scope'}`
+      line(`tool ${tool.qualifiedName.padEnd(26)} ${needs}`)
+    }
+    if (!embedded) {
+      const scopes = [...new Set(Object.values(config.servers).flatMap((s) => s.oauth2?.scopes ?? []))]
+      line(`scopes requested, from the configuration: ${scopes.join(' ') || '(none)'}`)
+    }
     const tokenEvents = events.filter((e) => e.type === 'token')
     for (const e of tokenEvents) {
       if (e.type === 'token')
@@ -139,8 +249,7 @@ async function main(): Promise<number> {
     const userCookie =
       values.cookie ?? 'session_id=sess-7f3a; user_id=user-42; tracking_id=ad-991; theme=dark'
     const toolName = values.tool ?? (embedded ? 'get_customer_info' : undefined)
-    let toolArgs: Record<string, unknown> = { customer_id: 'cust-001' }
-    if (values.args) toolArgs = JSON.parse(values.args) as Record<string, unknown>
+    const toolArgs: Record<string, unknown> = values.toolArgs ?? { customer_id: 'cust-001' }
     if (!toolName) {
       record(
         'cookie passthrough',
@@ -181,9 +290,9 @@ async function main(): Promise<number> {
       // ── 4. The complete flow ──────────────────────────────────────────────────────────────
       heading('4. The complete flow works, from token to tool result')
       line(`${toolName}(${JSON.stringify(toolArgs)}) →`)
-      for (const chunk of text.match(/.{1,96}/g) ?? []) line(`  ${chunk}`)
+      for (const row of displayLines(text)) line(`  ${row}`)
       const deniedTool = values['denied-tool'] ?? (embedded ? 'calculate_account_value' : undefined)
-      if (deniedTool) {
+      if (deniedTool && embedded) {
         const before = servers?.mcp.server.requests.length ?? 0
         try {
           await manager.callTool(deniedTool, { customer_id: 'cust-001' })
@@ -194,10 +303,28 @@ async function main(): Promise<number> {
           line(`${deniedTool} → refused before any request: ${e.code}, missing ${e.missingScopes?.join(' ')}`)
           record(
             'complete flow',
-            !result.isError && e.code === 'ERR_SCOPE_DENIED' && nothingSent,
+            !result.isError && e.code === McpTransportErrorCode.ScopeDenied && nothingSent,
             'tool result received; a call lacking a scope refused locally',
           )
         }
+      } else if (deniedTool) {
+        // Real servers: the scopes are theirs to enforce; the call must come back refused.
+        let refusal: string | undefined
+        try {
+          const denied = await manager.callTool(deniedTool, toolArgs)
+          if (denied.isError) refusal = 'an error result'
+        } catch (error) {
+          const e = error as { code?: unknown; message?: string }
+          refusal = `${String(e.code ?? 'error')}: ${e.message ?? String(error)}`
+        }
+        line(`${deniedTool} → ${refusal ? `refused by the server (${refusal})` : 'answered'}`)
+        record(
+          'complete flow',
+          !result.isError && refusal !== undefined,
+          refusal
+            ? 'tool result received; a call lacking a scope refused by the server'
+            : `${deniedTool} was not refused`,
+        )
       } else {
         record('complete flow', !result.isError, 'tool result received')
       }

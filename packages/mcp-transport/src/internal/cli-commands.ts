@@ -1,39 +1,104 @@
+// The `mcp-oauth2` commands. Everything the CLI needs from this package's public modules (the
+// manager, createTransport, withUserContext) comes in as a CliRuntime, so internal/ stays a leaf.
 import {
   configFromEnv,
+  ErrorCode,
+  type FetchLike,
   type McpConfig,
   type ServerConfig,
+  type TokenProvider,
   tokenProviderFromConfig,
 } from '@mcp-oauth2/auth-core'
 import { loadConfigFile } from '@mcp-oauth2/auth-core/node'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { createTransport } from '../create-transport.js'
-import { McpServerManager } from '../server-manager.js'
-import { withUserContext } from '../user-context.js'
-import { diagnose } from './cli-diagnose.js'
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
+import { McpTransportErrorCode } from '../errors.js'
+import { type CliOptionSpec, type CliValues, formatOptions, parseCliArgs } from './cli-args.js'
+import { type Diagnosis, diagnose } from './cli-diagnose.js'
+import { CliError, CliErrorCode, CliUsageError } from './cli-errors.js'
+import { CliProgress, type ProgressSink, progressFetch } from './cli-progress.js'
+import { closest } from './cli-suggest.js'
 
-export interface CliValues {
-  config?: string | undefined
-  server?: string | undefined
-  args?: string | undefined
-  cookie?: string | undefined
-  json?: boolean | undefined
-  'show-token'?: boolean | undefined
-  help?: boolean | undefined
-}
-
-export interface CliIo {
+/** Where the CLI reads and writes: the process, or a test. */
+export interface CliIo extends ProgressSink {
+  /** Writes one line of results to stdout. */
   stdout: (line: string) => void
+  /** Writes one line of diagnostics to stderr. */
   stderr: (line: string) => void
   env: Record<string, string | undefined>
 }
 
-const defaultIo: CliIo = {
-  stdout: (line) => process.stdout.write(`${line}\n`),
-  stderr: (line) => process.stderr.write(`${line}\n`),
-  env: process.env,
+/** One server's status, as the CLI reads it from the manager. */
+export interface CliServerStatus {
+  readonly name: string
+  readonly url: string
+  readonly state: string
+  readonly error: Error | undefined
 }
 
-export const USAGE = `Usage: mcp-oauth2 <command> [options]
+/** A tool, as the CLI reads it from the manager. */
+export interface CliTool {
+  readonly server: string
+  readonly name: string
+  readonly qualifiedName: string
+  readonly description: string | undefined
+  readonly inputSchema: unknown
+  readonly requiredScopes: readonly string[] | null
+}
+
+/** What the CLI needs of `McpServerManager`. */
+export interface CliManager {
+  connect(): Promise<readonly CliServerStatus[]>
+  listTools(): Promise<readonly CliTool[]>
+  callTool(name: string, args: Record<string, unknown>): Promise<{ content: unknown; isError?: unknown }>
+  close(): Promise<void>
+}
+
+/** The manager's events the progress line follows. */
+export interface CliManagerEvent {
+  readonly type: string
+  readonly server: string
+  readonly phase?: string
+}
+
+/** The public pieces of `@mcp-oauth2/mcp-transport` the commands use (wired by cli.ts). */
+export interface CliRuntime {
+  /** The package's version, for `--version`. */
+  version: string
+  createManager(
+    config: McpConfig,
+    options: { retry: false; fetch: FetchLike; onEvent: (event: CliManagerEvent) => void },
+  ): CliManager
+  createTransport(
+    server: ServerConfig,
+    options: { tokenProvider?: TokenProvider | undefined; fetch?: FetchLike | undefined },
+  ): Transport
+  withUserContext<T>(context: { cookie?: string | undefined }, fn: () => Promise<T>): Promise<T>
+}
+
+const PROGRAM = 'mcp-oauth2'
+
+export const CLI_OPTIONS = {
+  config: {
+    type: 'string',
+    short: 'c',
+    value: '<file>',
+    description: 'YAML or JSON configuration (default: MCP_OAUTH2_* environment variables)',
+  },
+  server: { type: 'string', short: 's', value: '<name>', description: 'one server only' },
+  args: { type: 'string', short: 'a', value: '<json>', description: "the tool's arguments (call)" },
+  cookie: { type: 'string', value: '<header>', description: "the user's Cookie header (call)" },
+  'show-token': { type: 'boolean', description: 'print the access token itself (token)' },
+  json: { type: 'boolean', description: 'machine-readable output on stdout, errors included' },
+  help: { type: 'boolean', short: 'h', description: 'show this help' },
+  version: { type: 'boolean', short: 'v', description: 'show the version' },
+} as const satisfies CliOptionSpec
+
+type Values = CliValues<typeof CLI_OPTIONS>
+
+const COMMANDS = ['token', 'tools', 'call', 'check'] as const
+
+export const USAGE = `Usage: ${PROGRAM} <command> [options]
 
 Commands:
   token                 get a service token and show its claims, expiry and scopes
@@ -42,13 +107,12 @@ Commands:
   check                 diagnose configuration, discovery, token, connectivity and TLS
 
 Options:
-  -c, --config <file>   YAML or JSON configuration (default: MCP_OAUTH2_* environment variables)
-  -s, --server <name>   one server only
-  --show-token          print the access token itself (token command)
-  --json                machine-readable output
+${formatOptions(CLI_OPTIONS)}
+
+Exit codes: 0 success, 1 a check or call failed, 2 the command line is wrong.
 `
 
-async function loadConfig(values: CliValues, io: CliIo): Promise<McpConfig> {
+async function loadConfig(values: Values, io: CliIo): Promise<McpConfig> {
   return values.config ? loadConfigFile(values.config, { env: io.env }) : configFromEnv(io.env)
 }
 
@@ -56,11 +120,13 @@ function selectServers(config: McpConfig, name: string | undefined): ServerConfi
   const servers = Object.values(config.servers)
   if (name === undefined) return servers
   const server = config.servers[name]
-  if (!server)
-    throw new Error(
-      `no server named "${name}" (configured: ${servers.map((s) => s.name).join(', ') || 'none'})`,
-    )
-  return [server]
+  if (server) return [server]
+  const names = servers.map((s) => s.name)
+  const suggestion = closest(name, names)
+  throw new CliUsageError(
+    `no server named "${name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+    [`configured servers: ${names.join(', ') || 'none'}`],
+  )
 }
 
 /** Decode a JWT's payload for display only: it is NOT verified. */
@@ -68,8 +134,7 @@ function decodeClaims(token: string): Record<string, unknown> | undefined {
   const part = token.split('.')[1]
   if (!part) return undefined
   try {
-    const json = Buffer.from(part, 'base64url').toString('utf8')
-    const claims: unknown = JSON.parse(json)
+    const claims: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'))
     return claims && typeof claims === 'object' && !Array.isArray(claims)
       ? (claims as Record<string, unknown>)
       : undefined
@@ -78,15 +143,50 @@ function decodeClaims(token: string): Record<string, unknown> | undefined {
   }
 }
 
-async function commandToken(values: CliValues, io: CliIo): Promise<number> {
+/** The failure object `--json` prints on stdout. */
+function failureJson(d: Diagnosis, extra: Record<string, unknown> = {}) {
+  return { ok: false, code: d.code, message: d.message, hints: d.hints, ...without(d), ...extra }
+}
+
+function without({ code: _c, message: _m, hints: _h, ...rest }: Diagnosis) {
+  return rest
+}
+
+function printDiagnosis(io: CliIo, d: Diagnosis, write: (line: string) => void = io.stderr): void {
+  write(`✗ ${d.server ? `${d.server}: ` : ''}${d.message}`)
+  for (const hint of d.hints) write(`  hint: ${hint}`)
+}
+
+/** One diagnosis for several servers that failed to connect. */
+function summarize(failures: readonly Diagnosis[], total: number): Diagnosis {
+  if (failures.length === 1) return failures[0] as Diagnosis
+  return {
+    code: McpTransportErrorCode.ServerUnavailable,
+    message: `${failures.length} of ${total} server(s) failed to connect: ${failures.map((f) => f.server).join(', ')}`,
+    hints: [...new Set(failures.flatMap((f) => f.hints))],
+  }
+}
+
+/** The MCP traffic (not shown on the progress line): a server's origin, except its discovery. */
+function mcpTraffic(servers: readonly ServerConfig[]): (url: string) => boolean {
+  const origins = new Set(servers.map((s) => new URL(s.url).origin))
+  return (url) => {
+    const u = new URL(url)
+    return origins.has(u.origin) && !u.pathname.startsWith('/.well-known/')
+  }
+}
+
+async function commandToken(values: Values, io: CliIo): Promise<number> {
   const config = await loadConfig(values, io)
   const server = selectServers(config, values.server).find((s) => s.oauth2)
-  if (!server) throw new Error('no configured server has oauth2 settings')
-  const provider = tokenProviderFromConfig(server)!
-  if (!values.json) io.stderr(`… requesting a token for ${server.name}`)
+  if (!server) throw new CliError(ErrorCode.Config, 'no configured server has oauth2 settings')
+  const progress = new CliProgress(io)
+  const provider = tokenProviderFromConfig(server, { fetch: progressFetch(progress, () => false) })!
+  progress.status(`requesting a token for ${server.name}`)
   const started = performance.now()
-  const token = await provider.getToken()
+  const token = await provider.getToken().finally(() => progress.clear())
   const result = {
+    ok: true,
     server: server.name,
     tokenType: token.tokenType,
     scopes: token.scopes,
@@ -112,29 +212,59 @@ async function commandToken(values: CliValues, io: CliIo): Promise<number> {
   return 0
 }
 
-async function withManager<T>(values: CliValues, io: CliIo, fn: (manager: McpServerManager) => Promise<T>) {
+interface Connected {
+  manager: CliManager
+  /** Servers that did not connect, diagnosed. */
+  failures: Diagnosis[]
+  total: number
+}
+
+async function withManager<T>(
+  values: Values,
+  io: CliIo,
+  runtime: CliRuntime,
+  fn: (connected: Connected) => Promise<T>,
+): Promise<T> {
   const config = await loadConfig(values, io)
-  const selected = values.server
-    ? { servers: { [values.server]: selectServers(config, values.server)[0]! } }
-    : config
-  const manager = McpServerManager.fromConfig(selected, { retry: false })
+  const servers = selectServers(config, values.server)
+  const selected: McpConfig = { servers: Object.fromEntries(servers.map((s) => [s.name, s])) }
+  const total = servers.length
+  const progress = new CliProgress(io)
+  let connected = 0
+  let failed = 0
+  const label = () => `connecting to ${total} server(s): ${connected} connected, ${failed} failed`
+  const manager = runtime.createManager(selected, {
+    retry: false,
+    fetch: progressFetch(progress, mcpTraffic(servers)),
+    onEvent: (event) => {
+      if (event.type === 'connected') connected++
+      else if (event.type === 'error' && event.phase === 'connect') failed++
+      else return
+      progress.status(label())
+    },
+  })
   try {
-    if (!values.json) io.stderr(`… connecting to ${Object.keys(selected.servers).length} server(s)`)
-    await manager.connect()
-    return await fn(manager)
+    progress.status(label())
+    const statuses = await manager.connect()
+    progress.clear()
+    const failures = statuses
+      .filter((s) => s.state !== 'connected')
+      .map((s) => diagnose(s.error, { url: s.url, server: s.name }))
+    return await fn({ manager, failures, total })
   } finally {
+    progress.clear()
     await manager.close()
   }
 }
 
-async function commandTools(values: CliValues, io: CliIo): Promise<number> {
-  return withManager(values, io, async (manager) => {
-    const failed = manager.status().filter((s) => s.state !== 'connected')
+async function commandTools(values: Values, io: CliIo, runtime: CliRuntime): Promise<number> {
+  return withManager(values, io, runtime, async ({ manager, failures, total }) => {
     const tools = await manager.listTools()
     if (values.json) {
+      const listed = { tools, failed: failures }
       io.stdout(
         JSON.stringify(
-          { tools, failed: failed.map((s) => ({ server: s.name, error: s.error?.message })) },
+          failures.length > 0 ? failureJson(summarize(failures, total), listed) : { ok: true, ...listed },
           null,
           2,
         ),
@@ -145,30 +275,52 @@ async function commandTools(values: CliValues, io: CliIo): Promise<number> {
         if (tool.requiredScopes?.length)
           io.stdout(`${''.padEnd(40)} scopes: ${tool.requiredScopes.join(' ')}`)
       }
-      for (const s of failed) io.stderr(`✗ ${s.name}: ${diagnose(s.error)}`)
+      for (const failure of failures) printDiagnosis(io, failure)
     }
-    return failed.length > 0 ? 1 : 0
+    return failures.length > 0 ? 1 : 0
   })
 }
 
-async function commandCall(tool: string | undefined, values: CliValues, io: CliIo): Promise<number> {
-  if (!tool) throw new Error('usage: mcp-oauth2 call <tool> [--args JSON] [--cookie HEADER]')
-  let args: Record<string, unknown> = {}
-  if (values.args) {
-    try {
-      args = JSON.parse(values.args) as Record<string, unknown>
-    } catch {
-      throw new Error('--args must be a JSON object')
-    }
-    if (!args || typeof args !== 'object' || Array.isArray(args))
-      throw new Error('--args must be a JSON object')
+function parseToolArgs(text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {}
+  let args: unknown
+  try {
+    args = JSON.parse(text)
+  } catch {
+    args = undefined
   }
-  return withManager(values, io, async (manager) => {
+  if (!args || typeof args !== 'object' || Array.isArray(args))
+    throw new CliUsageError('--args must be a JSON object', [`e.g. --args '{"customer_id":"cust-001"}'`])
+  return args as Record<string, unknown>
+}
+
+async function commandCall(
+  tool: string | undefined,
+  values: Values,
+  io: CliIo,
+  runtime: CliRuntime,
+): Promise<number> {
+  if (!tool)
+    throw new CliUsageError('call needs a tool name', [
+      `${PROGRAM} call <tool> [--args JSON] [--cookie HEADER]`,
+    ])
+  const args = parseToolArgs(values.args)
+  return withManager(values, io, runtime, async ({ manager, failures, total }) => {
     const call = () => manager.callTool(tool, args)
-    const result = values.cookie ? await withUserContext({ cookie: values.cookie }, call) : await call()
+    let result: Awaited<ReturnType<typeof call>>
+    try {
+      result = values.cookie ? await runtime.withUserContext({ cookie: values.cookie }, call) : await call()
+    } catch (error) {
+      // A tool unknown because its server did not connect: the connection failure is the cause.
+      const code = (error as { code?: unknown }).code
+      if (failures.length > 0 && code === McpTransportErrorCode.UnknownTool)
+        throw summarized(failures, total, `no connected server offers "${tool}"`)
+      throw error
+    }
+    if (!values.json) for (const failure of failures) printDiagnosis(io, failure)
     if (values.json) io.stdout(JSON.stringify(result, null, 2))
     else {
-      for (const item of result.content as { type: string; text?: string }[]) {
+      for (const item of (result.content ?? []) as { type: string; text?: string }[]) {
         io.stdout(item.type === 'text' ? (item.text ?? '') : JSON.stringify(item))
       }
     }
@@ -176,35 +328,59 @@ async function commandCall(tool: string | undefined, values: CliValues, io: CliI
   })
 }
 
+/** Carries an already diagnosed failure (with the per-server list) to the top level. */
+class DiagnosedError extends Error {
+  constructor(
+    readonly diagnosis: Diagnosis,
+    readonly failed: readonly Diagnosis[],
+  ) {
+    super(diagnosis.message)
+  }
+}
+
+function summarized(failures: readonly Diagnosis[], total: number, note: string): DiagnosedError {
+  const d = summarize(failures, total)
+  const names = failures.map((f) => f.server).join(', ')
+  const hints = [...d.hints, `${note}: ${names} did not connect, so its tools are unknown`]
+  return new DiagnosedError({ ...d, hints }, failures.length > 1 ? failures : [])
+}
+
 interface CheckStep {
-  server?: string
+  server?: string | undefined
   step: string
   ok: boolean
   detail: string
   durationMs: number
+  code?: string
+  hints?: string[]
 }
 
-async function commandCheck(values: CliValues, io: CliIo): Promise<number> {
+async function commandCheck(values: Values, io: CliIo, runtime: CliRuntime): Promise<number> {
   const steps: CheckStep[] = []
+  const failures: Diagnosis[] = []
+  const progress = new CliProgress(io)
+  const fetch = progressFetch(progress, () => false)
   const report = (step: CheckStep) => {
     steps.push(step)
-    if (!values.json) {
-      io.stdout(
-        `${step.ok ? '✓' : '✗'} ${step.server ? `${step.server}: ` : ''}${step.step} — ${step.detail} (${step.durationMs} ms)`,
-      )
-    }
+    if (values.json) return
+    progress.clear()
+    io.stdout(
+      `${step.ok ? '✓' : '✗'} ${step.server ? `${step.server}: ` : ''}${step.step} — ${step.detail} (${step.durationMs} ms)`,
+    )
+    for (const hint of step.hints ?? []) io.stdout(`    hint: ${hint}`)
   }
   const timed = async <T>(
-    server: string | undefined,
+    server: ServerConfig | undefined,
     step: string,
     fn: () => Promise<T>,
     detail: (v: T) => string,
   ) => {
+    progress.status(`${server ? `${server.name}: ` : ''}${step}`)
     const started = performance.now()
     try {
       const value = await fn()
       report({
-        server,
+        server: server?.name,
         step,
         ok: true,
         detail: detail(value),
@@ -212,14 +388,20 @@ async function commandCheck(values: CliValues, io: CliIo): Promise<number> {
       })
       return value
     } catch (error) {
+      const d = diagnose(error, { url: server?.url, server: server?.name })
+      failures.push(d)
       report({
-        server,
+        server: server?.name,
         step,
         ok: false,
-        detail: diagnose(error),
+        detail: d.message,
         durationMs: Math.round(performance.now() - started),
+        code: d.code,
+        hints: d.hints,
       })
       return undefined
+    } finally {
+      progress.clear()
     }
   }
   const config = await timed(
@@ -229,86 +411,108 @@ async function commandCheck(values: CliValues, io: CliIo): Promise<number> {
     ({ servers }) =>
       `${servers.length} server(s): ${servers.map((s) => `${s.name} (${s.transport})`).join(', ')}`,
   )
-  if (config) {
-    for (const server of config.servers) {
-      const provider = server.oauth2
-        ? await timed(
-            server.name,
-            'token provider',
-            async () => tokenProviderFromConfig(server)!,
-            () => {
-              const o = server.oauth2!
-              return o.tokenUrl
-                ? `token_url ${o.tokenUrl}`
-                : o.issuer
-                  ? `issuer ${o.issuer} (RFC 8414 discovery)`
-                  : `discovery from ${o.resourceServerUrl} (RFC 9728)`
-            },
-          )
-        : undefined
-      if (server.oauth2 && !provider) continue
-      if (provider) {
-        const token = await timed(
-          server.name,
-          'discovery and token',
-          () => provider.getToken(),
-          (t) => {
-            const claims = decodeClaims(t.value)
-            const aud = claims?.aud === undefined ? '' : `, aud ${JSON.stringify(claims.aud)}`
-            return `scopes "${t.scopes.join(' ')}", expires in ${Math.round((t.expiresAt - Date.now()) / 1000)} s${aud}`
+  for (const server of config?.servers ?? []) {
+    const provider = server.oauth2
+      ? await timed(
+          server,
+          'token provider',
+          async () => tokenProviderFromConfig(server, { fetch })!,
+          () => {
+            const o = server.oauth2!
+            return o.tokenUrl
+              ? `token_url ${o.tokenUrl}`
+              : o.issuer
+                ? `issuer ${o.issuer} (RFC 8414 discovery)`
+                : `discovery from ${o.resourceServerUrl} (RFC 9728)`
           },
         )
-        if (!token) continue
-      }
-      await timed(
-        server.name,
-        `connect (${server.url.startsWith('https:') ? 'TLS' : 'plain http'})`,
-        async () => {
-          const client = new Client({ name: 'mcp-oauth2-check', version: '0.1.0' })
-          await client.connect(createTransport(server, { tokenProvider: provider }))
-          try {
-            return (await client.listTools()).tools.length
-          } finally {
-            await client.close()
-          }
+      : undefined
+    if (server.oauth2 && !provider) continue
+    if (provider) {
+      const token = await timed(
+        server,
+        'discovery and token',
+        () => provider.getToken(),
+        (t) => {
+          const claims = decodeClaims(t.value)
+          const aud = claims?.aud === undefined ? '' : `, aud ${JSON.stringify(claims.aud)}`
+          return `scopes "${t.scopes.join(' ')}", expires in ${Math.round((t.expiresAt - Date.now()) / 1000)} s${aud}`
         },
-        (n) => `${n} tool(s)`,
       )
+      if (!token) continue
     }
+    await timed(
+      server,
+      `connect (${server.url.startsWith('https:') ? 'TLS' : 'plain http'})`,
+      async () => {
+        const client = new Client({ name: 'mcp-oauth2-check', version: runtime.version })
+        await client.connect(runtime.createTransport(server, { tokenProvider: provider }))
+        try {
+          return (await client.listTools()).tools.length
+        } finally {
+          await client.close()
+        }
+      },
+      (n) => `${n} tool(s)`,
+    )
   }
   const failed = steps.filter((s) => !s.ok).length
-  if (values.json) io.stdout(JSON.stringify({ ok: failed === 0, steps }, null, 2))
-  else io.stdout(failed === 0 ? 'all checks passed' : `${failed} check(s) failed`)
+  if (values.json) {
+    const first = failures[0]
+    io.stdout(JSON.stringify(first ? failureJson(first, { steps }) : { ok: true, steps }, null, 2))
+  } else io.stdout(failed === 0 ? 'all checks passed' : `${failed} check(s) failed`)
   return failed === 0 ? 0 : 1
 }
 
-/** Run the CLI; returns the exit code. */
-export async function runCli(
-  positionals: string[],
-  values: CliValues,
-  io: CliIo = defaultIo,
-): Promise<number> {
-  const [command, ...rest] = positionals
-  if (values.help || !command) {
-    io.stdout(USAGE)
-    return command || values.help ? 0 : 2
-  }
+/** Run the CLI on `argv` (without node and the script); returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo, runtime: CliRuntime): Promise<number> {
+  let json = argv.includes('--json')
   try {
+    const { values, positionals } = parseCliArgs(argv, CLI_OPTIONS, PROGRAM, { allowPositionals: true })
+    json = values.json === true
+    if (values.version) {
+      io.stdout(
+        json ? JSON.stringify({ name: PROGRAM, version: runtime.version }) : `${PROGRAM} ${runtime.version}`,
+      )
+      return 0
+    }
+    const [command, ...rest] = positionals
+    if (values.help) {
+      io.stdout(USAGE)
+      return 0
+    }
+    if (!command) {
+      if (!json) {
+        io.stderr(USAGE)
+        return 2
+      }
+      throw new CliUsageError('no command given', [`run "${PROGRAM} --help" to see the commands`])
+    }
     switch (command) {
       case 'token':
         return await commandToken(values, io)
       case 'tools':
-        return await commandTools(values, io)
+        return await commandTools(values, io, runtime)
       case 'call':
-        return await commandCall(rest[0], values, io)
+        return await commandCall(rest[0], values, io, runtime)
       case 'check':
-        return await commandCheck(values, io)
-      default:
-        io.stderr(`unknown command "${command}"\n\n${USAGE}`)
-        return 2
+        return await commandCheck(values, io, runtime)
+      default: {
+        const suggestion = closest(command, COMMANDS)
+        throw new CliUsageError(
+          `unknown command "${command}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+          [`commands: ${COMMANDS.join(', ')}`, `run "${PROGRAM} --help" for details`],
+        )
+      }
     }
   } catch (error) {
-    io.stderr(`✗ ${diagnose(error)}`)
-    return 1
+    const diagnosis = error instanceof DiagnosedError ? error.diagnosis : diagnose(error)
+    const failed = error instanceof DiagnosedError ? error.failed : []
+    if (json) io.stdout(JSON.stringify(failureJson(diagnosis, failed.length ? { failed } : {}), null, 2))
+    else {
+      printDiagnosis(io, diagnosis)
+      for (const failure of failed) printDiagnosis(io, failure)
+    }
+    return diagnosis.code === CliErrorCode.Usage ? 2 : 1
   }
 }
