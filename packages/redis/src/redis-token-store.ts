@@ -423,7 +423,9 @@ export class RedisTokenStore implements TokenStore {
         if (this.#client.isOpen) this.#client.destroy()
       } catch {}
     }
-    this.#client.off('error', this.#onError)
+    // A client we created keeps our listener: an error it emits while closing must not crash the
+    // process. Yours gets its listeners back as they were.
+    if (!this.#owned) this.#client.off('error', this.#onError)
   }
 
   #names(key: string): Names {
@@ -494,13 +496,15 @@ export class RedisTokenStore implements TokenStore {
     if (signal?.aborted) throw signal.reason
     const controller = new AbortController()
     let timer: ReturnType<typeof setTimeout> | undefined
+    let onAbort = () => {}
     const deadline = new Promise<never>((_, reject) => {
       const fail = (error: unknown) => {
         controller.abort()
         reject(error)
       }
       timer = setTimeout(() => fail(this.#timeoutError(operation)), this.#timeoutMs)
-      signal?.addEventListener('abort', () => fail(signal.reason), { once: true })
+      onAbort = () => fail(signal?.reason)
+      signal?.addEventListener('abort', onAbort, { once: true })
     })
     try {
       return await Promise.race([this.#send(args, operation, controller.signal), deadline])
@@ -509,6 +513,7 @@ export class RedisTokenStore implements TokenStore {
       throw classify(error, operation, server)
     } finally {
       clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
       controller.abort()
     }
   }
