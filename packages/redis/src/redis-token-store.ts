@@ -135,18 +135,17 @@ export class RedisTokenStore implements TokenStore {
   #closed = false
   #everReady = false
   #lastError: unknown
-  #markReady: () => void = () => {}
-  /** Settles on the client's first `ready`. */
-  readonly #firstReady = new Promise<void>((resolve) => {
-    this.#markReady = resolve
-  })
+  /** Operations waiting for the first connection: told when it is ready, or refused. */
+  readonly #connecting = new Set<{ ready(): void; refused(error: unknown): void }>()
   readonly #onError = (error: unknown) => {
     this.#lastError = error
+    // Wrong credentials will not fix themselves: no need to wait for the deadline.
+    if (isAuthFailure(error)) for (const waiter of [...this.#connecting]) waiter.refused(error)
   }
   readonly #onReady = () => {
     this.#everReady = true
     this.#lastError = undefined
-    this.#markReady()
+    for (const waiter of [...this.#connecting]) waiter.ready()
   }
   readonly #onSubscriberError = () => {}
   readonly #onMessage = (message: string) => this.#notice(message)
@@ -530,16 +529,28 @@ export class RedisTokenStore implements TokenStore {
           `redis ${operation} at ${this.#server} failed: not connected`,
           { operation, server: this.#server },
         )
-      let onAbort = () => {}
-      const aborted = new Promise<never>((_, reject) => {
-        onAbort = () => reject(signal.reason)
+      await new Promise<void>((resolve, reject) => {
+        const waiter = {
+          ready: () => {
+            done()
+            resolve()
+          },
+          refused: (error: unknown) => {
+            done()
+            reject(error)
+          },
+        }
+        const onAbort = () => {
+          done()
+          reject(signal.reason)
+        }
+        const done = () => {
+          this.#connecting.delete(waiter)
+          signal.removeEventListener('abort', onAbort)
+        }
+        this.#connecting.add(waiter)
         signal.addEventListener('abort', onAbort, { once: true })
       })
-      try {
-        await Promise.race([this.#firstReady, aborted])
-      } finally {
-        signal.removeEventListener('abort', onAbort)
-      }
     }
     return client.sendCommand(args)
   }

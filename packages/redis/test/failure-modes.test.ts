@@ -26,10 +26,25 @@ async function server(options?: Parameters<typeof startServer>[0]): Promise<Redi
   return started
 }
 
+/** Deadlines for the steps a test expects to succeed, generous for a loaded machine. */
+const PATIENT = { operationTimeoutMs: 20_000 }
+
 function store(options: ConstructorParameters<typeof RedisTokenStore>[0]): RedisTokenStore {
-  const created = new RedisTokenStore(options)
+  const created = new RedisTokenStore({ timeoutMs: 10_000, ...options })
   cleanup.push(() => created.close())
   return created
+}
+
+/** Waits until `replica` answers: the first connection may take longer than a tight deadline. */
+function connected(replica: RedisTokenStore): Promise<void> {
+  return until(
+    () =>
+      replica.get('warm-up').then(
+        () => true,
+        () => false,
+      ),
+    15_000,
+  )
 }
 
 function entry(value: string): SharedTokenEntry {
@@ -60,7 +75,7 @@ describe('a killed server (SIGKILL)', () => {
       const key = newKey()
       const keyPrefix = uniquePrefix()
       const replica = store({ url: redis.url, encryptionKey: key, keyPrefix, timeoutMs: 200 })
-      await replica.set('k', entry('before'))
+      await connected(replica)
       await redis.kill()
       const error = await rejection(replica.get('k'))
       expect(['ERR_REDIS_UNAVAILABLE', 'ERR_REDIS_TIMEOUT']).toContain(error.code)
@@ -90,7 +105,7 @@ describe('a killed server (SIGKILL)', () => {
       expect(events.map((e) => e.type)).toEqual(['token_store_unavailable', 'token_store_recovered'])
       // The restarted server is empty: the token fetched after recovery is shared again.
       const other = store({ url: redis.url, encryptionKey: key, keyPrefix })
-      expect((await fetchShared(other, 'd', as.fetch)).source).toBe('store')
+      expect((await fetchShared(other, 'd', as.fetch, PATIENT)).source).toBe('store')
     },
     INSTALL_TIMEOUT_MS,
   )
@@ -107,7 +122,7 @@ describe('a frozen or paused server', () => {
         keyPrefix: uniquePrefix(),
         timeoutMs: 150,
       })
-      await replica.get('warm-up')
+      await connected(replica)
       redis.signal('SIGSTOP')
       try {
         const error = await rejection(replica.lock('k', 'owner', 1_000))
@@ -145,7 +160,7 @@ describe('a frozen or paused server', () => {
         keyPrefix: uniquePrefix(),
         timeoutMs: 150,
       })
-      await replica.get('warm-up')
+      await connected(replica)
       await db.sendCommand(['CLIENT', 'PAUSE', '1500', 'ALL'])
       const error = await rejection(replica.set('k', entry('tok')))
       expect(error).toMatchObject({ code: 'ERR_REDIS_TIMEOUT', operation: 'set' })
@@ -173,7 +188,7 @@ describe('a frozen or paused server', () => {
         keyPrefix: uniquePrefix(),
         timeoutMs: 150,
       })
-      await replica.get('warm-up')
+      await connected(replica)
       const sleeping = db.sendCommand(['DEBUG', 'SLEEP', '1'])
       const as = tokens()
       const events: SharedTokenEvent[] = []
@@ -194,7 +209,7 @@ describe('a misconfigured client', () => {
       const replica = store({
         url: `redis://:wrong-password-value@127.0.0.1:${redis.port}`,
         encryptionKey: newKey(),
-        timeoutMs: 300,
+        timeoutMs: 10_000, // long on purpose: a refusal ends the wait, not the deadline
       })
       const error = await rejection(replica.get('k'))
       expect(error).toMatchObject({ code: 'ERR_REDIS_AUTH', reply: 'WRONGPASS' })
@@ -240,7 +255,7 @@ describe('a misconfigured client', () => {
       const replica = store({
         url: `redis://reader:reader-pw@127.0.0.1:${redis.port}`,
         encryptionKey: newKey(),
-        timeoutMs: 300,
+        timeoutMs: 10_000, // long on purpose: a refusal ends the wait, not the deadline
       })
       expect(await replica.get('k')).toBeUndefined()
       const error = await rejection(replica.lock('k', 'owner', 1_000))
@@ -267,12 +282,12 @@ describe('evicted keys (FLUSHALL)', () => {
       const keyPrefix = uniquePrefix()
       const [a, b, c] = [1, 2, 3].map(() => store({ url: redis.url, encryptionKey: key, keyPrefix }))
       const as = tokens()
-      expect((await fetchShared(a!, 'k', as.fetch)).source).toBe('fetched')
-      expect((await fetchShared(b!, 'k', as.fetch)).source).toBe('store')
+      expect((await fetchShared(a!, 'k', as.fetch, PATIENT)).source).toBe('fetched')
+      expect((await fetchShared(b!, 'k', as.fetch, PATIENT)).source).toBe('store')
       await db.sendCommand(['FLUSHALL'])
       expect(await c!.get('k')).toBeUndefined()
-      expect((await fetchShared(c!, 'k', as.fetch)).source).toBe('fetched')
-      expect((await fetchShared(a!, 'k', as.fetch)).entry.token.value).toBe('tok-2')
+      expect((await fetchShared(c!, 'k', as.fetch, PATIENT)).source).toBe('fetched')
+      expect((await fetchShared(a!, 'k', as.fetch, PATIENT)).entry.token.value).toBe('tok-2')
       expect(as.requests).toBe(2)
     },
     INSTALL_TIMEOUT_MS,
@@ -290,7 +305,7 @@ describe('evicted keys (FLUSHALL)', () => {
       const waiter = store({ url: redis.url, encryptionKey: key, keyPrefix })
       expect((await holder.lock('k', 'slow-holder', 60_000)).acquired).toBe(true)
       const as = tokens()
-      const waiting = fetchShared(waiter, 'k', as.fetch, { waitMs: 30_000, pollMs: 50 })
+      const waiting = fetchShared(waiter, 'k', as.fetch, { ...PATIENT, waitMs: 30_000, pollMs: 50 })
       await until(() => redis.running)
       await db.sendCommand(['FLUSHALL'])
       const result = await waiting
