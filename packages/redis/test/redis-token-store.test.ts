@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { inspect } from 'node:util'
 import type { SharedTokenEntry, TokenInvalidation } from '@mcp-oauth2/auth-core'
 import { createClient } from '@redis/client'
@@ -242,6 +243,33 @@ describe('RedisTokenStore', () => {
       expect(list[0]!.matches('rejected-token')).toBe(true)
       expect(list[0]!.matches('a-newer-token')).toBe(false)
     }
+  })
+
+  it('works for the least-privilege ACL user of docs/scaling.md', async () => {
+    const keyPrefix = uniquePrefix()
+    // The ACL line as docs/scaling.md gives it, with this test's prefix.
+    const line = readFileSync(new URL('../../../docs/scaling.md', import.meta.url), 'utf8').match(
+      /`ACL SETUSER gateway ([^`]+)`/,
+    )?.[1]
+    expect(line).toBeDefined()
+    const rules = line!.replaceAll('gateway-prod:', keyPrefix).replace('>password', '>acl-test-pw').split(' ')
+    await db.sendCommand(['ACL', 'SETUSER', 'gateway', ...rules])
+    const key = newKey()
+    const url = `redis://gateway:acl-test-pw@127.0.0.1:${server.port}`
+    const a = replica({ url, encryptionKey: key, keyPrefix })
+    const b = replica({ url, encryptionKey: key, keyPrefix })
+    await subscribed(db, keyPrefix, 2)
+    const heard: TokenInvalidation[] = []
+    b.onInvalidate((n) => heard.push(n))
+    expect((await a.lock('k', 'owner-a', 10_000)).acquired).toBe(true)
+    expect((await b.lock('k', 'owner-b', 10_000)).acquired).toBe(false)
+    const woken = b.waitFor('k', 10_000)
+    await a.set('k', entry('acl-token'), { owner: 'owner-a' })
+    expect(await woken).toBe(true)
+    expect((await b.get('k'))?.token.value).toBe('acl-token')
+    expect(await b.unlock('k', 'owner-b')).toBe(false)
+    expect(await b.invalidate('k', 'acl-token')).toBe(true)
+    await until(() => heard.length === 1)
   })
 
   it('works with a node-redis client passed in, and leaves it open on close', async () => {
