@@ -10,6 +10,7 @@ export default defineConfig({
       { find: /^@mcp-oauth2\/auth-core\/node$/, replacement: src('auth-core/src/node.ts') },
       { find: /^@mcp-oauth2\/auth-core$/, replacement: src('auth-core/src/index.ts') },
       { find: /^@mcp-oauth2\/mcp-transport$/, replacement: src('mcp-transport/src/index.ts') },
+      { find: /^@mcp-oauth2\/redis$/, replacement: src('redis/src/index.ts') },
       { find: /^@mcp-oauth2\/testkit\/vitest$/, replacement: src('testkit/src/vitest.ts') },
       { find: /^@mcp-oauth2\/testkit$/, replacement: src('testkit/src/index.ts') },
     ],

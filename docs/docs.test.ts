@@ -19,6 +19,7 @@ import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ClientCredentialsTokenProvider, ErrorCode } from '@mcp-oauth2/auth-core'
 import { createAuthFetch, McpTransportErrorCode } from '@mcp-oauth2/mcp-transport'
+import { RedisTokenStoreErrorCode } from '@mcp-oauth2/redis'
 import { startMockServers, TestkitErrorCode } from '@mcp-oauth2/testkit'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
@@ -399,6 +400,7 @@ describe('docs/errors.md', () => {
   const codes = [
     ...Object.values(ErrorCode),
     ...Object.values(McpTransportErrorCode),
+    ...Object.values(RedisTokenStoreErrorCode),
     ...Object.values(TestkitErrorCode),
   ]
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-export const PACKAGES = ['auth-core', 'testkit', 'mcp-transport']
+export const PACKAGES = ['auth-core', 'redis', 'testkit', 'mcp-transport']
 
 export function packAll({ out = join(root, 'dist-packages'), build = true } = {}) {
   const pnpm = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager

@@ -81,5 +81,17 @@ export type {
   TokenProvider,
 } from './token-provider.js'
 export { ClientCredentialsTokenProvider } from './token-provider.js'
+export type {
+  InMemoryTokenStoreOptions,
+  SharedToken,
+  SharedTokenEntry,
+  TokenCacheKeyInput,
+  TokenInvalidation,
+  TokenStore,
+  TokenStoreLockResult,
+  TokenStoreOperationOptions,
+  TokenStoreSetOptions,
+} from './token-store.js'
+export { InMemoryTokenStore, tokenCacheKey } from './token-store.js'
 export type { ToolScopeDecision, ToolScopePolicy, ToolScopePolicyOptions } from './tool-scope-policy.js'
 export { createToolScopePolicy } from './tool-scope-policy.js'

@@ -11,6 +11,7 @@ it('exports exactly the public API', () => {
       "ConfigError",
       "DiscoveryError",
       "ErrorCode",
+      "InMemoryTokenStore",
       "InsufficientScopeError",
       "InvalidTokenError",
       "JwtScopeVerifier",
@@ -34,6 +35,7 @@ it('exports exactly the public API', () => {
       "serverConfigSchema",
       "tlsConfigSchema",
       "toTokenProviderOptions",
+      "tokenCacheKey",
       "tokenProviderFromConfig",
       "tokenProvidersFromConfig",
     ]
