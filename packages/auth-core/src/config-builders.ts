@@ -2,7 +2,7 @@
  * From normalised configuration to the objects that use it, so that consumers (the server manager)
  * hold no configuration logic of their own.
  */
-import type { McpConfig, OAuth2Config, ServerConfig } from './config.js'
+import type { McpConfig, OAuth2Config, ServerConfig } from './config-schema.js'
 import type { ConfigIssue } from './errors.js'
 import { configError } from './internal/config-issues.js'
 import type { Secret } from './secret.js'

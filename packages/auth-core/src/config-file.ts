@@ -5,9 +5,10 @@
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
-import type { ConfigEnv, McpConfig } from './config.js'
+import type { ConfigEnv } from './config.js'
+import { parseConfigInput } from './config-normalise.js'
+import type { McpConfig } from './config-schema.js'
 import { configError } from './internal/config-issues.js'
-import { parseConfigInput } from './internal/config-parse.js'
 
 /** Options of {@link loadConfigFile}. */
 export interface LoadConfigFileOptions {

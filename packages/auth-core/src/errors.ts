@@ -6,6 +6,8 @@
  * token or cookie value.
  */
 
+import { formatScope } from './scope.js'
+
 /** Stable codes of {@link AuthCoreError} and its subclasses. */
 export const ErrorCode = {
   /** The token endpoint answered with an RFC 6749 §5.2 error response (`error` holds it). */
@@ -193,7 +195,7 @@ export class InsufficientScopeError extends AuthCoreError {
     super(ErrorCode.InsufficientScope, message, options)
     this.missingScopes = [...options.missingScopes]
     this.requiredScopes = [...options.requiredScopes]
-    let challenge = `Bearer error="insufficient_scope", scope=${quote(this.requiredScopes.join(' '))}`
+    let challenge = `Bearer error="insufficient_scope", scope=${quote(formatScope(this.requiredScopes))}`
     if (options.resourceMetadata) challenge += `, resource_metadata=${quote(options.resourceMetadata)}`
     this.wwwAuthenticate = challenge
   }

@@ -5,9 +5,10 @@ import {
   InvalidTokenError,
   type InvalidTokenReason,
 } from './errors.js'
+import { type FetchLike, unwrapFetch } from './fetch-like.js'
+import { createResilientFetch, resolveHttpPolicy } from './internal/http.js'
 import {
   DiscoveredKeyStore,
-  type FetchLike,
   KeyEntry,
   type KeyStore,
   parseJwks,
@@ -20,12 +21,14 @@ import {
   decodeBase64url,
   decodeBase64urlText,
   isSupportedAlgorithm,
-  SUPPORTED_ALGORITHMS,
   type SupportedAlgorithm,
   verifySignature,
 } from './internal/jwt-crypto.js'
 import { LruCache } from './internal/lru.js'
+import { JWT_ALGORITHMS } from './internal/protocol.js'
 import { assertSecureUrl } from './internal/url.js'
+import { formatScope, isScopeToken, parseScope } from './scope.js'
+import type { RetryOptions } from './token-provider.js'
 
 /** A JWS algorithm {@link JwtScopeVerifier} can accept (asymmetric only; never `none` or HMAC). */
 export type JwtAlgorithm = SupportedAlgorithm
@@ -108,7 +111,22 @@ export interface JwtScopeVerifierOptions {
    */
   jwksCacheMaxAgeSeconds?: number
   /**
-   * `fetch` used for the JWKS and metadata. Looked up on `globalThis` at call time when unset.
+   * Timeout of each attempt of a JWKS or metadata request, in milliseconds. It covers the whole
+   * response, body included. A verification waits for the network only when it holds no key for
+   * the token's `kid` (see `docs/security.md` for the bound).
+   * @default 5000
+   */
+  jwksTimeoutMs?: number
+  /**
+   * Retry policy of JWKS and metadata requests (the token provider's policy, other defaults):
+   * a failed fetch is tried again after `jwksCooldownSeconds` anyway, so by default there is no
+   * retry inside one verification.
+   * @default { limit: 0, baseDelayMs: 200, maxDelayMs: 1000, maxRetryAfterMs: 1000 }
+   */
+  retry?: RetryOptions
+  /**
+   * `fetch` used for the JWKS and metadata, called as `(url, init)`. Looked up on `globalThis` at
+   * call time when unset; a fetch carrying `UNDERLYING_FETCH` (an auth fetch) is unwrapped.
    * @default globalThis.fetch
    */
   fetch?: FetchLike
@@ -247,6 +265,9 @@ function loadSdkErrors(): Promise<McpSdkErrorClasses | undefined> {
   return sdkErrors
 }
 
+/** The verifier's request policy: short, and no retry inside a verification (see `retry`). */
+const VERIFIER_HTTP_DEFAULTS = { timeoutMs: 5_000, limit: 0, maxDelayMs: 1_000, maxRetryAfterMs: 1_000 }
+
 function nonNegativeNumber(value: unknown, name: string, fallback: number, integer = false): number {
   if (value === undefined) return fallback
   if (
@@ -276,10 +297,12 @@ function stringList(value: unknown, name: string, allowEmpty: boolean): string[]
 }
 
 function scopeList(value: unknown, name: string): string[] {
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.length > 0 && !/\s/.test(v))) {
-    throw new TypeError(`"${name}" must be an array of scope tokens (non-empty, no spaces)`)
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && isScopeToken(v))) {
+    throw new TypeError(
+      `"${name}" must be an array of scope tokens (RFC 6749 §3.3: visible ASCII, no spaces)`,
+    )
   }
-  return [...new Set(value as string[])]
+  return parseScope(value as string[])
 }
 
 function scopeMatchOption(value: unknown, name: string, fallback: 'all' | 'any'): 'all' | 'any' {
@@ -332,10 +355,10 @@ function resolveOptions(options: JwtScopeVerifierOptions): Resolved {
     throw new TypeError('JwtScopeVerifier options must be an object')
   const issuers = stringList(options.issuer, 'issuer', false)
   const audiences = stringList(options.audience, 'audience', false)
-  const algorithms = options.algorithms === undefined ? [...SUPPORTED_ALGORITHMS] : [...options.algorithms]
+  const algorithms = options.algorithms === undefined ? [...JWT_ALGORITHMS] : [...options.algorithms]
   if (algorithms.length === 0 || !algorithms.every((a) => isSupportedAlgorithm(a))) {
     throw new TypeError(
-      `"algorithms" must be a non-empty list of asymmetric JWS algorithms (${SUPPORTED_ALGORITHMS.join(', ')}); "none" and HMAC are not supported`,
+      `"algorithms" must be a non-empty list of asymmetric JWS algorithms (${JWT_ALGORITHMS.join(', ')}); "none" and HMAC are not supported`,
     )
   }
   const toleranceS = nonNegativeNumber(options.clockToleranceSeconds, 'clockToleranceSeconds', 5)
@@ -359,17 +382,19 @@ function resolveOptions(options: JwtScopeVerifierOptions): Resolved {
       : assertSecureUrl(options.resourceMetadata, 'resourceMetadata', false).href
   const now = options.now ?? Date.now
   const customFetch = options.fetch
+  const policy = resolveHttpPolicy(options.jwksTimeoutMs, options.retry, VERIFIER_HTTP_DEFAULTS, {
+    timeout: 'jwksTimeoutMs',
+  })
   // Looked up at call time: msw and other interceptors patch globalThis.fetch after import.
-  const fetchFn = (): FetchLike => customFetch ?? ((input, init) => globalThis.fetch(input, init))
+  const request = createResilientFetch(policy, () => unwrapFetch(customFetch ?? globalThis.fetch), now)
 
   const sources = [options.jwksUri, options.jwks, options.publicKey].filter((v) => v !== undefined).length
   if (sources > 1) throw new TypeError('give only one of "jwksUri", "jwks" and "publicKey"')
   const remote = {
-    fetch: fetchFn,
+    fetch: request,
     now,
     cooldownMs: cooldownS * 1000,
     maxAgeMs: maxAgeS * 1000,
-    timeoutMs: 5000,
     resourceMetadata,
   }
   let keys: KeyStore
@@ -419,19 +444,13 @@ function parseJsonObject(segment: string): Record<string, unknown> | undefined {
   }
 }
 
+/** Scopes from `scope` (RFC 9068 §2.2.3: a space-delimited string) or `scp` (string or list). */
 function scopesOf(claims: Record<string, unknown>): string[] | undefined {
   const raw = claims.scope !== undefined ? claims.scope : claims.scp
   if (raw === undefined) return []
-  let list: unknown[]
-  if (typeof raw === 'string') list = raw.split(' ')
-  else if (Array.isArray(raw)) list = raw
-  else return undefined
-  const scopes = new Set<string>()
-  for (const s of list) {
-    if (typeof s !== 'string') return undefined
-    if (s !== '') scopes.add(s)
-  }
-  return [...scopes]
+  if (typeof raw === 'string') return parseScope(raw)
+  if (Array.isArray(raw) && raw.every((s) => typeof s === 'string')) return parseScope(raw as string[])
+  return undefined
 }
 
 function optionalString(value: unknown): string | undefined {
@@ -601,8 +620,8 @@ export class JwtScopeVerifier {
     if (missing.length === 0 || (match === 'any' && missing.length < required.length)) return
     throw new InsufficientScopeError(
       match === 'any'
-        ? `the token has none of the required scopes: ${required.join(' ')}`
-        : `the token lacks the scopes: ${missing.join(' ')}`,
+        ? `the token has none of the required scopes: ${formatScope(required)}`
+        : `the token lacks the scopes: ${formatScope(missing)}`,
       { missingScopes: missing, requiredScopes: required, resourceMetadata: this.#o.resourceMetadata },
     )
   }

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs'
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { configFromEnv, parseConfig } from '../src/config.js'
+import { parseConfig } from '../src/config.js'
+import { configFromEnv } from '../src/config-from-env.js'
 import { ConfigError, type ConfigIssue } from '../src/errors.js'
 import { Secret } from '../src/secret.js'
 

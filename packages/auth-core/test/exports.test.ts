@@ -16,6 +16,7 @@ it('exports exactly the public API', () => {
       "JwtScopeVerifier",
       "Secret",
       "TokenRequestError",
+      "UNDERLYING_FETCH",
       "configFromEnv",
       "cookiePassthroughConfigSchema",
       "createCookieFilter",
@@ -29,6 +30,7 @@ it('exports exactly the public API', () => {
       "oauth2ConfigSchema",
       "parseConfig",
       "parseScope",
+      "redactServerText",
       "sameTokenClient",
       "scopeKey",
       "serverConfigSchema",
@@ -36,6 +38,7 @@ it('exports exactly the public API', () => {
       "toTokenProviderOptions",
       "tokenProviderFromConfig",
       "tokenProvidersFromConfig",
+      "unwrapFetch",
     ]
   `)
 })

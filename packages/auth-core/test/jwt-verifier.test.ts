@@ -29,8 +29,8 @@ const server = setupServer(...as.handlers, ...es.handlers)
 let nowMs = Date.UTC(2030, 0, 1)
 const now = () => nowMs
 let jwksRequests = 0
-const countingFetch = (input: string, init?: RequestInit) => {
-  if (input === as.jwksUri) jwksRequests++
+const countingFetch = (input: string | URL | Request, init?: RequestInit) => {
+  if (String(input) === as.jwksUri) jwksRequests++
   return globalThis.fetch(input, init)
 }
 
@@ -163,7 +163,7 @@ describe('JwtScopeVerifier.verify', () => {
       audience: AUDIENCE,
       now,
       fetch: (input, init) => {
-        metadata.push(input)
+        metadata.push(String(input))
         return globalThis.fetch(input, init)
       },
     })

@@ -2,7 +2,7 @@ import { inspect } from 'node:util'
 import { decodeJwt, exportJWK, exportPKCS8, generateKeyPair, jwtVerify } from 'jose'
 import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { AuthCoreError, DiscoveryError, TokenRequestError } from '../src/errors.js'
 import { ClientCredentialsTokenProvider } from '../src/token-provider.js'
 
@@ -350,8 +350,9 @@ describe('ClientCredentialsTokenProvider', () => {
       expect((await p.getToken()).value).toBe('token-1')
       now = 3_539_000 // 61 s before expiry: cached
       expect((await p.getToken()).value).toBe('token-1')
-      now = 3_541_000 // 59 s before expiry: inside the window
-      expect((await p.getToken()).value).toBe('token-2')
+      now = 3_541_000 // 59 s before expiry: inside the window, served at once, refreshed behind
+      expect((await p.getToken()).value).toBe('token-1')
+      await vi.waitFor(async () => expect((await p.getToken()).value).toBe('token-2'))
       expect(seen).toHaveLength(2)
     })
 
@@ -364,7 +365,8 @@ describe('ClientCredentialsTokenProvider', () => {
       expect(seen).toHaveLength(1)
       now = 5_000 // half the lifetime
       await p.getToken()
-      expect(seen).toHaveLength(2)
+      await vi.waitFor(() => expect(seen).toHaveLength(2))
+      await vi.waitFor(async () => expect((await p.getToken()).value).toBe('token-2'))
     })
 
     it('keeps serving the cached token when a refresh fails while it is still valid', async () => {
@@ -381,7 +383,7 @@ describe('ClientCredentialsTokenProvider', () => {
       )
       now = 3_560_000 // in the window, 40 s of validity left
       expect((await p.getToken()).value).toBe('token-1')
-      expect(failures).toBe(1)
+      await vi.waitFor(() => expect(failures).toBe(1))
       // Within the cooldown callers get the cached token without waiting on another attempt.
       expect((await p.getToken()).value).toBe('token-1')
       expect(failures).toBe(1)
