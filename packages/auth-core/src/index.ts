@@ -28,13 +28,17 @@ export {
 export type { CookieFilter, CookieFilterOptions } from './cookie-filter.js'
 export { createCookieFilter } from './cookie-filter.js'
 export type {
+  AuthCoreErrorCode,
   AuthCoreErrorOptions,
   ConfigErrorOptions,
   ConfigIssue,
+  DiscoveryErrorCode,
   DiscoveryErrorOptions,
   InsufficientScopeErrorOptions,
   InvalidTokenErrorOptions,
   InvalidTokenReason,
+  KnownAuthCoreError,
+  TokenRequestErrorCode,
   TokenRequestErrorOptions,
 } from './errors.js'
 export {
