@@ -136,17 +136,22 @@ describe('JwtScopeVerifier.toMcpTokenVerifier', () => {
 
   it('returns AuthInfo with expiresAt in seconds and resource from aud', async () => {
     const resource = 'https://mcp.example/mcp'
+    // One fixed instant for issuing and checking (the real clock may cross a second in between).
+    const issuedAt = Date.now()
+    oauth.setNow(() => issuedAt)
     const token = await oauth.issueToken({ aud: [resource, 'https://other.example'], scope: 'mcp:read' })
+    oauth.setNow(Date.now)
     const info = await new JwtScopeVerifier({
       issuer: oauth.issuer,
       audience: resource,
       jwksUri: oauth.jwksUri,
+      now: () => issuedAt,
     })
       .toMcpTokenVerifier()
       .verifyAccessToken(token)
     expect(info).toMatchObject({ token, clientId: 'test-client', scopes: ['mcp:read'] })
     expect(info.resource?.href).toBe(resource)
-    expect(info.expiresAt).toBe(Math.floor(oauth.now() / 1000) + 3600)
+    expect(info.expiresAt).toBe(Math.floor(issuedAt / 1000) + 3600)
     expect(info.extra).toMatchObject({ issuer: oauth.issuer, subject: 'test-client' })
   })
 
