@@ -25,6 +25,7 @@ import {
   verifySignature,
 } from './internal/jwt-crypto.js'
 import { LruCache } from './internal/lru.js'
+import { sdkErrorClasses } from './internal/mcp-sdk-errors.js'
 import { JWT_ALGORITHMS } from './internal/protocol.js'
 import { assertSecureUrl } from './internal/url.js'
 import { formatScope, isScopeToken, parseScope } from './scope.js'
@@ -215,10 +216,13 @@ export interface McpTokenVerifierOptions {
    */
   requiredScopes?: readonly string[]
   /**
-   * The SDK's error classes, so that `requireBearerAuth` answers 401/403 (it tests `instanceof`).
-   * Pass them when your server may load a different copy of the SDK than this package resolves
-   * (CommonJS build, bundling): `import * as errors from '@modelcontextprotocol/sdk/server/auth/errors.js'`.
-   * @default loaded with a dynamic import of '@modelcontextprotocol/sdk/server/auth/errors.js'
+   * The SDK's error classes, so that `requireBearerAuth` answers 401/403 (it tests `instanceof`
+   * against its own copy's classes). Without them, the classes come from the SDK copy that calls
+   * the verifier (found in the stack: `…/@modelcontextprotocol/sdk/dist/<esm|cjs>/…`), which works
+   * with several copies installed; pass them when your server is bundled (no such path in the
+   * stack) and may not share this package's copy:
+   * `import * as errors from '@modelcontextprotocol/sdk/server/auth/errors.js'`.
+   * @default the calling SDK copy's classes, else a dynamic import of '@modelcontextprotocol/sdk/server/auth/errors.js'
    */
   errors?: McpSdkErrorClasses
 }
@@ -243,26 +247,6 @@ interface CacheEntry {
   readonly result: VerifiedAccessToken
   readonly key: KeyEntry
   readonly keys: KeyStore
-}
-
-const SDK_ERRORS_MODULE = '@modelcontextprotocol/sdk/server/auth/errors.js'
-let sdkErrors: Promise<McpSdkErrorClasses | undefined> | undefined
-
-function loadSdkErrors(): Promise<McpSdkErrorClasses | undefined> {
-  // A non-literal specifier: bundlers leave it alone, and this package does not depend on the SDK.
-  const specifier: string = SDK_ERRORS_MODULE
-  sdkErrors ??= (import(/* @vite-ignore */ specifier) as Promise<Partial<McpSdkErrorClasses>>).then(
-    (m) =>
-      m.InvalidTokenError && m.InsufficientScopeError && m.ServerError
-        ? {
-            InvalidTokenError: m.InvalidTokenError,
-            InsufficientScopeError: m.InsufficientScopeError,
-            ServerError: m.ServerError,
-          }
-        : undefined,
-    () => undefined,
-  )
-  return sdkErrors
 }
 
 /** The verifier's request policy: short, and no retry inside a verification (see `retry`). */
@@ -457,10 +441,35 @@ function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined
 }
 
+/**
+ * How deeply claims may nest (an object or array counts one level). Real access tokens nest a few
+ * levels (`resource_access.<client>.roles`); a deeper payload is refused before anything walks it
+ * recursively, so it can never end in a `RangeError`.
+ */
+const MAX_CLAIMS_DEPTH = 32
+
+/** Whether `value` nests deeper than `max` levels of objects and arrays (iterative: no recursion). */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]]
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!
+    if (typeof node !== 'object' || node === null) continue
+    if (depth > max) return true
+    for (const child of Object.values(node)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1])
+    }
+  }
+  return false
+}
+
+/** Freeze `value` and everything in it (iteratively; depth is bounded by the caller). */
 function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const v of Object.values(value)) deepFreeze(v)
+  const stack: unknown[] = [value]
+  while (stack.length > 0) {
+    const node = stack.pop()
+    if (typeof node !== 'object' || node === null || Object.isFrozen(node)) continue
+    Object.freeze(node)
+    for (const child of Object.values(node)) stack.push(child)
   }
   return value
 }
@@ -572,7 +581,9 @@ export class JwtScopeVerifier {
         try {
           verified = await verify(token)
         } catch (error) {
-          const classes = injected ?? (await loadSdkErrors())
+          // Created here, after the await: V8's async stack trace names the SDK frame awaiting
+          // us, hence the SDK copy whose classes requireBearerAuth checks with instanceof.
+          const classes = injected ?? (await sdkErrorClasses(new Error().stack))
           if (!classes) throw error
           const Mapped =
             error instanceof InvalidTokenError
@@ -680,6 +691,8 @@ export class JwtScopeVerifier {
     const claims = parseJsonObject(payloadSegment)
     if (claims === undefined)
       throw this.#invalid('malformed', 'the token payload is not a base64url JSON object')
+    if (nestsDeeperThan(claims, MAX_CLAIMS_DEPTH))
+      throw this.#invalid('claims', `the token claims nest deeper than ${MAX_CLAIMS_DEPTH} levels`)
     const nowS = Math.floor(o.now() / 1000)
     const { exp, nbf, iat, iss, aud, sub } = claims
     if (typeof exp !== 'number' || !Number.isFinite(exp))
