@@ -63,9 +63,19 @@ const FORBIDDEN_HEADERS = new Set([
 export interface ConfigFileAccess {
   /** Absolute form of a path written in the file (relative to the file's directory). */
   resolve(path: string): string
-  /** Read an absolute path as UTF-8; throws when it cannot. */
-  read(path: string): string
+  /**
+   * Read an absolute path as UTF-8; throws when it cannot, when it is not a regular file (a FIFO
+   * or a device must not hang or exhaust the process) or when it has more than `maxBytes`.
+   */
+  read(path: string, maxBytes: number): string
+  /** Why `read` failed, for an issue: "is not a regular file", "cannot be read (ENOENT)", … */
+  describeError(err: unknown): string
 }
+
+/** Largest `private_key_file` read (a PEM or JWK private key is a few KiB). */
+export const MAX_PRIVATE_KEY_FILE_BYTES = 64 * 1024
+/** Largest TLS file read (a CA bundle may hold a few hundred certificates). */
+export const MAX_TLS_FILE_BYTES = 1024 * 1024
 
 export function normaliseConfig(doc: unknown, issues: IssueList, files?: ConfigFileAccess): McpConfig {
   const servers: Record<string, ServerConfig> = {}
@@ -501,16 +511,11 @@ function tlsFile(
   if (file === undefined || files === undefined) return file
   const absolute = files.resolve(file)
   try {
-    files.read(absolute)
+    files.read(absolute, MAX_TLS_FILE_BYTES)
   } catch (err) {
-    issues.add(path, `cannot read ${absolute}${errorCode(err)}`)
+    issues.add(path, `${absolute} ${files.describeError(err)}`)
   }
   return absolute
-}
-
-function errorCode(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code
-  return typeof code === 'string' ? ` (${code})` : ''
 }
 
 /**
@@ -529,13 +534,16 @@ function toOAuth2Config(
   if (privateKeyFile !== undefined && files !== undefined) {
     privateKeyFile = files.resolve(privateKeyFile)
     const keyPath = [...path, 'private_key_file']
+    let text: string | undefined
     try {
-      const text = files.read(privateKeyFile)
+      text = files.read(privateKeyFile, MAX_PRIVATE_KEY_FILE_BYTES)
+    } catch (err) {
+      issues.add(keyPath, `${privateKeyFile} ${files.describeError(err)}`)
+    }
+    if (text !== undefined) {
       const before = issues.size
       checkPrivateKeyText(text, keyPath, issues)
       if (issues.size === before) privateKey = new Secret(privateKeyValue(text))
-    } catch (err) {
-      issues.add(keyPath, `cannot read ${privateKeyFile}${errorCode(err)}`)
     }
   }
   return compact({

@@ -385,6 +385,26 @@ describe('parseConfig: environment interpolation', () => {
 })
 
 describe('parseConfig: error paths', () => {
+  it("reports a YAML alias bomb as a ConfigError, not yaml's own error", () => {
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for (let i = 1; i < 10; i++) {
+      const prev = String.fromCharCode(96 + i)
+      const name = String.fromCharCode(97 + i)
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`)
+    }
+    const bomb = `${levels.join('\n')}\nmcp_servers: { s: { url: https://x.example/mcp } }\n`
+    let error: unknown
+    try {
+      parseConfig(bomb, { env: {} })
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as ConfigError).issues).toEqual([
+      { path: '(document)', message: expect.stringContaining('aliases expand too far') },
+    ])
+  })
+
   it('rejects a document that is not a mapping or has no mcp_servers', () => {
     expect(pathsOf(() => parseConfig(42))).toEqual(['(root)'])
     expect(pathsOf(() => parseConfig({ model_list: [] }))).toEqual(['mcp_servers'])

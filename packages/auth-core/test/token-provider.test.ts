@@ -207,6 +207,56 @@ describe('ClientCredentialsTokenProvider', () => {
       ])
     })
 
+    it('discovers from a legacy SSE URL through the metadata of its Streamable HTTP sibling (fastmcp)', async () => {
+      const tried: string[] = []
+      server.use(
+        http.get('https://fast.example.test/.well-known/oauth-protected-resource/sse', ({ request }) => {
+          tried.push(new URL(request.url).pathname)
+          return new HttpResponse(null, { status: 404 })
+        }),
+        http.get('https://fast.example.test/.well-known/oauth-protected-resource/mcp', ({ request }) => {
+          tried.push(new URL(request.url).pathname)
+          return HttpResponse.json({ resource: 'https://fast.example.test/mcp', authorization_servers: [AS] })
+        }),
+        http.get(`${AS}/.well-known/oauth-authorization-server`, () =>
+          HttpResponse.json({ issuer: AS, token_endpoint: TOKEN_URL }),
+        ),
+      )
+      const seen = tokenEndpoint()
+      await provider({ tokenUrl: undefined, resourceServerUrl: 'https://fast.example.test/sse' }).getToken()
+      expect(tried).toEqual([
+        '/.well-known/oauth-protected-resource/sse',
+        '/.well-known/oauth-protected-resource/mcp',
+      ])
+      expect(seen[0]!.body.getAll('resource')).toEqual(['https://fast.example.test/mcp'])
+    })
+
+    it('says to configure issuer and resource when a legacy SSE URL has no metadata at all', async () => {
+      server.use(http.get('https://bare.example.test/*', () => new HttpResponse(null, { status: 404 })))
+      const error = (await rejection(
+        provider({ tokenUrl: undefined, resourceServerUrl: 'https://bare.example.test/v1/sse' }).getToken(),
+      )) as DiscoveryError
+      expect(error.code).toBe('ERR_DISCOVERY_FAILED')
+      expect(error.message).toMatch(/"issuer" and "resource"/)
+      expect(error.urls).toEqual([
+        'https://bare.example.test/.well-known/oauth-protected-resource/v1/sse',
+        'https://bare.example.test/.well-known/oauth-protected-resource/v1/mcp',
+        'https://bare.example.test/.well-known/oauth-protected-resource',
+      ])
+    })
+
+    it('still refuses SSE-sibling metadata that names another path', async () => {
+      server.use(
+        http.get('https://fast2.example.test/.well-known/oauth-protected-resource/sse', () =>
+          HttpResponse.json({ resource: 'https://fast2.example.test/admin', authorization_servers: [AS] }),
+        ),
+      )
+      const error = (await rejection(
+        provider({ tokenUrl: undefined, resourceServerUrl: 'https://fast2.example.test/sse' }).getToken(),
+      )) as DiscoveryError
+      expect(error.code).toBe('ERR_DISCOVERY_INVALID_METADATA')
+    })
+
     it('requires exactly one endpoint option', () => {
       expect(() => provider({ issuer: AS })).toThrow(TypeError)
       expect(() => provider({ tokenUrl: undefined })).toThrow(/exactly one/)
