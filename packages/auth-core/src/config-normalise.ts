@@ -19,7 +19,7 @@ import type {
   TlsConfig,
 } from './config-schema.js'
 import { createCookieFilter } from './cookie-filter.js'
-import { createHeaderFilter } from './header-filter.js'
+import { createHeaderFilter, NEVER_FORWARD_HEADER_PREFIXES, NEVER_FORWARD_HEADERS } from './header-filter.js'
 import {
   isHttpUrl,
   LITELLM_ONLY_KEYS,
@@ -43,18 +43,17 @@ const SERVER_NAME = /^[A-Za-z0-9_-]+$/
 /** Names that would reach `Object.prototype` when used as keys of a plain object. */
 const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype'])
 
-/** Headers a configuration may never set or forward: hop-by-hop and framing. */
-const FORBIDDEN_HEADERS = new Set([
-  'host',
-  'connection',
-  'content-length',
-  'transfer-encoding',
-  'keep-alive',
-  'upgrade',
-  'te',
-  'trailer',
-  'proxy-authorization',
-])
+/**
+ * Static headers a configuration may not set: the never-forwarded list, but `cookie` (a static
+ * cookie is the operator's own; user cookies go through the cookie filter).
+ */
+function isForbiddenStaticHeader(name: string): boolean {
+  if (name === 'cookie') return false
+  return (
+    NEVER_FORWARD_HEADERS.includes(name) ||
+    NEVER_FORWARD_HEADER_PREFIXES.some((prefix) => name.startsWith(prefix))
+  )
+}
 
 /**
  * File access for `private_key_file` and TLS paths. Only the Node loader provides it: the root
@@ -491,8 +490,11 @@ function staticHeaders(
   const out: Record<string, string> = {}
   for (const [name, value] of Object.entries(raw)) {
     const lower = name.toLowerCase()
-    if (FORBIDDEN_HEADERS.has(lower))
-      issues.add([...path, name], `${lower} is a hop-by-hop or framing header`)
+    if (isForbiddenStaticHeader(lower))
+      issues.add(
+        [...path, name],
+        `${lower} is a hop-by-hop, framing or protocol header that is never configurable`,
+      )
     else if (lower === 'authorization' && oauth2) {
       issues.add([...path, name], 'conflicts with oauth2, which sets Authorization')
     }

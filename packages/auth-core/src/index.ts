@@ -58,7 +58,7 @@ export type {
   HeaderFilterInput,
   HeaderFilterOptions,
 } from './header-filter.js'
-export { createHeaderFilter } from './header-filter.js'
+export { createHeaderFilter, NEVER_FORWARD_HEADER_PREFIXES, NEVER_FORWARD_HEADERS } from './header-filter.js'
 export type {
   JwtAlgorithm,
   JwtPublicKey,

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { parseConfig } from '../src/config.js'
 import { configFromEnv } from '../src/config-from-env.js'
 import { ConfigError, type ConfigIssue } from '../src/errors.js'
+import { NEVER_FORWARD_HEADERS } from '../src/header-filter.js'
 import { Secret } from '../src/secret.js'
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')
@@ -632,6 +633,18 @@ describe('parseConfig: error paths', () => {
       'mcp_servers.s.headers.Host',
     ])
     expect(JSON.stringify(issues)).not.toContain('Bearer x')
+  })
+
+  it('refuses every never-forwarded header as a static header, but cookie', () => {
+    const headers = Object.fromEntries(
+      [...NEVER_FORWARD_HEADERS, 'proxy-authorization', 'cookie', 'x-static'].map((name) => [name, 'v']),
+    )
+    const issues = issuesOf(() => parseConfig({ mcp_servers: { s: { url: 'https://s/mcp', headers } } }))
+    expect(issues.map((i) => i.path)).toEqual(
+      [...NEVER_FORWARD_HEADERS, 'proxy-authorization']
+        .filter((name) => name !== 'cookie')
+        .map((name) => `mcp_servers.s.headers.${name}`),
+    )
   })
 
   it('reports LiteLLM keys mixed into a seed-shaped server', () => {

@@ -14,6 +14,8 @@ it('exports exactly the public API', () => {
       "InsufficientScopeError",
       "InvalidTokenError",
       "JwtScopeVerifier",
+      "NEVER_FORWARD_HEADERS",
+      "NEVER_FORWARD_HEADER_PREFIXES",
       "Secret",
       "TokenRequestError",
       "UNDERLYING_FETCH",
