@@ -3,11 +3,13 @@ import { createMockOAuthServer, type MockOAuthServer } from '@mcp-oauth2/testkit
 import {
   base64url,
   CompactSign,
+  createLocalJWKSet,
   exportJWK,
   exportSPKI,
   generateKeyPair,
   importJWK,
   type JWK,
+  jwtVerify,
   SignJWT,
 } from 'jose'
 import { HttpResponse, http } from 'msw'
@@ -22,6 +24,7 @@ import {
 import { UNDERLYING_FETCH } from '../src/fetch-like.js'
 import { asciiBytes, decodeBase64url, importJwkFor, verifySignature } from '../src/internal/jwt-crypto.js'
 import { LruCache } from '../src/internal/lru.js'
+import { JWT_ALGORITHMS } from '../src/internal/protocol.js'
 import { JwtScopeVerifier, type JwtScopeVerifierOptions } from '../src/jwt-verifier.js'
 
 const AUDIENCE = 'https://mcp.mock.test/mcp'
@@ -393,6 +396,19 @@ describe('JwtScopeVerifier negative matrix', () => {
       for (const part of token.split('.').filter((p) => p.length > 8)) {
         expect(invalid.message).not.toContain(part)
         expect(invalid.wwwAuthenticate).not.toContain(part)
+      }
+      // jose.jwtVerify with the equivalent options rejects it too (it has no size cap: not that one).
+      if (reason !== 'too_large') {
+        await expect(
+          jwtVerify(token, createLocalJWKSet(as.publicJwks()), {
+            issuer: ISSUER,
+            audience: AUDIENCE,
+            algorithms: [...JWT_ALGORITHMS],
+            clockTolerance: 5,
+            requiredClaims: ['exp'],
+            currentDate: new Date(nowMs),
+          }),
+        ).rejects.toThrow()
       }
     },
   )
