@@ -400,6 +400,10 @@ function checkOAuth2(raw: Record<string, unknown>, path: ConfigPath, issues: Iss
   if ((method === 'client_secret_basic' || method === 'client_secret_post') && !hasSecret && hasKey) {
     issues.add([...path, 'token_endpoint_auth_method'], `${method} needs client_secret`)
   }
+  const basic = hasSecret && (method === undefined || method === 'client_secret_basic')
+  if (present(raw, 'basic_credentials_encoding') && !basic) {
+    issues.add([...path, 'basic_credentials_encoding'], 'only applies with client_secret_basic')
+  }
   if (!hasKey) {
     for (const key of ['private_key_algorithm', 'private_key_id']) {
       if (present(raw, key)) issues.add([...path, key], 'only applies with private_key or private_key_file')
@@ -556,6 +560,7 @@ function toOAuth2Config(
     privateKeyAlgorithm: raw.private_key_algorithm,
     privateKeyId: raw.private_key_id,
     tokenEndpointAuthMethod: raw.token_endpoint_auth_method,
+    basicCredentialsEncoding: raw.basic_credentials_encoding,
     tokenUrl: raw.token_url,
     issuer: raw.issuer,
     resourceServerUrl: raw.discover === true ? serverUrl : undefined,

@@ -5,7 +5,11 @@
  */
 import type { JWK } from 'jose'
 import { z } from 'zod'
-import { PRIVATE_KEY_ALGORITHMS, TOKEN_ENDPOINT_AUTH_METHODS } from './internal/protocol.js'
+import {
+  BASIC_CREDENTIAL_ENCODINGS,
+  PRIVATE_KEY_ALGORITHMS,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+} from './internal/protocol.js'
 import { Secret } from './secret.js'
 
 const secretOf = <T>() =>
@@ -37,6 +41,8 @@ export const oauth2ConfigSchema = z.object({
   privateKeyId: z.string().optional(),
   /** Client authentication at the token endpoint; inferred from the credential when absent. */
   tokenEndpointAuthMethod: z.enum(TOKEN_ENDPOINT_AUTH_METHODS).optional(),
+  /** The `client_secret_basic` credential encoding tried first (the provider's default when absent). */
+  basicCredentialsEncoding: z.enum(BASIC_CREDENTIAL_ENCODINGS).optional(),
   /** The token endpoint. */
   tokenUrl: z.string().optional(),
   /** Authorization-server issuer (RFC 8414 discovery). */

@@ -6,7 +6,12 @@
  * we report every problem at once.
  */
 import { z } from 'zod'
-import { describeList, PRIVATE_KEY_ALGORITHMS, TOKEN_ENDPOINT_AUTH_METHODS } from './protocol.js'
+import {
+  BASIC_CREDENTIAL_ENCODINGS,
+  describeList,
+  PRIVATE_KEY_ALGORITHMS,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+} from './protocol.js'
 
 /** `true`/`false`, also as the strings an environment variable gives (`"true"`, `"0"`, `"yes"`…). */
 export function parseBoolean(value: string): boolean | undefined {
@@ -88,6 +93,10 @@ export const rawOAuth2Schema = z.strictObject({
   private_key_algorithm: privateKeyAlgorithm.optional(),
   private_key_id: nonEmpty.optional(),
   token_endpoint_auth_method: tokenEndpointAuthMethod.optional(),
+  /** `form-urlencoded` (RFC 6749 §2.3.1) or `raw`, for servers that do not form-decode Basic credentials. */
+  basic_credentials_encoding: z
+    .enum(BASIC_CREDENTIAL_ENCODINGS, { error: `must be one of ${describeList(BASIC_CREDENTIAL_ENCODINGS)}` })
+    .optional(),
   scope: scopeValue.optional(),
   resource: z.union([httpUrl, z.array(httpUrl)]).optional(),
   audience: nonEmpty.optional(),
