@@ -114,7 +114,8 @@ export interface JwtScopeVerifierOptions {
   /**
    * Timeout of each attempt of a JWKS or metadata request, in milliseconds. It covers the whole
    * response, body included. A verification waits for the network only when it holds no key for
-   * the token's `kid` (see `docs/security.md` for the bound).
+   * the token's `kid`, and then for at most one JWKS request (before the first discovery with only
+   * `issuer`, also the metadata requests), each at most `jwksTimeoutMs` × (1 + `retry.limit`).
    * @default 5000
    */
   jwksTimeoutMs?: number
