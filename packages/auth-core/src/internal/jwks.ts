@@ -13,7 +13,7 @@
 import type { JWK } from 'jose'
 import { AuthCoreError, ErrorCode, InvalidTokenError } from '../errors.js'
 import { type DiscoveryContext, fetchAuthorizationServerMetadata, metadataEndpoint } from './discovery.js'
-import type { ResilientFetch } from './http.js'
+import { AttemptTimeoutError, type ResilientFetch, ResponseTooLargeError } from './http.js'
 import {
   type ImportedKey,
   importJwkFor,
@@ -187,9 +187,8 @@ function keysUnavailable(url: URL | string, detail: string, cause?: unknown): Au
 }
 
 function describe(error: unknown): string {
-  const name = (error as { name?: unknown } | null)?.name
-  if (name === 'AttemptTimeoutError') return 'timed out'
-  if (name === 'ResponseTooLargeError') return 'response too large'
+  if (error instanceof AttemptTimeoutError) return 'timed out'
+  if (error instanceof ResponseTooLargeError) return 'response too large'
   return 'request failed'
 }
 
