@@ -2,7 +2,7 @@
  * From normalised configuration to the objects that use it, so that consumers (the server manager)
  * hold no configuration logic of their own.
  */
-import type { McpConfig, OAuth2Config, ServerConfig } from './config.js'
+import type { McpConfig, OAuth2Config, ServerConfig } from './config-schema.js'
 import type { ConfigIssue } from './errors.js'
 import { configError } from './internal/config-issues.js'
 import type { Secret } from './secret.js'
@@ -61,6 +61,7 @@ export function toTokenProviderOptions(
     privateKeyAlgorithm: oauth2.privateKeyAlgorithm,
     privateKeyId: oauth2.privateKeyId,
     tokenEndpointAuthMethod: oauth2.tokenEndpointAuthMethod,
+    basicCredentialsEncoding: oauth2.basicCredentialsEncoding,
     tokenUrl: oauth2.tokenUrl,
     issuer: oauth2.issuer,
     resourceServerUrl: oauth2.resourceServerUrl,
@@ -167,6 +168,7 @@ export function sameTokenClient(a: OAuth2Config, b: OAuth2Config): boolean {
     a.issuer === b.issuer &&
     a.resourceServerUrl === b.resourceServerUrl &&
     a.tokenEndpointAuthMethod === b.tokenEndpointAuthMethod &&
+    a.basicCredentialsEncoding === b.basicCredentialsEncoding &&
     a.privateKeyAlgorithm === b.privateKeyAlgorithm &&
     a.privateKeyId === b.privateKeyId &&
     a.audience === b.audience &&

@@ -6,6 +6,8 @@
  * token or cookie value.
  */
 
+import { formatScope } from './scope.js'
+
 /** Stable codes of {@link AuthCoreError} and its subclasses. */
 export const ErrorCode = {
   /** The token endpoint answered with an RFC 6749 §5.2 error response (`error` holds it). */
@@ -34,7 +36,24 @@ export const ErrorCode = {
   Config: 'ERR_CONFIG',
 } as const
 
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+/**
+ * One of auth-core's codes. `AuthCoreError.code` is this union, open for codes added later (and
+ * for subclasses in other packages): `AuthCoreErrorCode | (string & {})`, as jose's `JOSEErrorCode`.
+ */
+export type AuthCoreErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+/** The same union as {@link AuthCoreErrorCode}, under the name of the constants object. */
+export type ErrorCode = AuthCoreErrorCode
+
+/** Codes of {@link TokenRequestError}. */
+export type TokenRequestErrorCode =
+  | typeof ErrorCode.OAuthErrorResponse
+  | typeof ErrorCode.TokenHttpStatus
+  | typeof ErrorCode.TokenNetwork
+  | typeof ErrorCode.Timeout
+  | typeof ErrorCode.TokenResponseInvalid
+
+/** Codes of {@link DiscoveryError}. */
+export type DiscoveryErrorCode = typeof ErrorCode.DiscoveryFailed | typeof ErrorCode.DiscoveryInvalidMetadata
 
 /** Options every error constructor accepts. */
 export interface AuthCoreErrorOptions {
@@ -53,10 +72,10 @@ export interface AuthCoreErrorOptions {
  * ```
  */
 export class AuthCoreError extends Error {
-  /** A stable, machine-readable code. */
-  readonly code: string
+  /** A stable, machine-readable code: one of {@link ErrorCode} for the errors of this package. */
+  readonly code: AuthCoreErrorCode | (string & {})
 
-  constructor(code: string, message: string, options?: AuthCoreErrorOptions) {
+  constructor(code: AuthCoreErrorCode | (string & {}), message: string, options?: AuthCoreErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.name = new.target.name
     this.code = code
@@ -83,13 +102,14 @@ export interface TokenRequestErrorOptions extends AuthCoreErrorOptions {
  * @see RFC 6749 §5.2
  */
 export class TokenRequestError extends AuthCoreError {
+  declare readonly code: TokenRequestErrorCode
   readonly endpoint: string
   readonly status: number | undefined
   readonly error: string | undefined
   readonly errorDescription: string | undefined
   readonly attempts: number | undefined
 
-  constructor(code: ErrorCode, message: string, options: TokenRequestErrorOptions) {
+  constructor(code: TokenRequestErrorCode, message: string, options: TokenRequestErrorOptions) {
     super(code, message, options)
     this.endpoint = options.endpoint
     this.status = options.status
@@ -113,10 +133,11 @@ export interface DiscoveryErrorOptions extends AuthCoreErrorOptions {
  * @see RFC 8414 §3, RFC 9728 §3
  */
 export class DiscoveryError extends AuthCoreError {
+  declare readonly code: DiscoveryErrorCode
   readonly urls: readonly string[]
   readonly status: number | undefined
 
-  constructor(code: ErrorCode, message: string, options: DiscoveryErrorOptions) {
+  constructor(code: DiscoveryErrorCode, message: string, options: DiscoveryErrorOptions) {
     super(code, message, options)
     this.urls = options.urls
     this.status = options.status
@@ -155,6 +176,7 @@ function quote(value: string): string {
  * @see RFC 6750 §3.1
  */
 export class InvalidTokenError extends AuthCoreError {
+  declare readonly code: typeof ErrorCode.InvalidToken
   readonly reason: InvalidTokenReason
   /** Value for a `WWW-Authenticate` response header. */
   readonly wwwAuthenticate: string
@@ -184,6 +206,7 @@ export interface InsufficientScopeErrorOptions extends AuthCoreErrorOptions {
  * @see RFC 6750 §3.1
  */
 export class InsufficientScopeError extends AuthCoreError {
+  declare readonly code: typeof ErrorCode.InsufficientScope
   readonly missingScopes: readonly string[]
   readonly requiredScopes: readonly string[]
   /** Value for a `WWW-Authenticate` response header. */
@@ -193,7 +216,7 @@ export class InsufficientScopeError extends AuthCoreError {
     super(ErrorCode.InsufficientScope, message, options)
     this.missingScopes = [...options.missingScopes]
     this.requiredScopes = [...options.requiredScopes]
-    let challenge = `Bearer error="insufficient_scope", scope=${quote(this.requiredScopes.join(' '))}`
+    let challenge = `Bearer error="insufficient_scope", scope=${quote(formatScope(this.requiredScopes))}`
     if (options.resourceMetadata) challenge += `, resource_metadata=${quote(options.resourceMetadata)}`
     this.wwwAuthenticate = challenge
   }
@@ -218,6 +241,7 @@ export interface ConfigErrorOptions extends AuthCoreErrorOptions {
  * A configuration is invalid. `issues` lists every problem with its path.
  */
 export class ConfigError extends AuthCoreError {
+  declare readonly code: typeof ErrorCode.Config
   readonly issues: readonly ConfigIssue[]
   readonly file: string | undefined
 
@@ -227,3 +251,29 @@ export class ConfigError extends AuthCoreError {
     this.file = options.file
   }
 }
+
+/**
+ * Every error this package throws on purpose, as a union discriminated by `code`: after
+ * `switch (err.code)` the compiler knows the class and its fields.
+ *
+ * @example
+ * ```ts
+ * function describe(err: KnownAuthCoreError): string {
+ *   switch (err.code) {
+ *     case 'ERR_OAUTH_ERROR_RESPONSE':
+ *       return `${err.endpoint} refused: ${err.error}` // a TokenRequestError
+ *     case 'ERR_INVALID_TOKEN':
+ *       return err.reason // an InvalidTokenError
+ *     default:
+ *       return err.message
+ *   }
+ * }
+ * ```
+ */
+export type KnownAuthCoreError =
+  | TokenRequestError
+  | DiscoveryError
+  | InvalidTokenError
+  | InsufficientScopeError
+  | ConfigError
+  | (AuthCoreError & { readonly code: typeof ErrorCode.InsecureHttp | typeof ErrorCode.KeysUnavailable })

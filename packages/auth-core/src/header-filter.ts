@@ -74,9 +74,24 @@ const DEFAULT_MAX_TOTAL_BYTES = 16384
 
 const EMPTY: FilteredHeaders = Object.freeze([])
 
-// Never forwarded from a user's request. Hop-by-hop headers: RFC 9110 §7.6.1 (and RFC 9113
-// §8.2.2 for http2-settings); `proxy-*` is matched by prefix below; the MCP protocol's headers.
-const NEVER = new Set([
+/**
+ * Request headers never forwarded from a user's request, whatever the options say (lower case).
+ * Any name starting with one of {@link NEVER_FORWARD_HEADER_PREFIXES} is never forwarded either,
+ * nor is any header that the request's own `Connection` header names. `authorization` is not
+ * in the list: it can be the target of an explicit `rename`, never an `allow` entry.
+ *
+ * - hop-by-hop and framing: `connection`, `keep-alive`, `te`, `trailer`, `transfer-encoding`,
+ *   `upgrade` (RFC 9110 §7.6.1), `http2-settings` (RFC 9113 §8.2.2), `host`, `content-length`;
+ * - cookies, which only the cookie filter forwards: `cookie`, `set-cookie`;
+ * - the MCP transport's own protocol headers, so a user can never steer a session or a stream:
+ *   `mcp-session-id`, `mcp-protocol-version`, `last-event-id`.
+ *
+ * The configuration refuses these names (but `cookie`) as static headers too, and
+ * `@mcp-oauth2/mcp-transport` applies the same list.
+ *
+ * @see RFC 9110 §7.6.1
+ */
+export const NEVER_FORWARD_HEADERS: readonly string[] = Object.freeze([
   'connection',
   'keep-alive',
   'te',
@@ -88,15 +103,19 @@ const NEVER = new Set([
   'content-length',
   'cookie',
   'set-cookie',
-  // The MCP transport's own protocol headers: a user must never steer a session or stream.
   'mcp-session-id',
   'mcp-protocol-version',
   'last-event-id',
 ])
 
+/** Name prefixes never forwarded from a user's request: `proxy-` (`proxy-authorization`, …). */
+export const NEVER_FORWARD_HEADER_PREFIXES: readonly string[] = Object.freeze(['proxy-'])
+
+const NEVER = new Set(NEVER_FORWARD_HEADERS)
+
 /** Never forwarded, whatever the options say. */
 function isNever(name: string): boolean {
-  return NEVER.has(name) || name.startsWith('proxy-')
+  return NEVER.has(name) || NEVER_FORWARD_HEADER_PREFIXES.some((prefix) => name.startsWith(prefix))
 }
 
 interface Resolved {
@@ -217,7 +236,7 @@ function consider(config: Resolved, state: Collected, rawName: string, rawValue:
   let name = route
   if (name === undefined) {
     // The fixed never-forwarded names and `authorization` are routed to null; `proxy-*` is not.
-    if (config.prefixes.length === 0 || source.startsWith('proxy-')) return
+    if (config.prefixes.length === 0 || isNever(source)) return
     for (const prefix of config.prefixes) {
       if (source.startsWith(prefix)) {
         name = source

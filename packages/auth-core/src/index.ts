@@ -1,25 +1,5 @@
-export type {
-  ConfigEnv,
-  CookiePassthroughConfig,
-  HeaderPassthroughConfig,
-  McpConfig,
-  McpTransportKind,
-  OAuth2Config,
-  ParseConfigOptions,
-  ServerConfig,
-  TlsConfig,
-} from './config.js'
-export {
-  CONFIG_ENV_VARS,
-  configFromEnv,
-  cookiePassthroughConfigSchema,
-  headerPassthroughConfigSchema,
-  mcpConfigSchema,
-  oauth2ConfigSchema,
-  parseConfig,
-  serverConfigSchema,
-  tlsConfigSchema,
-} from './config.js'
+export type { ConfigEnv, ParseConfigOptions } from './config.js'
+export { parseConfig } from './config.js'
 export type { TokenProviderFromConfigOptions } from './config-builders.js'
 export {
   sameTokenClient,
@@ -27,16 +7,38 @@ export {
   tokenProvidersFromConfig,
   toTokenProviderOptions,
 } from './config-builders.js'
+export { CONFIG_ENV_VARS, configFromEnv } from './config-from-env.js'
+export type {
+  CookiePassthroughConfig,
+  HeaderPassthroughConfig,
+  McpConfig,
+  McpTransportKind,
+  OAuth2Config,
+  ServerConfig,
+  TlsConfig,
+} from './config-schema.js'
+export {
+  cookiePassthroughConfigSchema,
+  headerPassthroughConfigSchema,
+  mcpConfigSchema,
+  oauth2ConfigSchema,
+  serverConfigSchema,
+  tlsConfigSchema,
+} from './config-schema.js'
 export type { CookieFilter, CookieFilterOptions } from './cookie-filter.js'
 export { createCookieFilter } from './cookie-filter.js'
 export type {
+  AuthCoreErrorCode,
   AuthCoreErrorOptions,
   ConfigErrorOptions,
   ConfigIssue,
+  DiscoveryErrorCode,
   DiscoveryErrorOptions,
   InsufficientScopeErrorOptions,
   InvalidTokenErrorOptions,
   InvalidTokenReason,
+  KnownAuthCoreError,
+  TokenRequestErrorCode,
   TokenRequestErrorOptions,
 } from './errors.js'
 export {
@@ -48,14 +50,15 @@ export {
   InvalidTokenError,
   TokenRequestError,
 } from './errors.js'
+export type { FetchLike } from './fetch-like.js'
+export { UNDERLYING_FETCH, unwrapFetch } from './fetch-like.js'
 export type {
   FilteredHeaders,
   HeaderFilter,
   HeaderFilterInput,
   HeaderFilterOptions,
 } from './header-filter.js'
-export { createHeaderFilter } from './header-filter.js'
-export { isLoopbackHost } from './internal/url.js'
+export { createHeaderFilter, NEVER_FORWARD_HEADER_PREFIXES, NEVER_FORWARD_HEADERS } from './header-filter.js'
 export type {
   JwtAlgorithm,
   JwtPublicKey,
@@ -68,12 +71,15 @@ export type {
   VerifiedAccessToken,
 } from './jwt-verifier.js'
 export { JwtScopeVerifier } from './jwt-verifier.js'
+export { isLoopbackHost } from './loopback-host.js'
 export { formatScope, isScopeToken, parseScope, scopeKey } from './scope.js'
 export { Secret } from './secret.js'
+export type { RedactServerTextOptions } from './server-text.js'
+export { redactServerText } from './server-text.js'
 export type {
   AccessToken,
+  BasicCredentialEncoding,
   ClientCredentialsTokenProviderOptions,
-  FetchLike,
   GetTokenOptions,
   PrivateKeyAlgorithm,
   RetryOptions,

@@ -5,9 +5,10 @@ import {
   InvalidTokenError,
   type InvalidTokenReason,
 } from './errors.js'
+import { type FetchLike, unwrapFetch } from './fetch-like.js'
+import { createResilientFetch, resolveHttpPolicy } from './internal/http.js'
 import {
   DiscoveredKeyStore,
-  type FetchLike,
   KeyEntry,
   type KeyStore,
   parseJwks,
@@ -20,12 +21,15 @@ import {
   decodeBase64url,
   decodeBase64urlText,
   isSupportedAlgorithm,
-  SUPPORTED_ALGORITHMS,
   type SupportedAlgorithm,
   verifySignature,
 } from './internal/jwt-crypto.js'
 import { LruCache } from './internal/lru.js'
+import { sdkErrorClasses } from './internal/mcp-sdk-errors.js'
+import { JWT_ALGORITHMS } from './internal/protocol.js'
 import { assertSecureUrl } from './internal/url.js'
+import { formatScope, isScopeToken, parseScope } from './scope.js'
+import type { RetryOptions } from './token-provider.js'
 
 /** A JWS algorithm {@link JwtScopeVerifier} can accept (asymmetric only; never `none` or HMAC). */
 export type JwtAlgorithm = SupportedAlgorithm
@@ -108,7 +112,23 @@ export interface JwtScopeVerifierOptions {
    */
   jwksCacheMaxAgeSeconds?: number
   /**
-   * `fetch` used for the JWKS and metadata. Looked up on `globalThis` at call time when unset.
+   * Timeout of each attempt of a JWKS or metadata request, in milliseconds. It covers the whole
+   * response, body included. A verification waits for the network only when it holds no key for
+   * the token's `kid`, and then for at most one JWKS request (before the first discovery with only
+   * `issuer`, also the metadata requests), each at most `jwksTimeoutMs` × (1 + `retry.limit`).
+   * @default 5000
+   */
+  jwksTimeoutMs?: number
+  /**
+   * Retry policy of JWKS and metadata requests (the token provider's policy, other defaults):
+   * a failed fetch is tried again after `jwksCooldownSeconds` anyway, so by default there is no
+   * retry inside one verification.
+   * @default { limit: 0, baseDelayMs: 200, maxDelayMs: 1000, maxRetryAfterMs: 1000 }
+   */
+  retry?: RetryOptions
+  /**
+   * `fetch` used for the JWKS and metadata, called as `(url, init)`. Looked up on `globalThis` at
+   * call time when unset; a fetch carrying `UNDERLYING_FETCH` (an auth fetch) is unwrapped.
    * @default globalThis.fetch
    */
   fetch?: FetchLike
@@ -197,10 +217,13 @@ export interface McpTokenVerifierOptions {
    */
   requiredScopes?: readonly string[]
   /**
-   * The SDK's error classes, so that `requireBearerAuth` answers 401/403 (it tests `instanceof`).
-   * Pass them when your server may load a different copy of the SDK than this package resolves
-   * (CommonJS build, bundling): `import * as errors from '@modelcontextprotocol/sdk/server/auth/errors.js'`.
-   * @default loaded with a dynamic import of '@modelcontextprotocol/sdk/server/auth/errors.js'
+   * The SDK's error classes, so that `requireBearerAuth` answers 401/403 (it tests `instanceof`
+   * against its own copy's classes). Without them, the classes come from the SDK copy that calls
+   * the verifier (found in the stack: `…/@modelcontextprotocol/sdk/dist/<esm|cjs>/…`), which works
+   * with several copies installed; pass them when your server is bundled (no such path in the
+   * stack) and may not share this package's copy:
+   * `import * as errors from '@modelcontextprotocol/sdk/server/auth/errors.js'`.
+   * @default the calling SDK copy's classes, else a dynamic import of '@modelcontextprotocol/sdk/server/auth/errors.js'
    */
   errors?: McpSdkErrorClasses
 }
@@ -227,25 +250,8 @@ interface CacheEntry {
   readonly keys: KeyStore
 }
 
-const SDK_ERRORS_MODULE = '@modelcontextprotocol/sdk/server/auth/errors.js'
-let sdkErrors: Promise<McpSdkErrorClasses | undefined> | undefined
-
-function loadSdkErrors(): Promise<McpSdkErrorClasses | undefined> {
-  // A non-literal specifier: bundlers leave it alone, and this package does not depend on the SDK.
-  const specifier: string = SDK_ERRORS_MODULE
-  sdkErrors ??= (import(/* @vite-ignore */ specifier) as Promise<Partial<McpSdkErrorClasses>>).then(
-    (m) =>
-      m.InvalidTokenError && m.InsufficientScopeError && m.ServerError
-        ? {
-            InvalidTokenError: m.InvalidTokenError,
-            InsufficientScopeError: m.InsufficientScopeError,
-            ServerError: m.ServerError,
-          }
-        : undefined,
-    () => undefined,
-  )
-  return sdkErrors
-}
+/** The verifier's request policy: short, and no retry inside a verification (see `retry`). */
+const VERIFIER_HTTP_DEFAULTS = { timeoutMs: 5_000, limit: 0, maxDelayMs: 1_000, maxRetryAfterMs: 1_000 }
 
 function nonNegativeNumber(value: unknown, name: string, fallback: number, integer = false): number {
   if (value === undefined) return fallback
@@ -276,10 +282,12 @@ function stringList(value: unknown, name: string, allowEmpty: boolean): string[]
 }
 
 function scopeList(value: unknown, name: string): string[] {
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.length > 0 && !/\s/.test(v))) {
-    throw new TypeError(`"${name}" must be an array of scope tokens (non-empty, no spaces)`)
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && isScopeToken(v))) {
+    throw new TypeError(
+      `"${name}" must be an array of scope tokens (RFC 6749 §3.3: visible ASCII, no spaces)`,
+    )
   }
-  return [...new Set(value as string[])]
+  return parseScope(value as string[])
 }
 
 function scopeMatchOption(value: unknown, name: string, fallback: 'all' | 'any'): 'all' | 'any' {
@@ -332,10 +340,10 @@ function resolveOptions(options: JwtScopeVerifierOptions): Resolved {
     throw new TypeError('JwtScopeVerifier options must be an object')
   const issuers = stringList(options.issuer, 'issuer', false)
   const audiences = stringList(options.audience, 'audience', false)
-  const algorithms = options.algorithms === undefined ? [...SUPPORTED_ALGORITHMS] : [...options.algorithms]
+  const algorithms = options.algorithms === undefined ? [...JWT_ALGORITHMS] : [...options.algorithms]
   if (algorithms.length === 0 || !algorithms.every((a) => isSupportedAlgorithm(a))) {
     throw new TypeError(
-      `"algorithms" must be a non-empty list of asymmetric JWS algorithms (${SUPPORTED_ALGORITHMS.join(', ')}); "none" and HMAC are not supported`,
+      `"algorithms" must be a non-empty list of asymmetric JWS algorithms (${JWT_ALGORITHMS.join(', ')}); "none" and HMAC are not supported`,
     )
   }
   const toleranceS = nonNegativeNumber(options.clockToleranceSeconds, 'clockToleranceSeconds', 5)
@@ -359,17 +367,19 @@ function resolveOptions(options: JwtScopeVerifierOptions): Resolved {
       : assertSecureUrl(options.resourceMetadata, 'resourceMetadata', false).href
   const now = options.now ?? Date.now
   const customFetch = options.fetch
+  const policy = resolveHttpPolicy(options.jwksTimeoutMs, options.retry, VERIFIER_HTTP_DEFAULTS, {
+    timeout: 'jwksTimeoutMs',
+  })
   // Looked up at call time: msw and other interceptors patch globalThis.fetch after import.
-  const fetchFn = (): FetchLike => customFetch ?? ((input, init) => globalThis.fetch(input, init))
+  const request = createResilientFetch(policy, () => unwrapFetch(customFetch ?? globalThis.fetch), now)
 
   const sources = [options.jwksUri, options.jwks, options.publicKey].filter((v) => v !== undefined).length
   if (sources > 1) throw new TypeError('give only one of "jwksUri", "jwks" and "publicKey"')
   const remote = {
-    fetch: fetchFn,
+    fetch: request,
     now,
     cooldownMs: cooldownS * 1000,
     maxAgeMs: maxAgeS * 1000,
-    timeoutMs: 5000,
     resourceMetadata,
   }
   let keys: KeyStore
@@ -419,29 +429,48 @@ function parseJsonObject(segment: string): Record<string, unknown> | undefined {
   }
 }
 
+/** Scopes from `scope` (RFC 9068 §2.2.3: a space-delimited string) or `scp` (string or list). */
 function scopesOf(claims: Record<string, unknown>): string[] | undefined {
   const raw = claims.scope !== undefined ? claims.scope : claims.scp
   if (raw === undefined) return []
-  let list: unknown[]
-  if (typeof raw === 'string') list = raw.split(' ')
-  else if (Array.isArray(raw)) list = raw
-  else return undefined
-  const scopes = new Set<string>()
-  for (const s of list) {
-    if (typeof s !== 'string') return undefined
-    if (s !== '') scopes.add(s)
-  }
-  return [...scopes]
+  if (typeof raw === 'string') return parseScope(raw)
+  if (Array.isArray(raw) && raw.every((s) => typeof s === 'string')) return parseScope(raw as string[])
+  return undefined
 }
 
 function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined
 }
 
+/**
+ * How deeply claims may nest (an object or array counts one level). Real access tokens nest a few
+ * levels (`resource_access.<client>.roles`); a deeper payload is refused before anything walks it
+ * recursively, so it can never end in a `RangeError`.
+ */
+const MAX_CLAIMS_DEPTH = 32
+
+/** Whether `value` nests deeper than `max` levels of objects and arrays (iterative: no recursion). */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]]
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!
+    if (typeof node !== 'object' || node === null) continue
+    if (depth > max) return true
+    for (const child of Object.values(node)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1])
+    }
+  }
+  return false
+}
+
+/** Freeze `value` and everything in it (iteratively; depth is bounded by the caller). */
 function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const v of Object.values(value)) deepFreeze(v)
+  const stack: unknown[] = [value]
+  while (stack.length > 0) {
+    const node = stack.pop()
+    if (typeof node !== 'object' || node === null || Object.isFrozen(node)) continue
+    Object.freeze(node)
+    for (const child of Object.values(node)) stack.push(child)
   }
   return value
 }
@@ -553,7 +582,9 @@ export class JwtScopeVerifier {
         try {
           verified = await verify(token)
         } catch (error) {
-          const classes = injected ?? (await loadSdkErrors())
+          // Created here, after the await: V8's async stack trace names the SDK frame awaiting
+          // us, hence the SDK copy whose classes requireBearerAuth checks with instanceof.
+          const classes = injected ?? (await sdkErrorClasses(new Error().stack))
           if (!classes) throw error
           const Mapped =
             error instanceof InvalidTokenError
@@ -601,8 +632,8 @@ export class JwtScopeVerifier {
     if (missing.length === 0 || (match === 'any' && missing.length < required.length)) return
     throw new InsufficientScopeError(
       match === 'any'
-        ? `the token has none of the required scopes: ${required.join(' ')}`
-        : `the token lacks the scopes: ${missing.join(' ')}`,
+        ? `the token has none of the required scopes: ${formatScope(required)}`
+        : `the token lacks the scopes: ${formatScope(missing)}`,
       { missingScopes: missing, requiredScopes: required, resourceMetadata: this.#o.resourceMetadata },
     )
   }
@@ -661,6 +692,8 @@ export class JwtScopeVerifier {
     const claims = parseJsonObject(payloadSegment)
     if (claims === undefined)
       throw this.#invalid('malformed', 'the token payload is not a base64url JSON object')
+    if (nestsDeeperThan(claims, MAX_CLAIMS_DEPTH))
+      throw this.#invalid('claims', `the token claims nest deeper than ${MAX_CLAIMS_DEPTH} levels`)
     const nowS = Math.floor(o.now() / 1000)
     const { exp, nbf, iat, iss, aud, sub } = claims
     if (typeof exp !== 'number' || !Number.isFinite(exp))

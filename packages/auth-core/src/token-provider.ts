@@ -1,32 +1,29 @@
 import type { JWK } from 'jose'
-import {
-  allowInsecureRequests,
-  type ClientAuth,
-  clientCredentialsGrantRequest,
-  customFetch,
-  processClientCredentialsResponse,
-  ResponseBodyError,
-  WWWAuthenticateChallengeError,
-} from 'oauth4webapi'
-import { AuthCoreError, ErrorCode, TokenRequestError } from './errors.js'
-import { clientSecretBasic, clientSecretPost, inferAlgorithm, privateKeyJwt } from './internal/client-auth.js'
+import { type FetchLike, unwrapFetch } from './fetch-like.js'
+import { clientSecretPost, inferAlgorithm, privateKeyJwt } from './internal/client-auth.js'
 import {
   type DiscoveredServer,
   discoverAuthorizationServer,
   discoverFromResourceServer,
 } from './internal/discovery.js'
+import { createResilientFetch, type ResilientFetch, resolveHttpPolicy } from './internal/http.js'
 import {
-  AttemptTimeoutError,
-  type CallStats,
-  type CustomFetchInit,
-  createResilientFetch,
-  NetworkFailureError,
-  resolveHttpPolicy,
-} from './internal/http.js'
-import { assertSecureUrl, displayUrl } from './internal/url.js'
-
-/** The `fetch` shape this package calls: the WHATWG `fetch` or anything with its signature. */
-export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>
+  BASIC_CREDENTIAL_ENCODINGS,
+  type BasicCredentialEncodingName,
+  describeList,
+  isOneOf,
+  PRIVATE_KEY_ALGORITHMS,
+  type PrivateKeyAlgorithmName,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+  type TokenEndpointAuthMethodName,
+} from './internal/protocol.js'
+import {
+  type ClientAuthentication,
+  requestToken,
+  type TokenRequestContext,
+} from './internal/token-request.js'
+import { assertSecureUrl } from './internal/url.js'
+import { formatScope, isScopeToken, parseScope, scopeKey } from './scope.js'
 
 /** An OAuth 2.0 access token as held by a {@link TokenProvider}. */
 export interface AccessToken {
@@ -62,10 +59,17 @@ export interface TokenProvider {
 }
 
 /** Client authentication methods at the token endpoint. @see RFC 7591 §2 */
-export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt'
+export type TokenEndpointAuthMethod = TokenEndpointAuthMethodName
 
-/** Algorithms accepted for `private_key_jwt` assertions. */
-export type PrivateKeyAlgorithm = 'ES256' | 'RS256' | 'PS256' | 'EdDSA'
+/** Algorithms accepted for `private_key_jwt` assertions. @see RFC 7523 §3 */
+export type PrivateKeyAlgorithm = PrivateKeyAlgorithmName
+
+/**
+ * How `client_secret_basic` encodes id and secret before base64: `form-urlencoded` (RFC 6749
+ * §2.3.1) or `raw` (for servers that do not form-decode, such as glewlwyd and
+ * @node-oauth/oauth2-server).
+ */
+export type BasicCredentialEncoding = BasicCredentialEncodingName
 
 /** Retry policy for requests to the authorization server. */
 export interface RetryOptions {
@@ -114,6 +118,14 @@ export interface ClientCredentialsTokenProviderOptions {
    * @default 'client_secret_basic' with a `clientSecret`, 'private_key_jwt' with a `privateKey`
    */
   tokenEndpointAuthMethod?: TokenEndpointAuthMethod | undefined
+  /**
+   * The encoding of `client_secret_basic` credentials tried first. When the server answers
+   * `invalid_client` and the two encodings of this id and secret differ (the secret holds
+   * characters such as `+`, `/`, `:` or `%`), the request is retried once with the other one,
+   * and the one that worked is kept for that token endpoint.
+   * @default 'form-urlencoded'
+   */
+  basicCredentialsEncoding?: BasicCredentialEncoding | undefined
   /** The token endpoint. One of `tokenUrl`, `issuer` or `resourceServerUrl` is required. */
   tokenUrl?: string | URL | undefined
   /** Authorization-server issuer; the token endpoint comes from its RFC 8414 metadata (OIDC discovery as fallback). */
@@ -143,6 +155,13 @@ export interface ClientCredentialsTokenProviderOptions {
    */
   defaultExpiresInSeconds?: number | undefined
   /**
+   * Longest lifetime a token is cached for, seconds, whatever its `expires_in` says (a token is
+   * then refreshed early, never cached forever). The shortest is 1 s: `expires_in: 0` is cached
+   * for 1 s. A negative or non-numeric `expires_in` is an invalid token response.
+   * @default 86400
+   */
+  maxTokenLifetimeSeconds?: number | undefined
+  /**
    * Timeout of each attempt of a request to the authorization server, milliseconds.
    * @default 10000
    */
@@ -155,7 +174,9 @@ export interface ClientCredentialsTokenProviderOptions {
    */
   allowInsecureHttp?: boolean | undefined
   /**
-   * The fetch to call; looked up on `globalThis` at call time when absent.
+   * The fetch to call, as `(url, init)`; looked up on `globalThis` at call time when absent. A
+   * fetch carrying `UNDERLYING_FETCH` (an auth fetch set as `globalThis.fetch`) is unwrapped, so
+   * token requests never go through it.
    * @default globalThis.fetch
    */
   fetch?: FetchLike | undefined
@@ -168,14 +189,14 @@ export interface ClientCredentialsTokenProviderOptions {
 
 interface ResolvedOptions {
   clientId: string
-  clientAuth: ClientAuth
-  authMethod: TokenEndpointAuthMethod
+  client: ClientAuthentication
   scopes: readonly string[]
   resource: readonly string[] | undefined
   audience: string | undefined
   extraParams: readonly [string, string][]
   refreshSkewMs: number
   defaultExpiresInMs: number
+  maxLifetimeMs: number
   allowInsecureHttp: boolean
   now: () => number
 }
@@ -184,34 +205,48 @@ interface CacheEntry {
   token: AccessToken
   /** When to start refreshing, epoch ms. */
   refreshAt: number
-  /** After a failed refresh, don't make callers wait for another attempt before this, epoch ms. */
+  /** After a failed refresh, don't start another one before this, epoch ms. */
   retryAt: number
 }
 
 /** Distinct scope sets (step-up) cached at most; the least recently fetched goes first. */
 const MAX_CACHED_SCOPE_SETS = 64
 
-/** How long callers are served the still-valid cached token without waiting after a failed refresh. */
+/** How long a still-valid cached token is served without a new refresh attempt after a failed one. */
 const REFRESH_FAILURE_COOLDOWN_MS = 5_000
 
+/** Form parameters the provider sets itself; `extraParams` cannot override them. */
+const RESERVED_PARAMS = new Set([
+  'grant_type',
+  'scope',
+  'resource',
+  'audience',
+  'client_id',
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+])
+
+/** Scope tokens from a string or list, validated (RFC 6749 §3.3), distinct, in order. */
 function toScopeList(scope: string | readonly string[] | undefined, name: string): string[] {
   if (scope === undefined) return []
-  const list = typeof scope === 'string' ? scope.split(' ') : [...scope]
-  for (const s of list) {
-    if (typeof s !== 'string') throw new TypeError(`"${name}" must be a string or a list of strings`)
-  }
-  // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-  const tokens = list.filter((s) => s !== '')
-  for (const s of tokens) {
-    if (!/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s))
-      throw new TypeError(`"${name}" contains an invalid scope token`)
-  }
-  return [...new Set(tokens)]
+  if (typeof scope !== 'string' && !(Array.isArray(scope) && scope.every((s) => typeof s === 'string')))
+    throw new TypeError(`"${name}" must be a string or a list of strings`)
+  const tokens = parseScope(scope)
+  if (!tokens.every(isScopeToken)) throw new TypeError(`"${name}" contains an invalid scope token`)
+  return tokens
 }
 
 function toList(value: string | readonly string[] | undefined): string[] | undefined {
   if (value === undefined) return undefined
   return typeof value === 'string' ? [value] : [...value]
+}
+
+function positiveSeconds(value: unknown, name: string, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0))
+    throw new TypeError(`"${name}" option must be a ${allowZero ? 'non-negative' : 'positive'} finite number`)
+  return value
 }
 
 function resolveOptions(
@@ -225,54 +260,64 @@ function resolveOptions(
   if (clientSecret !== undefined && (typeof clientSecret !== 'string' || clientSecret === '')) {
     throw new TypeError('"clientSecret" must be a non-empty string')
   }
-  const authMethod: TokenEndpointAuthMethod =
+  const authMethod =
     options.tokenEndpointAuthMethod ??
     (privateKey !== undefined && clientSecret === undefined ? 'private_key_jwt' : 'client_secret_basic')
+  if (!isOneOf(TOKEN_ENDPOINT_AUTH_METHODS, authMethod)) {
+    throw new TypeError(`"tokenEndpointAuthMethod" must be ${describeList(TOKEN_ENDPOINT_AUTH_METHODS)}`)
+  }
+  const encoding = options.basicCredentialsEncoding ?? 'form-urlencoded'
+  if (!isOneOf(BASIC_CREDENTIAL_ENCODINGS, encoding)) {
+    throw new TypeError(`"basicCredentialsEncoding" must be ${describeList(BASIC_CREDENTIAL_ENCODINGS)}`)
+  }
   const now = options.now ?? Date.now
   if (typeof now !== 'function') throw new TypeError('"now" must be a function')
 
-  let clientAuth: ClientAuth
+  let client: ClientAuthentication
   switch (authMethod) {
     case 'client_secret_basic':
+      if (clientSecret === undefined) throw new TypeError(`"clientSecret" is required for ${authMethod}`)
+      client = {
+        method: authMethod,
+        clientId,
+        clientSecret,
+        encoding: encoding as BasicCredentialEncodingName,
+      }
+      break
     case 'client_secret_post':
       if (clientSecret === undefined) throw new TypeError(`"clientSecret" is required for ${authMethod}`)
-      clientAuth =
-        authMethod === 'client_secret_basic'
-          ? clientSecretBasic(clientId, clientSecret)
-          : clientSecretPost(clientId, clientSecret)
+      client = { method: authMethod, clientId, clientSecret, auth: clientSecretPost(clientId, clientSecret) }
       break
     case 'private_key_jwt': {
       if (privateKey === undefined || privateKey === null)
         throw new TypeError('"privateKey" is required for private_key_jwt')
       const algorithm = options.privateKeyAlgorithm ?? inferAlgorithm(privateKey)
-      if (!['ES256', 'RS256', 'PS256', 'EdDSA'].includes(algorithm)) {
-        throw new TypeError('"privateKeyAlgorithm" must be one of ES256, RS256, PS256, EdDSA')
+      if (!isOneOf(PRIVATE_KEY_ALGORITHMS, algorithm)) {
+        throw new TypeError(`"privateKeyAlgorithm" must be one of ${describeList(PRIVATE_KEY_ALGORITHMS)}`)
       }
       const jwkKid =
         typeof privateKey === 'object' && 'kid' in privateKey ? (privateKey as JWK).kid : undefined
-      clientAuth = privateKeyJwt({
+      client = {
+        method: authMethod,
         clientId,
-        key: privateKey,
-        algorithm,
-        keyId: options.privateKeyId ?? jwkKid,
-        // With metadata the issuer identifies the server (RFC 7523bis); without it, the endpoint.
-        audience: (tokenEndpoint) => assertionAudience.value ?? tokenEndpoint,
-        now,
-      })
+        clientSecret: undefined,
+        auth: privateKeyJwt({
+          clientId,
+          key: privateKey,
+          algorithm,
+          keyId: options.privateKeyId ?? jwkKid,
+          // With metadata the issuer identifies the server (RFC 7523bis); without it, the endpoint.
+          audience: (tokenEndpoint) => assertionAudience.value ?? tokenEndpoint,
+          now,
+        }),
+      }
       break
     }
-    default:
-      throw new TypeError(
-        '"tokenEndpointAuthMethod" must be client_secret_basic, client_secret_post or private_key_jwt',
-      )
   }
 
-  const refreshSkewSeconds = options.refreshSkewSeconds ?? 60
-  if (!(refreshSkewSeconds >= 0))
-    throw new TypeError('"refreshSkewSeconds" option must be a non-negative number')
-  const defaultExpiresInSeconds = options.defaultExpiresInSeconds ?? 300
-  if (!(defaultExpiresInSeconds > 0))
-    throw new TypeError('"defaultExpiresInSeconds" option must be a positive number')
+  const refreshSkewSeconds = positiveSeconds(options.refreshSkewSeconds, 'refreshSkewSeconds', 60, true)
+  const defaultExpiresIn = positiveSeconds(options.defaultExpiresInSeconds, 'defaultExpiresInSeconds', 300)
+  const maxLifetime = positiveSeconds(options.maxTokenLifetimeSeconds, 'maxTokenLifetimeSeconds', 86_400)
   const extra = Object.entries(options.extraParams ?? {})
   for (const [key, value] of extra) {
     if (typeof value !== 'string') throw new TypeError(`"extraParams.${key}" must be a string`)
@@ -283,49 +328,17 @@ function resolveOptions(
 
   return {
     clientId,
-    clientAuth,
-    authMethod,
+    client,
     scopes: toScopeList(options.scope, 'scope'),
     resource: toList(options.resource),
     audience,
-    extraParams: extra,
+    extraParams: extra.filter(([key]) => !RESERVED_PARAMS.has(key)),
     refreshSkewMs: refreshSkewSeconds * 1000,
-    defaultExpiresInMs: defaultExpiresInSeconds * 1000,
+    defaultExpiresInMs: defaultExpiresIn * 1000,
+    maxLifetimeMs: maxLifetime * 1000,
     allowInsecureHttp: options.allowInsecureHttp === true,
     now,
   }
-}
-
-function mapTokenError(error: unknown, endpoint: string, attempts: number): Error {
-  const where = `token request to ${endpoint}`
-  if (error instanceof AttemptTimeoutError) {
-    return new TokenRequestError(ErrorCode.Timeout, `${where} timed out after ${error.attempts} attempt(s)`, {
-      endpoint,
-      attempts: error.attempts,
-    })
-  }
-  if (error instanceof NetworkFailureError) {
-    return new TokenRequestError(
-      ErrorCode.TokenNetwork,
-      `${where} failed: network error after ${error.attempts} attempt(s)`,
-      {
-        endpoint,
-        attempts: error.attempts,
-        cause: error.cause,
-      },
-    )
-  }
-  if (error instanceof ResponseBodyError) {
-    return new TokenRequestError(ErrorCode.OAuthErrorResponse, `${where} failed: ${error.error}`, {
-      endpoint,
-      status: error.status,
-      error: error.error,
-      errorDescription: error.error_description,
-      attempts,
-    })
-  }
-  if (error instanceof AuthCoreError) return error
-  return new TokenRequestError(ErrorCode.TokenNetwork, `${where} failed`, { endpoint, attempts })
 }
 
 /**
@@ -347,10 +360,11 @@ function mapTokenError(error: unknown, endpoint: string, attempts: number): Erro
 export class ClientCredentialsTokenProvider implements TokenProvider {
   #options: ResolvedOptions
   #fetch: FetchLike | undefined
-  #request: ReturnType<typeof createResilientFetch>
+  #request: ResilientFetch
   #endpoint: { kind: 'token'; url: URL } | { kind: 'issuer'; url: URL } | { kind: 'resource'; url: URL }
   #discovered: Promise<DiscoveredServer> | undefined
   #assertionAudience: { value: string | undefined }
+  #context: TokenRequestContext
   #cache = new Map<string, CacheEntry>()
   #inflight = new Map<string, Promise<AccessToken>>()
   #baseKey: string
@@ -385,9 +399,21 @@ export class ClientCredentialsTokenProvider implements TokenProvider {
     this.#fetch = options.fetch
     this.#request = createResilientFetch(
       resolveHttpPolicy(options.timeoutMs, options.retry),
-      () => this.#fetch ?? globalThis.fetch,
+      // Per call, so msw and auth fetches installed later are seen; never through an auth fetch.
+      () => unwrapFetch(this.#fetch ?? globalThis.fetch),
+      this.#options.now,
     )
-    this.#baseKey = this.#options.scopes.slice().sort().join(' ')
+    this.#context = {
+      client: this.#options.client,
+      fetch: this.#request,
+      now: this.#options.now,
+      defaultExpiresInMs: this.#options.defaultExpiresInMs,
+      maxLifetimeMs: this.#options.maxLifetimeMs,
+      // A server that echoes a token we hold must not get it into an error message.
+      secrets: () => [...this.#cache.values()].map((entry) => entry.token.value),
+      basicEncodings: new Map(),
+    }
+    this.#baseKey = scopeKey(this.#options.scopes)
   }
 
   /** The client id (not secret; handy in logs). */
@@ -397,7 +423,9 @@ export class ClientCredentialsTokenProvider implements TokenProvider {
 
   /**
    * A token covering the configured scopes and `options.scopes`. Served from cache until
-   * `refreshSkewSeconds` before expiry; concurrent callers share one request.
+   * `refreshSkewSeconds` before expiry; concurrent callers share one request. Inside the refresh
+   * window the still-valid token is returned at once and the refresh runs in the background, so
+   * a slow or hung authorization server delays nobody who holds a valid token.
    */
   async getToken(options?: GetTokenOptions): Promise<AccessToken> {
     const signal = options?.signal
@@ -410,7 +438,7 @@ export class ClientCredentialsTokenProvider implements TokenProvider {
       // merge and sort it once, not per request.
       if (requested !== this.#stepUp.requested) {
         const merged = [...new Set([...scopes, ...toScopeList(requested, 'scopes')])]
-        this.#stepUp = { requested, scopes: merged, key: merged.slice().sort().join(' ') }
+        this.#stepUp = { requested, scopes: merged, key: scopeKey(merged) }
       }
       scopes = this.#stepUp.scopes
       key = this.#stepUp.key
@@ -419,18 +447,9 @@ export class ClientCredentialsTokenProvider implements TokenProvider {
     const now = this.#options.now()
     if (cached !== undefined && now < cached.refreshAt) return cached.token
     if (cached !== undefined && now < cached.token.expiresAt) {
-      // In the refresh window with a still-valid token.
-      if (now < cached.retryAt) return cached.token
-      try {
-        return await this.#wait(this.#shared(key, scopes), signal)
-      } catch (error) {
-        if (signal?.aborted) throw error
-        if (this.#cache.get(key) === cached && this.#options.now() < cached.token.expiresAt) {
-          cached.retryAt = this.#options.now() + REFRESH_FAILURE_COOLDOWN_MS
-          return cached.token
-        }
-        throw error
-      }
+      // In the refresh window with a still-valid token: serve it, refresh behind it.
+      if (now >= cached.retryAt) this.#refreshInBackground(key, scopes, cached)
+      return cached.token
     }
     return this.#wait(this.#shared(key, scopes), signal)
   }
@@ -443,6 +462,14 @@ export class ClientCredentialsTokenProvider implements TokenProvider {
     for (const [key, entry] of this.#cache) {
       if (entry.token.value === rejected) this.#cache.delete(key)
     }
+  }
+
+  #refreshInBackground(key: string, scopes: readonly string[], cached: CacheEntry): void {
+    if (this.#inflight.has(key)) return
+    this.#shared(key, scopes).catch(() => {
+      // The old token keeps serving; no new attempt for a while (not one per call).
+      if (this.#cache.get(key) === cached) cached.retryAt = this.#options.now() + REFRESH_FAILURE_COOLDOWN_MS
+    })
   }
 
   #wait<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -520,113 +547,20 @@ export class ClientCredentialsTokenProvider implements TokenProvider {
   async #requestToken(scopes: readonly string[]): Promise<AccessToken> {
     const { as, tokenEndpoint, resource: discoveredResource } = await this.#discover()
     const options = this.#options
-    const endpoint = displayUrl(tokenEndpoint)
     const params: [string, string][] = []
-    if (scopes.length > 0) params.push(['scope', scopes.join(' ')])
+    if (scopes.length > 0) params.push(['scope', formatScope(scopes)])
     for (const resource of options.resource ?? (discoveredResource ? [discoveredResource] : [])) {
       params.push(['resource', resource])
     }
     if (options.audience !== undefined) params.push(['audience', options.audience])
-    const reserved = new Set([
-      'grant_type',
-      'scope',
-      'resource',
-      'audience',
-      'client_id',
-      'client_secret',
-      'client_assertion',
-      'client_assertion_type',
-    ])
-    for (const [key, value] of options.extraParams) if (!reserved.has(key)) params.push([key, value])
-
-    const stats: CallStats = { attempts: 0 }
-    const started = options.now()
-    const client = { client_id: options.clientId, token_endpoint_auth_method: options.authMethod }
-    if (options.authMethod === 'private_key_jwt') {
-      stats.renewForm = async (body) => {
-        await options.clientAuth(as, client, body, new Headers())
-        return body
-      }
-    }
-    let result: Awaited<ReturnType<typeof processClientCredentialsResponse>>
-    let response: Response
-    try {
-      response = await clientCredentialsGrantRequest(as, client, options.clientAuth, params, {
-        [allowInsecureRequests]: tokenEndpoint.protocol === 'http:',
-        [customFetch]: (url, init) => this.#request(url, init as CustomFetchInit, stats),
-      })
-    } catch (error) {
-      throw mapTokenError(error, endpoint, stats.attempts)
-    }
-    const status = response.status
-    try {
-      result = await processClientCredentialsResponse(as, client, response)
-    } catch (error) {
-      if (error instanceof WWWAuthenticateChallengeError) {
-        throw await challengeError(error, endpoint, stats.attempts)
-      }
-      if (error instanceof ResponseBodyError) throw mapTokenError(error, endpoint, stats.attempts)
-      // Anything else is a response we cannot use. Its cause may hold the body, and with it a
-      // token: keep only the status.
-      const code = status >= 200 && status < 300 ? ErrorCode.TokenResponseInvalid : ErrorCode.TokenHttpStatus
-      throw new TokenRequestError(
-        code,
-        code === ErrorCode.TokenHttpStatus
-          ? `token request to ${endpoint} failed: HTTP ${status}`
-          : `token request to ${endpoint} returned an invalid token response`,
-        { endpoint, status, attempts: stats.attempts },
-      )
-    }
-    if (typeof result.access_token !== 'string' || result.access_token === '') {
-      throw new TokenRequestError(
-        ErrorCode.TokenResponseInvalid,
-        `token request to ${endpoint} returned no access_token`,
-        {
-          endpoint,
-        },
-      )
-    }
-    if (result.token_type.toLowerCase() !== 'bearer') {
-      throw new TokenRequestError(
-        ErrorCode.TokenResponseInvalid,
-        `token request to ${endpoint} returned an unsupported token_type`,
-        { endpoint },
-      )
-    }
-    const expiresInMs =
-      typeof result.expires_in === 'number' && result.expires_in > 0
-        ? result.expires_in * 1000
-        : options.defaultExpiresInMs
-    const granted = typeof result.scope === 'string' ? result.scope.split(' ').filter(Boolean) : [...scopes]
+    params.push(...options.extraParams)
+    const issued = await requestToken(this.#context, as, tokenEndpoint, params)
     return Object.freeze({
-      value: result.access_token,
+      value: issued.value,
       tokenType: 'Bearer',
-      // From the request's start: the server issued it no earlier, so this errs on the safe side.
-      expiresAt: started + expiresInMs,
-      scopes: Object.freeze(granted),
+      expiresAt: issued.expiresAt,
+      // RFC 6749 §5.1: without `scope`, the token has the requested scopes.
+      scopes: Object.freeze(issued.scope === undefined ? [...scopes] : parseScope(issued.scope)),
     })
   }
-}
-
-async function challengeError(error: WWWAuthenticateChallengeError, endpoint: string, attempts: number) {
-  let body: Record<string, unknown> = {}
-  try {
-    const parsed: unknown = await error.response.clone().json()
-    if (parsed && typeof parsed === 'object') body = parsed as Record<string, unknown>
-  } catch {}
-  const params = error.cause[0]?.parameters ?? {}
-  const oauthError = typeof body.error === 'string' ? body.error : (params.error ?? 'invalid_client')
-  const description =
-    typeof body.error_description === 'string' ? body.error_description : params.error_description
-  return new TokenRequestError(
-    ErrorCode.OAuthErrorResponse,
-    `token request to ${endpoint} failed: ${oauthError}`,
-    {
-      endpoint,
-      status: error.status,
-      error: oauthError,
-      errorDescription: description,
-      attempts,
-    },
-  )
 }

@@ -1,3 +1,5 @@
+import { isScopeToken, parseScope } from './scope.js'
+
 /** Options of {@link createToolScopePolicy}. */
 export interface ToolScopePolicyOptions {
   /**
@@ -43,10 +45,12 @@ export interface ToolScopePolicy {
 }
 
 function scopeTokens(value: unknown, name: string): readonly string[] {
-  if (!Array.isArray(value) || !value.every((s) => typeof s === 'string' && s !== '' && !/\s/.test(s))) {
-    throw new TypeError(`"${name}" must be an array of scope tokens (non-empty, no spaces)`)
+  if (!Array.isArray(value) || !value.every((s) => typeof s === 'string' && isScopeToken(s))) {
+    throw new TypeError(
+      `"${name}" must be an array of scope tokens (RFC 6749 §3.3: visible ASCII, no spaces)`,
+    )
   }
-  return Object.freeze([...new Set(value as string[])])
+  return Object.freeze(parseScope(value as string[]))
 }
 
 /**

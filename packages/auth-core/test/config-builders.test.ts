@@ -21,6 +21,27 @@ function config(servers: Record<string, unknown>, defaultOAuth2: unknown = oauth
 }
 
 describe('toTokenProviderOptions', () => {
+  it('maps basic_credentials_encoding, and refuses it without client_secret_basic', () => {
+    const raw = config(
+      { s: { url: 'https://s.example/mcp' } },
+      { ...oauth2, basic_credentials_encoding: 'raw' },
+    )
+    expect(toTokenProviderOptions(raw.servers['s']!)?.basicCredentialsEncoding).toBe('raw')
+    expect(() =>
+      config(
+        { s: { url: 'https://s.example/mcp' } },
+        { ...oauth2, token_endpoint_auth_method: 'client_secret_post', basic_credentials_encoding: 'raw' },
+      ),
+    ).toThrow(
+      expect.objectContaining({
+        issues: [expect.objectContaining({ path: 'mcp_config.default_oauth2.basic_credentials_encoding' })],
+      }),
+    )
+    expect(() =>
+      config({ s: { url: 'https://s.example/mcp' } }, { ...oauth2, basic_credentials_encoding: 'base64' }),
+    ).toThrow(ConfigError)
+  })
+
   it('maps every configured setting to ClientCredentialsTokenProvider options, revealing secrets', () => {
     const c = config({
       crm: {

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { CONFIG_ENV_VARS, configFromEnv } from '../src/config.js'
+import { CONFIG_ENV_VARS, configFromEnv } from '../src/config-from-env.js'
 import {
   rawConfigSchema,
   rawLiteLLMServerSchema,
   rawOAuth2Schema,
   rawServerSchema,
-} from '../src/internal/config-schema.js'
+} from '../src/internal/config-file-schema.js'
 import { loadConfigFile } from '../src/node.js'
 
 const docPath = new URL('../../../docs/configuration.md', import.meta.url)

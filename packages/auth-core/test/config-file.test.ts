@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -135,5 +136,54 @@ describe('loadConfigFile', () => {
     const err = await configErrorOf(loadConfigFile(file))
     expect(err.file).toBe(file)
     expect(err.issues[0]?.path).toMatch(/^\(line \d+, column \d+\)$/)
+  })
+
+  describe('files that are not small regular files', () => {
+    function configWithKeyFile(name: string, keyPath: string): string {
+      const yaml = join(dir, `${name}.yaml`)
+      writeFileSync(
+        yaml,
+        [
+          'mcp_servers:',
+          '  signer:',
+          '    url: https://signer-mcp.company.com/mcp',
+          '    auth:',
+          '      oauth2:',
+          '        token_url: https://auth.company.com/oauth2/token',
+          '        client_id: signer',
+          `        private_key_file: ${JSON.stringify(keyPath)}`,
+          '',
+        ].join('\n'),
+      )
+      return yaml
+    }
+    const keyPath = 'mcp_servers.signer.auth.oauth2.private_key_file'
+
+    it('refuses a FIFO as private_key_file instead of hanging', async () => {
+      const fifo = join(dir, 'key.fifo')
+      execFileSync('mkfifo', [fifo])
+      const error = await configErrorOf(loadConfigFile(configWithKeyFile('fifo', fifo)))
+      expect(error.issues).toEqual([{ path: keyPath, message: `${fifo} is not a regular file` }])
+    })
+
+    it('refuses /dev/zero as private_key_file instead of reading forever', async () => {
+      const error = await configErrorOf(loadConfigFile(configWithKeyFile('zero', '/dev/zero')))
+      expect(error.issues).toEqual([{ path: keyPath, message: '/dev/zero is not a regular file' }])
+    })
+
+    it('refuses a private_key_file over 64 KiB without reading it as a key', async () => {
+      const big = join(dir, 'big.pem')
+      writeFileSync(big, `-----BEGIN PRIVATE KEY-----\n${'A'.repeat(70_000)}\n-----END PRIVATE KEY-----\n`)
+      const error = await configErrorOf(loadConfigFile(configWithKeyFile('big', big)))
+      expect(error.issues).toEqual([{ path: keyPath, message: `${big} is larger than 64 KiB` }])
+      expect(inspect(error)).not.toContain('AAAAAAAA')
+    })
+
+    it('refuses a FIFO as the configuration file itself', async () => {
+      const fifo = join(dir, 'config.fifo')
+      execFileSync('mkfifo', [fifo])
+      const error = await configErrorOf(loadConfigFile(fifo))
+      expect(error.issues).toEqual([{ path: '(file)', message: `${fifo} is not a regular file` }])
+    })
   })
 })

@@ -2,8 +2,10 @@
 import { readFileSync } from 'node:fs'
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { configFromEnv, parseConfig } from '../src/config.js'
+import { parseConfig } from '../src/config.js'
+import { configFromEnv } from '../src/config-from-env.js'
 import { ConfigError, type ConfigIssue } from '../src/errors.js'
+import { NEVER_FORWARD_HEADERS } from '../src/header-filter.js'
 import { Secret } from '../src/secret.js'
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')
@@ -384,6 +386,26 @@ describe('parseConfig: environment interpolation', () => {
 })
 
 describe('parseConfig: error paths', () => {
+  it("reports a YAML alias bomb as a ConfigError, not yaml's own error", () => {
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for (let i = 1; i < 10; i++) {
+      const prev = String.fromCharCode(96 + i)
+      const name = String.fromCharCode(97 + i)
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`)
+    }
+    const bomb = `${levels.join('\n')}\nmcp_servers: { s: { url: https://x.example/mcp } }\n`
+    let error: unknown
+    try {
+      parseConfig(bomb, { env: {} })
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as ConfigError).issues).toEqual([
+      { path: '(document)', message: expect.stringContaining('aliases expand too far') },
+    ])
+  })
+
   it('rejects a document that is not a mapping or has no mcp_servers', () => {
     expect(pathsOf(() => parseConfig(42))).toEqual(['(root)'])
     expect(pathsOf(() => parseConfig({ model_list: [] }))).toEqual(['mcp_servers'])
@@ -611,6 +633,18 @@ describe('parseConfig: error paths', () => {
       'mcp_servers.s.headers.Host',
     ])
     expect(JSON.stringify(issues)).not.toContain('Bearer x')
+  })
+
+  it('refuses every never-forwarded header as a static header, but cookie', () => {
+    const headers = Object.fromEntries(
+      [...NEVER_FORWARD_HEADERS, 'proxy-authorization', 'cookie', 'x-static'].map((name) => [name, 'v']),
+    )
+    const issues = issuesOf(() => parseConfig({ mcp_servers: { s: { url: 'https://s/mcp', headers } } }))
+    expect(issues.map((i) => i.path)).toEqual(
+      [...NEVER_FORWARD_HEADERS, 'proxy-authorization']
+        .filter((name) => name !== 'cookie')
+        .map((name) => `mcp_servers.s.headers.${name}`),
+    )
   })
 
   it('reports LiteLLM keys mixed into a seed-shaped server', () => {

@@ -1,5 +1,15 @@
-import { describe, expect, it } from 'vitest'
-import { AuthCoreError, InsufficientScopeError, InvalidTokenError, TokenRequestError } from '../src/errors.js'
+import { describe, expect, expectTypeOf, it } from 'vitest'
+import {
+  AuthCoreError,
+  type AuthCoreErrorCode,
+  ConfigError,
+  ErrorCode,
+  InsufficientScopeError,
+  InvalidTokenError,
+  type KnownAuthCoreError,
+  TokenRequestError,
+  type TokenRequestErrorCode,
+} from '../src/errors.js'
 
 describe('errors', () => {
   it('carries a stable code and the subclass name', () => {
@@ -29,5 +39,40 @@ describe('errors', () => {
       'Bearer error="invalid_token", error_description="token \\"expired\\""',
     )
     expect(invalid.reason).toBe('expired')
+  })
+})
+
+describe('error codes', () => {
+  it('has one registry whose values are distinct codes (one meaning per code)', () => {
+    const values = Object.values(ErrorCode)
+    expect(new Set(values).size).toBe(values.length)
+    for (const code of values) expect(code).toMatch(/^ERR_[A-Z_]+$/)
+  })
+
+  it('narrows KnownAuthCoreError by code at compile time', () => {
+    const errors: KnownAuthCoreError[] = [
+      new TokenRequestError(ErrorCode.Timeout, 'timed out', { endpoint: 'https://as.example/token' }),
+      new InvalidTokenError('bad', { reason: 'signature' }),
+      new ConfigError('bad config', { issues: [] }),
+      new AuthCoreError(ErrorCode.KeysUnavailable, 'no keys') as KnownAuthCoreError,
+    ]
+    const seen = errors.map((err) => {
+      switch (err.code) {
+        case 'ERR_TIMEOUT':
+          expectTypeOf(err).toEqualTypeOf<TokenRequestError>()
+          return err.endpoint
+        case 'ERR_INVALID_TOKEN':
+          expectTypeOf(err).toEqualTypeOf<InvalidTokenError>()
+          return err.reason
+        case 'ERR_CONFIG':
+          return err.issues.length
+        default:
+          return err.code
+      }
+    })
+    expect(seen).toEqual(['https://as.example/token', 'signature', 0, 'ERR_KEYS_UNAVAILABLE'])
+    // Open for the future (and for other packages' subclasses), like jose's JOSEErrorCode.
+    expectTypeOf<AuthCoreError['code']>().toEqualTypeOf<AuthCoreErrorCode | (string & {})>()
+    expectTypeOf<TokenRequestError['code']>().toEqualTypeOf<TokenRequestErrorCode>()
   })
 })

@@ -1,6 +1,11 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createHeaderFilter, type FilteredHeaders } from '../src/header-filter.js'
+import {
+  createHeaderFilter,
+  type FilteredHeaders,
+  NEVER_FORWARD_HEADER_PREFIXES,
+  NEVER_FORWARD_HEADERS,
+} from '../src/header-filter.js'
 
 const filter = createHeaderFilter({ allow: ['x-request-id', 'X-Tenant', 'x-user-*'] })
 
@@ -26,6 +31,18 @@ function asObject(headers: FilteredHeaders): Record<string, string> {
 }
 
 describe('createHeaderFilter', () => {
+  it('never forwards a name of NEVER_FORWARD_HEADERS (the exported list is the one applied)', () => {
+    const names = [...NEVER_FORWARD_HEADERS, ...NEVER_FORWARD_HEADER_PREFIXES.map((p) => `${p}authorization`)]
+    for (const name of names) {
+      expect(() => createHeaderFilter({ allow: [name] }), name).toThrow(TypeError)
+      expect(() => createHeaderFilter({ allow: [], rename: { 'x-src': name } }), name).toThrow(TypeError)
+      // A prefix that happens to match the name is allowed, and the name is still dropped.
+      const filter = createHeaderFilter({ allow: [`${name.slice(0, 2)}*`] })
+      expect(filter({ [name]: 'v' }), name).toEqual([])
+    }
+    expect(Object.isFrozen(NEVER_FORWARD_HEADERS)).toBe(true)
+  })
+
   it('keeps allowed headers, matched case-insensitively, with lowercase names', () => {
     expect(filter({ 'X-Request-ID': 'r1', 'x-tenant': 't', Accept: 'text/html' })).toEqual([
       ['x-request-id', 'r1'],

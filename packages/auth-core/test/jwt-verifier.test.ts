@@ -1,17 +1,30 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto'
 import { createMockOAuthServer, type MockOAuthServer } from '@mcp-oauth2/testkit'
-import { base64url, exportJWK, exportSPKI, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose'
+import {
+  base64url,
+  CompactSign,
+  createLocalJWKSet,
+  exportJWK,
+  exportSPKI,
+  generateKeyPair,
+  importJWK,
+  type JWK,
+  jwtVerify,
+  SignJWT,
+} from 'jose'
 import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   AuthCoreError,
   InsufficientScopeError,
   InvalidTokenError,
   type InvalidTokenReason,
 } from '../src/errors.js'
+import { UNDERLYING_FETCH } from '../src/fetch-like.js'
 import { asciiBytes, decodeBase64url, importJwkFor, verifySignature } from '../src/internal/jwt-crypto.js'
 import { LruCache } from '../src/internal/lru.js'
+import { JWT_ALGORITHMS } from '../src/internal/protocol.js'
 import { JwtScopeVerifier, type JwtScopeVerifierOptions } from '../src/jwt-verifier.js'
 
 const AUDIENCE = 'https://mcp.mock.test/mcp'
@@ -29,8 +42,8 @@ const server = setupServer(...as.handlers, ...es.handlers)
 let nowMs = Date.UTC(2030, 0, 1)
 const now = () => nowMs
 let jwksRequests = 0
-const countingFetch = (input: string, init?: RequestInit) => {
-  if (input === as.jwksUri) jwksRequests++
+const countingFetch = (input: string | URL | Request, init?: RequestInit) => {
+  if (String(input) === as.jwksUri) jwksRequests++
   return globalThis.fetch(input, init)
 }
 
@@ -163,7 +176,7 @@ describe('JwtScopeVerifier.verify', () => {
       audience: AUDIENCE,
       now,
       fetch: (input, init) => {
-        metadata.push(input)
+        metadata.push(String(input))
         return globalThis.fetch(input, init)
       },
     })
@@ -384,6 +397,19 @@ describe('JwtScopeVerifier negative matrix', () => {
         expect(invalid.message).not.toContain(part)
         expect(invalid.wwwAuthenticate).not.toContain(part)
       }
+      // jose.jwtVerify with the equivalent options rejects it too (it has no size cap: not that one).
+      if (reason !== 'too_large') {
+        await expect(
+          jwtVerify(token, createLocalJWKSet(as.publicJwks()), {
+            issuer: ISSUER,
+            audience: AUDIENCE,
+            algorithms: [...JWT_ALGORITHMS],
+            clockTolerance: 5,
+            requiredClaims: ['exp'],
+            currentDate: new Date(nowMs),
+          }),
+        ).rejects.toThrow()
+      }
     },
   )
 
@@ -465,7 +491,8 @@ describe('JwtScopeVerifier keys', () => {
     server.use(http.get(as.jwksUri, () => HttpResponse.error()))
     nowMs += 120_000
     await expect(v.verify(await as.issueToken({ scope: 'b' }))).resolves.toMatchObject({ scopes: ['b'] })
-    expect(jwksRequests).toBe(2)
+    // The stale JWKS is refetched behind the verification (which did not wait for it).
+    await vi.waitFor(() => expect(jwksRequests).toBe(2))
   })
 
   it('fails closed with ERR_KEYS_UNAVAILABLE when no keys were ever fetched, and recovers', async () => {
@@ -520,6 +547,113 @@ describe('JwtScopeVerifier keys', () => {
       .sign(privateKey)
     const v = verifier({ jwksUri: undefined, jwks: { keys: [other, jwk] } })
     await expect(v.verify(token)).resolves.toMatchObject({ issuer: ISSUER })
+  })
+})
+
+describe('JwtScopeVerifier hardening', () => {
+  it('rate-limits discovery with only an issuer: a flood of forged tokens makes one metadata request per cooldown', async () => {
+    const requests = { oauth: 0, oidc: 0 }
+    server.use(
+      http.get(as.metadataUrl, () => {
+        requests.oauth++
+        return new HttpResponse(null, { status: 503 })
+      }),
+      http.get(`${ISSUER}/.well-known/openid-configuration`, () => {
+        requests.oidc++
+        return new HttpResponse(null, { status: 503 })
+      }),
+    )
+    const v = new JwtScopeVerifier({ issuer: ISSUER, audience: AUDIENCE, now, jwksCooldownSeconds: 5 })
+    const forged = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => as.issueToken({}, { kid: `f${i}` })),
+    )
+    const concurrent = await Promise.all(forged.map((t) => rejection(v.verify(t))))
+    for (const token of forged) concurrent.push(await rejection(v.verify(token)))
+    expect(new Set(concurrent.map((e) => (e as AuthCoreError).code))).toEqual(
+      new Set(['ERR_DISCOVERY_FAILED']),
+    )
+    expect(requests).toEqual({ oauth: 1, oidc: 1 })
+    nowMs += 5_000
+    await rejection(v.verify(forged[0] as string))
+    expect(requests).toEqual({ oauth: 2, oidc: 2 })
+    server.resetHandlers()
+    nowMs += 5_000
+    await expect(v.verify(await as.issueToken())).resolves.toMatchObject({ issuer: ISSUER })
+  })
+
+  it('refetches a JWKS older than jwksCacheMaxAgeSeconds even when every call hits the cache, ending cached verifications of a removed key', async () => {
+    const v = verifier({ jwksCacheMaxAgeSeconds: 60 })
+    const old = await as.issueToken()
+    await v.verify(old)
+    await as.rotateKeys() // the old key is gone from the JWKS
+    nowMs += 30_000
+    await expect(v.verify(old)).resolves.toBeDefined() // within the max age: cached, no request
+    expect(jwksRequests).toBe(1)
+    nowMs += 31_000
+    await v.verify(old) // still served while the refetch runs behind it
+    await vi.waitFor(() => expect(jwksRequests).toBeGreaterThanOrEqual(2))
+    await vi.waitFor(async () =>
+      expect(await rejection(v.verify(old))).toMatchObject({ reason: 'unknown_key' }),
+    )
+  })
+
+  it('never waits on a hung JWKS endpoint for a known key, and at most jwksTimeoutMs for an unknown one', async () => {
+    let hang = false
+    // A fetch that ignores its signal: only the verifier's own timeout can end the wait.
+    const fetch = (input: string | URL | Request, init?: RequestInit) =>
+      hang && String(input) === as.jwksUri ? new Promise<Response>(() => {}) : globalThis.fetch(input, init)
+    const v = verifier({ fetch, jwksCacheMaxAgeSeconds: 60, jwksTimeoutMs: 200 })
+    await v.verify(await as.issueToken({ scope: 'a' }))
+    hang = true
+    nowMs += 61_000 // stale keys
+    await expect(v.verify(await as.issueToken({ scope: 'b' }))).resolves.toMatchObject({ scopes: ['b'] })
+    const unknown = await rejection(v.verify(await as.issueToken({}, { kid: 'rotated' })))
+    expect(unknown).toMatchObject({ code: 'ERR_KEYS_UNAVAILABLE' })
+    expect((unknown as Error).message).toContain('timed out')
+  })
+
+  it('rejects deeply nested claims with a typed InvalidTokenError, never a RangeError', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256')
+    const jwk = await exportJWK(publicKey)
+    const sign = (nested: string) => {
+      const claims = `{"iss":"${ISSUER}","aud":"${AUDIENCE}","exp":${Math.floor(nowMs / 1000) + 60},"x":${nested}}`
+      return new CompactSign(new TextEncoder().encode(claims))
+        .setProtectedHeader({ alg: 'ES256' })
+        .sign(privateKey)
+    }
+    const v = verifier({ jwksUri: undefined, jwks: { keys: [jwk] }, maxTokenBytes: 2_000_000 })
+    for (const depth of [100_000, 32]) {
+      const error = await rejection(v.verify(await sign(`${'['.repeat(depth)}${']'.repeat(depth)}`)))
+      expect(error, `depth ${depth}`).toBeInstanceOf(InvalidTokenError)
+      expect(error).toMatchObject({ reason: 'claims' })
+    }
+    const fine = await v.verify(await sign(`${'{"a":'.repeat(20)}1${'}'.repeat(20)}`))
+    expect(Object.isFrozen(fine.claims.x)).toBe(true)
+  })
+
+  it('unwraps an auth fetch installed as globalThis.fetch (UNDERLYING_FETCH), never calling it', async () => {
+    const real = globalThis.fetch
+    let wrapperCalls = 0
+    const authFetch = Object.assign(
+      () => {
+        wrapperCalls++
+        return new Promise<Response>(() => {})
+      },
+      { [UNDERLYING_FETCH]: real },
+    )
+    globalThis.fetch = authFetch as unknown as typeof fetch
+    try {
+      const v = new JwtScopeVerifier({ issuer: ISSUER, audience: AUDIENCE, now })
+      await expect(v.verify(await as.issueToken())).resolves.toMatchObject({ issuer: ISSUER })
+    } finally {
+      globalThis.fetch = real
+    }
+    expect(wrapperCalls).toBe(0)
+  })
+
+  it('rejects a bad jwksTimeoutMs or retry at construction', () => {
+    expect(() => verifier({ jwksTimeoutMs: 0 })).toThrow('"jwksTimeoutMs"')
+    expect(() => verifier({ retry: { limit: 1.5 } })).toThrow('"retry.limit"')
   })
 })
 
@@ -612,29 +746,5 @@ describe('internal signature backends', () => {
   it('refuses RSA keys shorter than 2048 bits', async () => {
     const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 })
     expect(await importJwkFor(publicKey.export({ format: 'jwk' }) as JWK, 'RS256')).toBeUndefined()
-  })
-})
-
-describe('runtime neutrality', () => {
-  it('imports neither node: modules nor the MCP SDK statically from the verifier sources', async () => {
-    const { readFile } = await import('node:fs/promises')
-    for (const file of [
-      'jwt-verifier.ts',
-      'tool-scope-policy.ts',
-      'internal/jwks.ts',
-      'internal/jwt-crypto.ts',
-      'internal/lru.ts',
-    ]) {
-      const source = await readFile(new URL(`../src/${file}`, import.meta.url), 'utf8')
-      const runtimeImports = source.match(/^import (?!type )[^;]*?from '[^']+'/gm) ?? []
-      expect(
-        runtimeImports.filter((line) => line.includes("'node:")),
-        file,
-      ).toEqual([])
-      expect(
-        runtimeImports.filter((line) => line.includes('@modelcontextprotocol')),
-        file,
-      ).toEqual([])
-    }
   })
 })

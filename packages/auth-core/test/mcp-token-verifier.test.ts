@@ -1,5 +1,10 @@
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join, sep } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { createMockOAuthServer, seedToolScopes } from '@mcp-oauth2/testkit'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
@@ -13,6 +18,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { sdkErrorsModuleInStack } from '../src/internal/mcp-sdk-errors.js'
 import { JwtScopeVerifier, type McpTokenVerifierOptions } from '../src/jwt-verifier.js'
 import { createToolScopePolicy } from '../src/tool-scope-policy.js'
 
@@ -26,7 +32,10 @@ const msw = setupServer(...oauth.handlers)
 type Listening = { url: string; resource: string; close: () => Promise<void>; seen: AuthInfo[] }
 
 /** A real SDK server: express + requireBearerAuth + McpServer with tools guarded by a scope policy. */
-async function startServer(adapterOptions?: McpTokenVerifierOptions): Promise<Listening> {
+async function startServer(
+  adapterOptions?: McpTokenVerifierOptions,
+  bearerAuth: typeof requireBearerAuth = requireBearerAuth,
+): Promise<Listening> {
   const app = createMcpExpressApp()
   const seen: AuthInfo[] = []
   const policy = createToolScopePolicy(seedToolScopes)
@@ -43,7 +52,7 @@ async function startServer(adapterOptions?: McpTokenVerifierOptions): Promise<Li
   })
   app.post(
     '/mcp',
-    requireBearerAuth({
+    bearerAuth({
       verifier: verifier.toMcpTokenVerifier(adapterOptions),
       expectedResource: new URL(url),
     }),
@@ -110,8 +119,11 @@ function initialize(url: string, token: string): Promise<Response> {
 }
 
 let servers: Listening[] = []
-async function started(options?: McpTokenVerifierOptions): Promise<Listening> {
-  const s = await startServer(options)
+async function started(
+  options?: McpTokenVerifierOptions,
+  bearerAuth?: typeof requireBearerAuth,
+): Promise<Listening> {
+  const s = await startServer(options, bearerAuth)
   servers.push(s)
   return s
 }
@@ -136,17 +148,22 @@ describe('JwtScopeVerifier.toMcpTokenVerifier', () => {
 
   it('returns AuthInfo with expiresAt in seconds and resource from aud', async () => {
     const resource = 'https://mcp.example/mcp'
+    // One fixed instant for issuing and checking (the real clock may cross a second in between).
+    const issuedAt = Date.now()
+    oauth.setNow(() => issuedAt)
     const token = await oauth.issueToken({ aud: [resource, 'https://other.example'], scope: 'mcp:read' })
+    oauth.setNow(Date.now)
     const info = await new JwtScopeVerifier({
       issuer: oauth.issuer,
       audience: resource,
       jwksUri: oauth.jwksUri,
+      now: () => issuedAt,
     })
       .toMcpTokenVerifier()
       .verifyAccessToken(token)
     expect(info).toMatchObject({ token, clientId: 'test-client', scopes: ['mcp:read'] })
     expect(info.resource?.href).toBe(resource)
-    expect(info.expiresAt).toBe(Math.floor(oauth.now() / 1000) + 3600)
+    expect(info.expiresAt).toBe(Math.floor(issuedAt / 1000) + 3600)
     expect(info.extra).toMatchObject({ issuer: oauth.issuer, subject: 'test-client' })
   })
 
@@ -216,5 +233,73 @@ describe('JwtScopeVerifier.toMcpTokenVerifier', () => {
       jwksUri: oauth.jwksUri,
     })
     expect(() => verifier.toMcpTokenVerifier({ errors: {} as never })).toThrow('"errors"')
+  })
+})
+
+describe('toMcpTokenVerifier with two copies of the MCP SDK installed', () => {
+  // A second copy of the SDK's auth errors and bearer middleware, as pnpm peers or a symlinked
+  // workspace produce: the same code, other class identities. No `errors` option is given.
+  let copy: string
+  let secondBearerAuth: typeof requireBearerAuth
+  let secondErrors: typeof sdkErrors
+  beforeAll(async () => {
+    const esm = dirname(
+      createRequire(import.meta.url).resolve('@modelcontextprotocol/sdk/server/auth/errors.js'),
+    ).replace(`${sep}dist${sep}cjs${sep}`, `${sep}dist${sep}esm${sep}`)
+    copy = mkdtempSync(join(tmpdir(), 'second-sdk-'))
+    const auth = join(copy, 'node_modules', '@modelcontextprotocol', 'sdk', 'dist', 'esm', 'server', 'auth')
+    mkdirSync(join(auth, 'middleware'), { recursive: true })
+    writeFileSync(
+      join(copy, 'node_modules', '@modelcontextprotocol', 'sdk', 'package.json'),
+      '{"type":"module"}',
+    )
+    copyFileSync(join(esm, 'errors.js'), join(auth, 'errors.js'))
+    copyFileSync(join(esm, 'middleware', 'bearerAuth.js'), join(auth, 'middleware', 'bearerAuth.js'))
+    secondBearerAuth = (await import(pathToFileURL(join(auth, 'middleware', 'bearerAuth.js')).href))
+      .requireBearerAuth
+    secondErrors = await import(pathToFileURL(join(auth, 'errors.js')).href)
+  })
+  afterAll(() => rmSync(copy, { recursive: true, force: true }))
+
+  it('really is a second copy (instanceof fails across the copies)', () => {
+    expect(new secondErrors.InvalidTokenError('x')).not.toBeInstanceOf(sdkErrors.InvalidTokenError)
+  })
+
+  it("answers 401 and 403 through the other copy's requireBearerAuth, not 500", async () => {
+    const { url } = await started(undefined, secondBearerAuth)
+    const expired = await initialize(url, await oauth.issueToken({ expiresIn: -600 }))
+    expect(expired.status).toBe(401)
+    expect(expired.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/)
+    expect((await initialize(url, await oauth.issueToken())).status).toBe(200)
+    const { url: scoped } = await started({ requiredScopes: ['mcp:write'] }, secondBearerAuth)
+    const lacking = await initialize(scoped, await oauth.issueToken({ scope: 'mcp:read' }))
+    expect(lacking.status).toBe(403)
+  })
+
+  it('still answers 401 through the first copy afterwards', async () => {
+    const { url } = await started()
+    expect((await initialize(url, await oauth.issueToken({ expiresIn: -600 }))).status).toBe(401)
+  })
+})
+
+describe('internal sdkErrorsModuleInStack', () => {
+  it('finds the calling SDK copy in ESM, CommonJS and Windows frames, and nothing elsewhere', () => {
+    const esm =
+      'Error\n    at verifyAccessToken (file:///app/src/x.js:1:1)\n    at async file:///srv/a%20b/node_modules/@modelcontextprotocol/sdk/dist/esm/server/auth/middleware/bearerAuth.js:33:30'
+    expect(sdkErrorsModuleInStack(esm)).toBe(
+      'file:///srv/a%20b/node_modules/@modelcontextprotocol/sdk/dist/esm/server/auth/errors.js',
+    )
+    const cjs =
+      'Error\n    at async /srv/app/node_modules/.pnpm/x/node_modules/@modelcontextprotocol/sdk/dist/cjs/server/auth/middleware/bearerAuth.js:40:36'
+    expect(sdkErrorsModuleInStack(cjs)).toBe(
+      'file:///srv/app/node_modules/.pnpm/x/node_modules/@modelcontextprotocol/sdk/dist/cjs/server/auth/errors.js',
+    )
+    const windows =
+      'Error\n    at async C:\\srv\\my app\\node_modules\\@modelcontextprotocol\\sdk\\dist\\esm\\server\\auth\\middleware\\bearerAuth.js:33:30'
+    expect(sdkErrorsModuleInStack(windows)).toBe(
+      'file:///C:/srv/my%20app/node_modules/@modelcontextprotocol/sdk/dist/esm/server/auth/errors.js',
+    )
+    expect(sdkErrorsModuleInStack('Error\n    at bundle.js:1:99')).toBeUndefined()
+    expect(sdkErrorsModuleInStack(undefined)).toBeUndefined()
   })
 })

@@ -1,14 +1,20 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { inspect } from 'node:util'
 import { decodeJwt, exportJWK, exportPKCS8, generateKeyPair, jwtVerify } from 'jose'
 import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { AuthCoreError, DiscoveryError, TokenRequestError } from '../src/errors.js'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { AuthCoreError, ConfigError, DiscoveryError, TokenRequestError } from '../src/errors.js'
+import { UNDERLYING_FETCH } from '../src/fetch-like.js'
+import { parseRetryAfter } from '../src/internal/http.js'
 import { ClientCredentialsTokenProvider } from '../src/token-provider.js'
 
 const AS = 'https://as.example.test'
 const TOKEN_URL = `${AS}/oauth2/token`
 
+// Real loopback requests bypass msw: the fetch from before msw patched it.
+const loopbackFetch = globalThis.fetch
 const server = setupServer()
 beforeAll(() => server.listen({ onUnhandledFrame: 'error' }))
 afterEach(() => server.resetHandlers())
@@ -201,6 +207,56 @@ describe('ClientCredentialsTokenProvider', () => {
       ])
     })
 
+    it('discovers from a legacy SSE URL through the metadata of its Streamable HTTP sibling (fastmcp)', async () => {
+      const tried: string[] = []
+      server.use(
+        http.get('https://fast.example.test/.well-known/oauth-protected-resource/sse', ({ request }) => {
+          tried.push(new URL(request.url).pathname)
+          return new HttpResponse(null, { status: 404 })
+        }),
+        http.get('https://fast.example.test/.well-known/oauth-protected-resource/mcp', ({ request }) => {
+          tried.push(new URL(request.url).pathname)
+          return HttpResponse.json({ resource: 'https://fast.example.test/mcp', authorization_servers: [AS] })
+        }),
+        http.get(`${AS}/.well-known/oauth-authorization-server`, () =>
+          HttpResponse.json({ issuer: AS, token_endpoint: TOKEN_URL }),
+        ),
+      )
+      const seen = tokenEndpoint()
+      await provider({ tokenUrl: undefined, resourceServerUrl: 'https://fast.example.test/sse' }).getToken()
+      expect(tried).toEqual([
+        '/.well-known/oauth-protected-resource/sse',
+        '/.well-known/oauth-protected-resource/mcp',
+      ])
+      expect(seen[0]!.body.getAll('resource')).toEqual(['https://fast.example.test/mcp'])
+    })
+
+    it('says to configure issuer and resource when a legacy SSE URL has no metadata at all', async () => {
+      server.use(http.get('https://bare.example.test/*', () => new HttpResponse(null, { status: 404 })))
+      const error = (await rejection(
+        provider({ tokenUrl: undefined, resourceServerUrl: 'https://bare.example.test/v1/sse' }).getToken(),
+      )) as DiscoveryError
+      expect(error.code).toBe('ERR_DISCOVERY_FAILED')
+      expect(error.message).toMatch(/"issuer" and "resource"/)
+      expect(error.urls).toEqual([
+        'https://bare.example.test/.well-known/oauth-protected-resource/v1/sse',
+        'https://bare.example.test/.well-known/oauth-protected-resource/v1/mcp',
+        'https://bare.example.test/.well-known/oauth-protected-resource',
+      ])
+    })
+
+    it('still refuses SSE-sibling metadata that names another path', async () => {
+      server.use(
+        http.get('https://fast2.example.test/.well-known/oauth-protected-resource/sse', () =>
+          HttpResponse.json({ resource: 'https://fast2.example.test/admin', authorization_servers: [AS] }),
+        ),
+      )
+      const error = (await rejection(
+        provider({ tokenUrl: undefined, resourceServerUrl: 'https://fast2.example.test/sse' }).getToken(),
+      )) as DiscoveryError
+      expect(error.code).toBe('ERR_DISCOVERY_INVALID_METADATA')
+    })
+
     it('requires exactly one endpoint option', () => {
       expect(() => provider({ issuer: AS })).toThrow(TypeError)
       expect(() => provider({ tokenUrl: undefined })).toThrow(/exactly one/)
@@ -350,8 +406,9 @@ describe('ClientCredentialsTokenProvider', () => {
       expect((await p.getToken()).value).toBe('token-1')
       now = 3_539_000 // 61 s before expiry: cached
       expect((await p.getToken()).value).toBe('token-1')
-      now = 3_541_000 // 59 s before expiry: inside the window
-      expect((await p.getToken()).value).toBe('token-2')
+      now = 3_541_000 // 59 s before expiry: inside the window, served at once, refreshed behind
+      expect((await p.getToken()).value).toBe('token-1')
+      await vi.waitFor(async () => expect((await p.getToken()).value).toBe('token-2'))
       expect(seen).toHaveLength(2)
     })
 
@@ -364,7 +421,8 @@ describe('ClientCredentialsTokenProvider', () => {
       expect(seen).toHaveLength(1)
       now = 5_000 // half the lifetime
       await p.getToken()
-      expect(seen).toHaveLength(2)
+      await vi.waitFor(() => expect(seen).toHaveLength(2))
+      await vi.waitFor(async () => expect((await p.getToken()).value).toBe('token-2'))
     })
 
     it('keeps serving the cached token when a refresh fails while it is still valid', async () => {
@@ -381,7 +439,7 @@ describe('ClientCredentialsTokenProvider', () => {
       )
       now = 3_560_000 // in the window, 40 s of validity left
       expect((await p.getToken()).value).toBe('token-1')
-      expect(failures).toBe(1)
+      await vi.waitFor(() => expect(failures).toBe(1))
       // Within the cooldown callers get the cached token without waiting on another attempt.
       expect((await p.getToken()).value).toBe('token-1')
       expect(failures).toBe(1)
@@ -674,6 +732,371 @@ describe('ClientCredentialsTokenProvider', () => {
       server.resetHandlers()
       server.use(http.post(TOKEN_URL, () => HttpResponse.json({ access_token: 'x', token_type: 'BEARER' })))
       expect((await provider().getToken()).tokenType).toBe('Bearer')
+    })
+  })
+
+  describe('9. hardening: token values, lifetimes, Retry-After', () => {
+    it.each([
+      ['CR', 'abc\rdef'],
+      ['LF', 'abc\ndef'],
+      ['NUL', 'abc\u0000def'],
+      ['space', 'abc def'],
+      ['DEL', 'abc\u007fdef'],
+      ['non-ASCII', 'abcédef'],
+    ])('refuses an access_token with %s as an invalid token response, never caching it', async (_, value) => {
+      const values: string[] = []
+      server.use(
+        http.post(TOKEN_URL, () => {
+          values.push(value)
+          return HttpResponse.json({ access_token: value, token_type: 'Bearer', expires_in: 3600 })
+        }),
+      )
+      const p = provider()
+      for (let i = 0; i < 2; i++) {
+        const error = (await rejection(p.getToken())) as TokenRequestError
+        expect(error).toBeInstanceOf(TokenRequestError)
+        expect(error.code).toBe('ERR_TOKEN_RESPONSE_INVALID')
+        const rendered = `${error.message} ${inspect(error, { depth: 10 })} ${JSON.stringify(error)}`
+        expect(rendered).not.toContain('abc')
+      }
+      expect(values).toHaveLength(2) // not cached: the second call asked again
+    })
+
+    it('bounds expires_in: 0 is cached for 1 s, 1e308 for maxTokenLifetimeSeconds, never forever', async () => {
+      const now = 1_000_000
+      for (const [expiresIn, options, lifetimeMs] of [
+        [0, {}, 1_000],
+        [1e308, {}, 86_400_000],
+        [7200, { maxTokenLifetimeSeconds: 600 }, 600_000],
+        [120, {}, 120_000],
+      ] as const) {
+        server.resetHandlers()
+        tokenEndpoint({ expiresIn })
+        const token = await provider({ now: () => now, ...options }).getToken()
+        expect(token.expiresAt, `expires_in ${expiresIn}`).toBe(now + lifetimeMs)
+      }
+    })
+
+    it.each([-1, 'NaN', 'soon'])('refuses expires_in %s as an invalid token response', async (expiresIn) => {
+      server.use(
+        http.post(TOKEN_URL, () =>
+          HttpResponse.json({ access_token: 'x', token_type: 'Bearer', expires_in: expiresIn }),
+        ),
+      )
+      const error = (await rejection(provider().getToken())) as TokenRequestError
+      expect(error.code).toBe('ERR_TOKEN_RESPONSE_INVALID')
+    })
+
+    it('rejects a maxTokenLifetimeSeconds that is not positive', () => {
+      expect(() => provider({ maxTokenLifetimeSeconds: 0 })).toThrow('"maxTokenLifetimeSeconds"')
+      expect(() => provider({ maxTokenLifetimeSeconds: Number.POSITIVE_INFINITY })).toThrow(TypeError)
+    })
+
+    it.each(['Infinity', 'NaN', '-5', '1e308', '1.5', 'soon', ''])(
+      'falls back to the normal backoff on Retry-After %j instead of waiting or giving up',
+      async (retryAfter) => {
+        let calls = 0
+        server.use(
+          http.post(TOKEN_URL, () => {
+            calls++
+            if (calls === 1) {
+              return HttpResponse.json(
+                { error: 'temporarily_unavailable' },
+                { status: 503, headers: { 'retry-after': retryAfter } },
+              )
+            }
+            return HttpResponse.json({ access_token: 'after-retry', token_type: 'Bearer', expires_in: 60 })
+          }),
+        )
+        // Were the value read as "the maximum", this would wait ten minutes (the test would time out).
+        const p = provider({ retry: { baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 600_000 } })
+        expect((await p.getToken()).value).toBe('after-retry')
+        expect(calls).toBe(2)
+      },
+    )
+  })
+
+  describe('10. hardening: the refresh window', () => {
+    it('serves a still-valid token at once while the refresh waits on a hung authorization server', async () => {
+      let now = 0
+      tokenEndpoint({ expiresIn: 3600 })
+      const p = provider({ now: () => now, timeoutMs: 600_000 })
+      const first = await p.getToken()
+      let release: () => void = () => {}
+      const hung = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      let reached = 0
+      server.use(
+        http.post(TOKEN_URL, async () => {
+          reached++
+          await hung
+          return HttpResponse.json({ access_token: 'late', token_type: 'Bearer', expires_in: 3600 })
+        }),
+      )
+      now = 3_560_000 // in the refresh window, 40 s of validity left
+      // Without the background refresh these would wait for the hung server (10 minutes).
+      const during = await Promise.all([p.getToken(), p.getToken(), p.getToken({})])
+      expect(during).toEqual([first, first, first])
+      await vi.waitFor(() => expect(reached).toBe(1)) // one refresh, shared
+      release()
+      await vi.waitFor(async () => expect((await p.getToken()).value).toBe('late'))
+      expect(reached).toBe(1)
+    })
+  })
+
+  describe('11. hardening: what servers say never carries secrets', () => {
+    const secret = 'sup3r+s3cret/value:%'
+
+    it('scrubs the secret, its encodings and tokens from error and error_description, and caps them', async () => {
+      const basic = btoa(`gateway:${new URLSearchParams([['', secret]]).toString().slice(1)}`)
+      server.use(
+        http.post(TOKEN_URL, () =>
+          HttpResponse.json(
+            {
+              error: `invalid_client ${secret}`,
+              error_description: `bad secret ${secret} (${encodeURIComponent(secret)}) from Basic ${basic}\r\nheader: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln ${'x'.repeat(1000)}`,
+            },
+            { status: 400 },
+          ),
+        ),
+      )
+      const error = (await rejection(
+        provider({ clientSecret: secret, tokenEndpointAuthMethod: 'client_secret_post' }).getToken(),
+      )) as TokenRequestError
+      expect(error.code).toBe('ERR_OAUTH_ERROR_RESPONSE')
+      const rendered = [
+        error.message,
+        error.error,
+        error.errorDescription,
+        inspect(error, { depth: 10 }),
+      ].join('\n')
+      for (const leaked of [secret, encodeURIComponent(secret), basic, 'eyJhbGciOiJIUzI1NiJ9', '\r']) {
+        expect(rendered).not.toContain(leaked)
+      }
+      expect(error.errorDescription!.length).toBeLessThanOrEqual(256)
+      expect(error.errorDescription).toMatch(/^bad secret \[redacted\]/)
+      expect(error.error!.length).toBeLessThanOrEqual(64)
+    })
+
+    it('scrubs an echoed client assertion and a token the provider holds', async () => {
+      const { privateKey } = await generateKeyPair('ES256', { extractable: true })
+      let calls = 0
+      server.use(
+        http.post(TOKEN_URL, async ({ request }) => {
+          calls++
+          const body = new URLSearchParams(await request.text())
+          if (calls === 1)
+            return HttpResponse.json({ access_token: 'opaque-token-123', token_type: 'Bearer' })
+          return HttpResponse.json(
+            {
+              error: 'invalid_grant',
+              error_description: `assertion ${body.get('client_assertion')} token opaque-token-123`,
+            },
+            { status: 400 },
+          )
+        }),
+      )
+      const p = provider({ clientSecret: undefined, privateKey })
+      await p.getToken()
+      const error = (await rejection(p.getToken({ scopes: ['more'] }))) as TokenRequestError
+      expect(error.errorDescription).toBe('assertion [redacted] token [redacted]')
+    })
+  })
+
+  describe('12. hardening: Basic credentials for servers that do not form-decode them', () => {
+    /** A token endpoint that compares Basic credentials without form-decoding them (glewlwyd-like). */
+    function rawBasicEndpoint(id: string, secret: string) {
+      const seen: string[] = []
+      server.use(
+        http.post(TOKEN_URL, ({ request }) => {
+          const decoded = new TextDecoder().decode(
+            Uint8Array.from(atob(request.headers.get('authorization')!.slice(6)), (c) => c.charCodeAt(0)),
+          )
+          seen.push(decoded)
+          if (decoded !== `${id}:${secret}`) {
+            return HttpResponse.json(
+              { error: 'invalid_client' },
+              { status: 401, headers: { 'www-authenticate': 'Basic realm="as"' } },
+            )
+          }
+          return HttpResponse.json({ access_token: `t${seen.length}`, token_type: 'Bearer', expires_in: 60 })
+        }),
+      )
+      return seen
+    }
+
+    it('retries invalid_client once with the raw encoding and remembers it for the endpoint', async () => {
+      const secret = 'a+b/c:d%e'
+      const seen = rawBasicEndpoint('gateway', secret)
+      const p = provider({ clientSecret: secret })
+      expect((await p.getToken()).value).toBe('t2')
+      p.invalidate()
+      expect((await p.getToken()).value).toBe('t3')
+      expect(seen).toEqual([
+        'gateway:a%2Bb%2Fc%3Ad%25e', // RFC 6749 §2.3.1 first
+        `gateway:${secret}`, // then raw
+        `gateway:${secret}`, // remembered
+      ])
+    })
+
+    it('starts with the raw encoding when configured', async () => {
+      const seen = rawBasicEndpoint('gateway', 'x+y')
+      await provider({ clientSecret: 'x+y', basicCredentialsEncoding: 'raw' }).getToken()
+      expect(seen).toEqual(['gateway:x+y'])
+      expect(() => provider({ basicCredentialsEncoding: 'base64' as never })).toThrow(
+        '"basicCredentialsEncoding"',
+      )
+    })
+
+    it('does not retry when both encodings are the same, and says so when both are refused', async () => {
+      const same = rawBasicEndpoint('gateway', 'other')
+      const error = (await rejection(
+        provider({ clientSecret: 'plain-secret' }).getToken(),
+      )) as TokenRequestError
+      expect(same).toHaveLength(1)
+      expect(error.error).toBe('invalid_client')
+      server.resetHandlers()
+      const both = rawBasicEndpoint('gateway', 'other')
+      const twice = (await rejection(provider({ clientSecret: 'p+q' }).getToken())) as TokenRequestError
+      expect(both).toHaveLength(2)
+      expect(twice.code).toBe('ERR_OAUTH_ERROR_RESPONSE')
+      expect(twice.error).toBe('invalid_client')
+      expect(twice.message).toContain('both form-urlencoded and raw')
+      expect(twice.attempts).toBe(2)
+    })
+  })
+
+  describe('13. hardening: errors have their proper codes', () => {
+    it('reports a private key that cannot be imported as a configuration error', async () => {
+      tokenEndpoint()
+      const badKey =
+        '-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n'
+      const error = (await rejection(
+        provider({ clientSecret: undefined, privateKey: badKey, privateKeyAlgorithm: 'RS256' }).getToken(),
+      )) as ConfigError
+      expect(error).toBeInstanceOf(ConfigError)
+      expect(error.code).toBe('ERR_CONFIG')
+      expect(error.issues).toEqual([{ path: 'privateKey', message: expect.stringContaining('RS256') }])
+      expect(inspect(error, { depth: 10 })).not.toContain('MIIBVQ')
+    })
+
+    it('reports a token response over 1 MiB as an invalid token response, not a network error', async () => {
+      server.use(
+        http.post(TOKEN_URL, () =>
+          HttpResponse.json({ access_token: 'x', token_type: 'Bearer', padding: 'p'.repeat(1_100_000) }),
+        ),
+      )
+      const error = (await rejection(provider().getToken())) as TokenRequestError
+      expect(error.code).toBe('ERR_TOKEN_RESPONSE_INVALID')
+      expect(error.attempts).toBe(1) // not retried
+    })
+  })
+
+  describe('14. hardening: an auth fetch installed as globalThis.fetch', () => {
+    it('unwraps UNDERLYING_FETCH (repeatedly) so token requests never wait on the auth fetch', async () => {
+      const seen = tokenEndpoint()
+      const real = globalThis.fetch
+      let wrapperCalls = 0
+      // Stand-ins for auth fetches: calling one would wait for the token being fetched, forever.
+      const stuck = () => {
+        wrapperCalls++
+        return new Promise<Response>(() => {})
+      }
+      const inner = Object.assign(stuck, { [UNDERLYING_FETCH]: real })
+      const outer = Object.assign(() => stuck(), { [UNDERLYING_FETCH]: inner })
+      globalThis.fetch = outer as unknown as typeof fetch
+      try {
+        expect((await provider().getToken()).value).toBe('token-1')
+      } finally {
+        globalThis.fetch = real
+      }
+      expect(wrapperCalls).toBe(0)
+      expect(seen).toHaveLength(1)
+    })
+  })
+
+  describe('15. hardening: a response that drips (real loopback server)', () => {
+    /** A loopback server that sends 200 and headers, then one byte of body every 20 ms, forever. */
+    async function drippingServer() {
+      let requests = 0
+      const sockets = new Set<import('node:net').Socket>()
+      const http = createServer((_req, res) => {
+        requests++
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.write('{')
+        const timer = setInterval(() => res.write(' '), 20)
+        res.on('close', () => clearInterval(timer))
+      })
+      http.on('connection', (socket) => {
+        sockets.add(socket)
+        socket.on('close', () => sockets.delete(socket))
+      })
+      await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
+      const { port } = http.address() as AddressInfo
+      return {
+        url: `http://127.0.0.1:${port}`,
+        requests: () => requests,
+        close: () => {
+          for (const socket of sockets) socket.destroy()
+          return new Promise<void>((resolve) => http.close(() => resolve()))
+        },
+      }
+    }
+
+    it('ends a dripping token response at timeoutMs and releases every caller sharing it', async () => {
+      const drip = await drippingServer()
+      try {
+        const p = provider({
+          tokenUrl: `${drip.url}/token`,
+          timeoutMs: 300,
+          retry: { limit: 0 },
+          fetch: loopbackFetch,
+        })
+        // Five callers share the one stuck request; all are released when its attempt times out.
+        const errors = await Promise.all(Array.from({ length: 5 }, () => rejection(p.getToken())))
+        expect(errors.map((e) => (e as TokenRequestError).code)).toEqual(Array(5).fill('ERR_TIMEOUT'))
+        expect(drip.requests()).toBe(1)
+        // A later caller does not join the stuck request: it makes its own.
+        await rejection(p.getToken())
+        expect(drip.requests()).toBe(2)
+      } finally {
+        await drip.close()
+      }
+    })
+
+    it('ends dripping metadata at timeoutMs with a discovery error', async () => {
+      const drip = await drippingServer()
+      try {
+        const p = provider({
+          tokenUrl: undefined,
+          issuer: drip.url,
+          timeoutMs: 300,
+          retry: { limit: 0 },
+          fetch: loopbackFetch,
+        })
+        const error = (await rejection(p.getToken())) as DiscoveryError
+        expect(error).toBeInstanceOf(DiscoveryError)
+        expect(error.code).toBe('ERR_DISCOVERY_FAILED')
+        expect(error.message).toContain('timed out')
+        expect(drip.requests()).toBe(2) // RFC 8414, then OpenID Connect discovery
+      } finally {
+        await drip.close()
+      }
+    })
+  })
+
+  describe('internal parseRetryAfter', () => {
+    it('reads delay-seconds and IMF-fixdate (with the injected clock) and nothing else', () => {
+      const now = Date.UTC(2030, 0, 1, 0, 0, 0)
+      expect(parseRetryAfter('3', now)).toBe(3000)
+      expect(parseRetryAfter(' 0 ', now)).toBe(0)
+      expect(parseRetryAfter('Tue, 01 Jan 2030 00:00:07 GMT', now)).toBe(7000)
+      expect(parseRetryAfter('Mon, 31 Dec 2029 23:00:00 GMT', now)).toBe(0) // in the past
+      expect(parseRetryAfter('99999999999999999999', now)).toBeGreaterThan(1e20) // the caller refuses it
+      for (const bad of [null, '', 'Infinity', 'NaN', '-5', '1.5', '1e308', 'soon', '2030-01-01T00:00:07Z']) {
+        expect(parseRetryAfter(bad, now), String(bad)).toBeUndefined()
+      }
     })
   })
 })

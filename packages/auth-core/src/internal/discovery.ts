@@ -1,3 +1,8 @@
+/**
+ * Discovery of an authorization server: RFC 8414 metadata (OpenID Connect Discovery as the
+ * fallback) from an issuer, or RFC 9728 protected-resource metadata from an MCP server's URL. The
+ * token provider and the verifier both use it, through the same resilient fetch.
+ */
 import {
   type AuthorizationServer,
   allowInsecureRequests,
@@ -7,11 +12,14 @@ import {
   processDiscoveryResponse,
 } from 'oauth4webapi'
 import { DiscoveryError, ErrorCode } from '../errors.js'
-import type { CustomFetchInit } from './http.js'
-import { AttemptTimeoutError, NetworkFailureError } from './http.js'
+import {
+  AttemptTimeoutError,
+  NetworkFailureError,
+  type ResilientFetch,
+  type ResilientInit,
+  ResponseTooLargeError,
+} from './http.js'
 import { assertSecureUrl, displayUrl } from './url.js'
-
-export type ResilientFetch = (url: string, init: CustomFetchInit) => Promise<Response>
 
 export interface DiscoveryContext {
   fetch: ResilientFetch
@@ -19,7 +27,14 @@ export interface DiscoveryContext {
   signal?: AbortSignal | undefined
 }
 
-/** What discovery yields: the authorization server and, through RFC 9728, the resource. */
+/** RFC 8414 metadata of an authorization server, and the URLs tried to get it. */
+export interface AuthorizationServerMetadata {
+  as: AuthorizationServer
+  /** Metadata URLs tried, in order, without query (the last one answered). */
+  tried: string[]
+}
+
+/** What the token provider's discovery yields: the authorization server and, through RFC 9728, the resource. */
 export interface DiscoveredServer {
   as: AuthorizationServer
   tokenEndpoint: URL
@@ -30,6 +45,7 @@ export interface DiscoveredServer {
 function describeFailure(error: unknown): string {
   if (error instanceof AttemptTimeoutError) return 'timed out'
   if (error instanceof NetworkFailureError) return 'network error'
+  if (error instanceof ResponseTooLargeError) return 'response too large'
   if (error instanceof OperationProcessingError) return error.code ?? 'invalid response'
   return 'failed'
 }
@@ -38,10 +54,10 @@ function describeFailure(error: unknown): string {
  * RFC 8414 authorization-server metadata, with OpenID Connect Discovery as the fallback.
  * The metadata's `issuer` must equal the configured issuer (RFC 8414 §3.3).
  */
-export async function discoverAuthorizationServer(
+export async function fetchAuthorizationServerMetadata(
   issuer: URL,
   ctx: DiscoveryContext,
-): Promise<DiscoveredServer> {
+): Promise<AuthorizationServerMetadata> {
   const tried: string[] = []
   let lastStatus: number | undefined
   let lastError: unknown
@@ -53,8 +69,8 @@ export async function discoverAuthorizationServer(
         signal: ctx.signal,
         [allowInsecureRequests]: issuer.protocol === 'http:',
         [customFetch]: (url, init) => {
-          tried.push(url)
-          return ctx.fetch(url, init as CustomFetchInit)
+          tried.push(displayUrl(url))
+          return ctx.fetch(url, init as ResilientInit)
         },
       })
     } catch (error) {
@@ -67,25 +83,15 @@ export async function discoverAuthorizationServer(
       void response.body?.cancel().catch(() => {})
       continue
     }
-    let as: AuthorizationServer
     try {
-      as = await processDiscoveryResponse(issuer, response)
+      return { as: await processDiscoveryResponse(issuer, response), tried }
     } catch (error) {
       throw new DiscoveryError(
         ErrorCode.DiscoveryInvalidMetadata,
-        `authorization server metadata at ${displayUrl(tried.at(-1) ?? issuer)} is invalid: ${describeFailure(error)}`,
+        `authorization server metadata at ${tried.at(-1) ?? displayUrl(issuer)} is invalid: ${describeFailure(error)}`,
         { urls: tried, status: response.status },
       )
     }
-    if (typeof as.token_endpoint !== 'string') {
-      throw new DiscoveryError(
-        ErrorCode.DiscoveryInvalidMetadata,
-        `authorization server metadata of ${displayUrl(issuer)} has no token_endpoint`,
-        { urls: tried, status: response.status },
-      )
-    }
-    const tokenEndpoint = assertSecureUrl(as.token_endpoint, 'token_endpoint', ctx.allowInsecureHttp)
-    return { as, tokenEndpoint }
   }
   throw new DiscoveryError(
     ErrorCode.DiscoveryFailed,
@@ -94,15 +100,73 @@ export async function discoverAuthorizationServer(
   )
 }
 
-/** RFC 9728 §3.1 well-known URLs: path-aware first, then the origin's root. */
-export function protectedResourceMetadataUrls(resourceServerUrl: URL): string[] {
-  const root = `${resourceServerUrl.origin}/.well-known/oauth-protected-resource`
-  const path = resourceServerUrl.pathname.replace(/\/+$/, '')
-  return path ? [`${root}${path}`, root] : [root]
+/**
+ * An endpoint named in the metadata (`token_endpoint`, `jwks_uri`), held to the same rules as a
+ * configured one: an absolute http(s) URL, plain http only to loopback unless allowed.
+ */
+export function metadataEndpoint(
+  metadata: AuthorizationServerMetadata,
+  field: 'token_endpoint' | 'jwks_uri',
+  ctx: Pick<DiscoveryContext, 'allowInsecureHttp'>,
+): URL {
+  const value = metadata.as[field]
+  if (typeof value !== 'string') {
+    throw new DiscoveryError(
+      ErrorCode.DiscoveryInvalidMetadata,
+      `authorization server metadata of ${displayUrl(metadata.as.issuer)} has no ${field}`,
+      { urls: metadata.tried, status: 200 },
+    )
+  }
+  try {
+    return assertSecureUrl(value, field, ctx.allowInsecureHttp)
+  } catch (error) {
+    if (error instanceof TypeError) {
+      throw new DiscoveryError(
+        ErrorCode.DiscoveryInvalidMetadata,
+        `authorization server metadata of ${displayUrl(metadata.as.issuer)} has an unusable ${field}`,
+        { urls: metadata.tried, status: 200 },
+      )
+    }
+    throw error // ERR_INSECURE_HTTP
+  }
+}
+
+/** RFC 8414 metadata of `issuer` and its token endpoint. */
+export async function discoverAuthorizationServer(
+  issuer: URL,
+  ctx: DiscoveryContext,
+): Promise<DiscoveredServer> {
+  const metadata = await fetchAuthorizationServerMetadata(issuer, ctx)
+  return { as: metadata.as, tokenEndpoint: metadataEndpoint(metadata, 'token_endpoint', ctx) }
 }
 
 function normalisePath(path: string): string {
   return path.replace(/\/+$/, '') || '/'
+}
+
+/**
+ * The Streamable HTTP endpoint that serves beside a legacy SSE endpoint: `…/sse` → `…/mcp`.
+ * fastmcp and other servers publish RFC 9728 metadata only for that path.
+ */
+export function streamableSibling(serverUrl: URL): URL | undefined {
+  const path = normalisePath(serverUrl.pathname)
+  if (!path.endsWith('/sse')) return undefined
+  return new URL(`${path.slice(0, -'/sse'.length)}/mcp`, serverUrl.origin)
+}
+
+/**
+ * RFC 9728 §3.1 well-known URLs, in order: path-aware for the server URL; for a legacy SSE URL
+ * (`…/sse`), path-aware for its Streamable HTTP sibling (`…/mcp`); then the origin's root.
+ */
+export function protectedResourceMetadataUrls(resourceServerUrl: URL): string[] {
+  const root = `${resourceServerUrl.origin}/.well-known/oauth-protected-resource`
+  const urls: string[] = []
+  const path = resourceServerUrl.pathname.replace(/\/+$/, '')
+  if (path) urls.push(`${root}${path}`)
+  const sibling = streamableSibling(resourceServerUrl)
+  if (sibling) urls.push(`${root}${sibling.pathname}`)
+  urls.push(root)
+  return urls
 }
 
 /** Whether the metadata's `resource` may stand for `serverUrl`: same origin, and a path prefix of it. */
@@ -115,13 +179,15 @@ function resourceCovers(resource: URL, serverUrl: URL): boolean {
 
 /**
  * RFC 9728 protected-resource metadata of an MCP server, then RFC 8414 metadata of its first
- * authorization server.
+ * authorization server. For a legacy SSE URL the metadata may name the Streamable HTTP sibling
+ * (`…/mcp`) as its resource; that `resource` is then the one tokens are requested for.
  */
 export async function discoverFromResourceServer(
   resourceServerUrl: URL,
   ctx: DiscoveryContext,
 ): Promise<DiscoveredServer> {
   const urls = protectedResourceMetadataUrls(resourceServerUrl)
+  const sibling = streamableSibling(resourceServerUrl)
   const tried: string[] = []
   let lastStatus: number | undefined
   let lastError: unknown
@@ -166,9 +232,13 @@ export async function discoverFromResourceServer(
     } catch {
       throw invalid('"resource" is not a URL')
     }
-    // RFC 9728 §3.3: the resource must be the one we asked about, or metadata could redirect
-    // our credentials to another audience.
-    if (!resourceCovers(resourceUrl, resourceServerUrl)) {
+    // RFC 9728 §3.3: the resource must be the one we asked about (or, for a legacy SSE URL, its
+    // Streamable HTTP sibling on the same origin), or metadata could redirect our credentials to
+    // another audience.
+    if (
+      !resourceCovers(resourceUrl, resourceServerUrl) &&
+      !(sibling !== undefined && resourceCovers(resourceUrl, sibling))
+    ) {
       throw invalid(`"resource" ${displayUrl(resourceUrl)} does not match ${displayUrl(resourceServerUrl)}`)
     }
     if (!Array.isArray(servers) || servers.length === 0 || typeof servers[0] !== 'string') {
@@ -178,9 +248,12 @@ export async function discoverFromResourceServer(
     const discovered = await discoverAuthorizationServer(issuer, ctx)
     return { ...discovered, resource }
   }
+  const hint = sibling
+    ? '; a legacy SSE endpoint often publishes none: configure "issuer" and "resource" instead'
+    : ''
   throw new DiscoveryError(
     ErrorCode.DiscoveryFailed,
-    `no protected resource metadata for ${displayUrl(resourceServerUrl)} (${lastError ? describeFailure(lastError) : `HTTP ${lastStatus}`})`,
+    `no protected resource metadata for ${displayUrl(resourceServerUrl)} (${lastError ? describeFailure(lastError) : `HTTP ${lastStatus}`})${hint}`,
     { urls: tried, status: lastStatus },
   )
 }

@@ -1,37 +1,75 @@
+/**
+ * The one way this package talks to an authorization server: token requests, RFC 8414 / RFC 9728
+ * metadata and JWKS documents all go through {@link createResilientFetch}. Each attempt has a
+ * timeout that covers the whole response, body included; bodies are capped; retries back off
+ * with full jitter and honour a sane `Retry-After`.
+ */
 import ky, { HTTPError, TimeoutError } from 'ky'
-import type { FetchLike, RetryOptions } from '../token-provider.js'
+
+/** The fetch this module calls, always as `(url, init)`: narrower than the public `FetchLike`. */
+export type UrlFetch = (url: string, init: RequestInit) => Promise<Response>
 
 /** Resolved retry and timeout policy for authorization-server requests. */
 export interface HttpPolicy {
-  timeoutMs: number
-  limit: number
-  baseDelayMs: number
-  maxDelayMs: number
-  maxRetryAfterMs: number
+  readonly timeoutMs: number
+  readonly limit: number
+  readonly baseDelayMs: number
+  readonly maxDelayMs: number
+  readonly maxRetryAfterMs: number
 }
 
+/** The retry settings a caller may give (the public `RetryOptions` has this shape). */
+export interface RetryInput {
+  readonly limit?: number | undefined
+  readonly baseDelayMs?: number | undefined
+  readonly maxDelayMs?: number | undefined
+  readonly maxRetryAfterMs?: number | undefined
+}
+
+/** Defaults of {@link resolveHttpPolicy}; the options' JSDoc repeats them. */
+export const HTTP_DEFAULTS = {
+  timeoutMs: 10_000,
+  limit: 2,
+  baseDelayMs: 200,
+  maxDelayMs: 5_000,
+  maxRetryAfterMs: 30_000,
+} as const
+
+/**
+ * Validate and resolve a timeout and retry policy. `names.timeout` is the option's name in
+ * errors (`timeoutMs` for the token provider, `jwksTimeoutMs` for the verifier).
+ */
 export function resolveHttpPolicy(
   timeoutMs: number | undefined,
-  retry: RetryOptions | undefined,
+  retry: RetryInput | undefined,
+  defaults: Partial<Record<keyof HttpPolicy, number>> = {},
+  names: { timeout: string } = { timeout: 'timeoutMs' },
 ): HttpPolicy {
+  if (retry !== undefined && (typeof retry !== 'object' || retry === null))
+    throw new TypeError('"retry" option must be an object')
+  const d = { ...HTTP_DEFAULTS, ...defaults }
   const policy: HttpPolicy = {
-    timeoutMs: timeoutMs ?? 10_000,
-    limit: retry?.limit ?? 2,
-    baseDelayMs: retry?.baseDelayMs ?? 200,
-    maxDelayMs: retry?.maxDelayMs ?? 5_000,
-    maxRetryAfterMs: retry?.maxRetryAfterMs ?? 30_000,
+    timeoutMs: timeoutMs ?? d.timeoutMs,
+    limit: retry?.limit ?? d.limit,
+    baseDelayMs: retry?.baseDelayMs ?? d.baseDelayMs,
+    maxDelayMs: retry?.maxDelayMs ?? d.maxDelayMs,
+    maxRetryAfterMs: retry?.maxRetryAfterMs ?? d.maxRetryAfterMs,
   }
-  const checks: [keyof HttpPolicy, string, boolean][] = [
-    ['timeoutMs', 'timeoutMs', policy.timeoutMs > 0],
-    ['limit', 'retry.limit', Number.isInteger(policy.limit) && policy.limit >= 0],
-    ['baseDelayMs', 'retry.baseDelayMs', policy.baseDelayMs >= 0],
-    ['maxDelayMs', 'retry.maxDelayMs', policy.maxDelayMs >= 0],
-    ['maxRetryAfterMs', 'retry.maxRetryAfterMs', policy.maxRetryAfterMs >= 0],
+  const checks: [string, unknown, boolean][] = [
+    [names.timeout, policy.timeoutMs, true],
+    ['retry.limit', policy.limit, false],
+    ['retry.baseDelayMs', policy.baseDelayMs, false],
+    ['retry.maxDelayMs', policy.maxDelayMs, false],
+    ['retry.maxRetryAfterMs', policy.maxRetryAfterMs, false],
   ]
-  for (const [key, name, ok] of checks) {
-    if (!ok || Number.isNaN(policy[key]))
-      throw new TypeError(`"${name}" option must be a non-negative number`)
+  for (const [name, value, positive] of checks) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
+      throw new TypeError(
+        `"${name}" option must be a ${positive ? 'positive' : 'non-negative'} finite number`,
+      )
+    }
   }
+  if (!Number.isInteger(policy.limit)) throw new TypeError('"retry.limit" option must be an integer')
   return policy
 }
 
@@ -54,24 +92,37 @@ export class NetworkFailureError extends Error {
   }
 }
 
-const RETRY_STATUS = [408, 429, ...Array.from({ length: 100 }, (_, i) => 500 + i)]
+/** Largest authorization-server response we read (token, metadata and JWKS documents are small). */
+export const MAX_RESPONSE_BYTES = 1024 * 1024
 
-function retryAfterMs(response: Response): number | undefined {
-  const header = response.headers.get('retry-after')
-  if (!header) return undefined
-  const seconds = Number(header)
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
-  const date = Date.parse(header)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
+/** Thrown when a response body is larger than {@link MAX_RESPONSE_BYTES}. */
+export class ResponseTooLargeError extends Error {
+  constructor(readonly attempts: number) {
+    super(`response body larger than ${MAX_RESPONSE_BYTES} bytes`)
+    this.name = 'ResponseTooLargeError'
+  }
 }
 
-/** The options oauth4webapi hands to its `customFetch`. */
-export interface CustomFetchInit {
-  method: string
-  headers: Record<string, string>
-  body?: BodyInit | undefined
-  redirect?: RequestRedirect | undefined
-  signal?: AbortSignal | undefined
+const RETRY_STATUS = [408, 429, ...Array.from({ length: 100 }, (_, i) => 500 + i)]
+/** Statuses whose `Retry-After` we honour (RFC 9110 §10.2.3, RFC 6585 §4). */
+const RETRY_AFTER_STATUS = new Set([429, 503])
+
+const IMF_FIXDATE =
+  /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/
+
+/**
+ * A `Retry-After` value in milliseconds from `nowMs`, or `undefined` when it is not one: only
+ * `delay-seconds` (digits) and an IMF-fixdate are read (RFC 9110 §10.2.3). `Infinity`, `NaN`,
+ * `-5`, `1.5`, `1e308` or garbage give `undefined`, and the caller falls back to its normal
+ * backoff instead of waiting its maximum. A date in the past gives 0.
+ */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (value === null) return undefined
+  const v = value.trim()
+  if (/^\d+$/.test(v)) return Number(v) * 1000 // may be huge (or Infinity): the caller caps it
+  if (!IMF_FIXDATE.test(v)) return undefined
+  const at = Date.parse(v)
+  return Number.isFinite(at) ? Math.max(0, at - nowMs) : undefined
 }
 
 /** What one resilient call reports besides its response, and per-call hooks. */
@@ -84,16 +135,16 @@ export interface CallStats {
   renewForm?: ((body: URLSearchParams) => Promise<URLSearchParams>) | undefined
 }
 
-/** Largest authorization-server response we read (token, metadata and JWKS documents are small). */
-export const MAX_RESPONSE_BYTES = 1024 * 1024
-
-/** Thrown when a response body is larger than {@link MAX_RESPONSE_BYTES}. */
-export class ResponseTooLargeError extends Error {
-  constructor() {
-    super(`response body larger than ${MAX_RESPONSE_BYTES} bytes`)
-    this.name = 'ResponseTooLargeError'
-  }
+/** The request options callers (and oauth4webapi's `customFetch`) pass. */
+export interface ResilientInit {
+  method: string
+  headers: Record<string, string> | Headers
+  body?: BodyInit | null | undefined
+  redirect?: RequestRedirect | undefined
+  signal?: AbortSignal | null | undefined
 }
+
+export type ResilientFetch = (url: string, init: ResilientInit, stats?: CallStats) => Promise<Response>
 
 /**
  * Reads the whole body while the attempt's timeout runs, so a server that sends headers and then
@@ -103,10 +154,12 @@ export class ResponseTooLargeError extends Error {
 async function readWhole(
   response: Response,
   signal: AbortSignal | null | undefined,
+  attempts: number,
 ): Promise<Uint8Array<ArrayBuffer>> {
   if (!response.body) return new Uint8Array(0)
   const reader = response.body.getReader()
   const cancel = () => void reader.cancel().catch(() => {})
+  if (signal?.aborted) cancel()
   signal?.addEventListener('abort', cancel, { once: true })
   try {
     const chunks: Uint8Array[] = []
@@ -117,7 +170,7 @@ async function readWhole(
       size += value.byteLength
       if (size > MAX_RESPONSE_BYTES) {
         cancel()
-        throw new ResponseTooLargeError()
+        throw new ResponseTooLargeError(attempts)
       }
       chunks.push(value)
     }
@@ -146,22 +199,36 @@ function rebuild(response: Response, bytes: Uint8Array<ArrayBuffer>): Response {
 /**
  * A fetch for authorization-server calls: per-attempt timeout that covers the whole response,
  * body included, bounded retries with exponential backoff and full jitter on network errors,
- * timeouts, 408/429/5xx (honouring `Retry-After` on 429 and 503), none on other 4xx. When retries
- * run out on a status, the last response is returned so the OAuth error body can be read.
+ * timeouts, 408/429/5xx (honouring `Retry-After` on 429 and 503, see {@link parseRetryAfter}),
+ * none on other 4xx. When retries run out on a status, the last response is returned so the
+ * OAuth error body can be read. `getFetch` is called per attempt (msw and other interceptors
+ * patch `globalThis.fetch` after import); it is always called as `(url, init)`.
  */
 export function createResilientFetch(
   policy: HttpPolicy,
-  getFetch: () => FetchLike,
-): (url: string, init: CustomFetchInit, stats?: CallStats) => Promise<Response> {
+  getFetch: () => UrlFetch,
+  now: () => number,
+): ResilientFetch {
+  const backoff = (attempt: number) =>
+    Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1))
   return async function resilientFetch(url, init, stats) {
     let attempts = 0
     const bodies = new WeakMap<Response, Uint8Array<ArrayBuffer>>()
+    // The delay the server asked for, read in shouldRetry and used by the delay that follows it.
+    let retryAfter: number | undefined
     const client = ky.create({
-      fetch: async (input, requestInit) => {
+      fetch: async (input) => {
         attempts++
         const request = input as Request
-        const response = await getFetch()(request, requestInit)
-        const bytes = await readWhole(response, request.signal)
+        const body = request.body === null ? undefined : await request.text()
+        const response = await getFetch()(request.url, {
+          method: request.method,
+          headers: request.headers,
+          body,
+          redirect: request.redirect,
+          signal: request.signal,
+        })
+        const bytes = await readWhole(response, request.signal, attempts)
         const whole = rebuild(response, bytes)
         bodies.set(whole, bytes)
         return whole
@@ -182,17 +249,24 @@ export function createResilientFetch(
         limit: policy.limit,
         methods: ['get', 'post'],
         statusCodes: RETRY_STATUS,
-        afterStatusCodes: [429, 503],
-        maxRetryAfter: policy.maxRetryAfterMs,
-        backoffLimit: policy.maxDelayMs,
+        // Retry-After is read here, strictly, not by ky: see parseRetryAfter.
+        afterStatusCodes: [],
+        backoffLimit: Number.POSITIVE_INFINITY,
+        jitter: (delay) => delay,
         retryOnTimeout: true,
-        delay: (attempt) => policy.baseDelayMs * 2 ** (attempt - 1),
-        jitter: true,
+        delay: (attempt) => {
+          const delay = retryAfter ?? backoff(attempt)
+          retryAfter = undefined
+          return delay
+        },
         shouldRetry: ({ error }) => {
+          retryAfter = undefined
           if (error instanceof HTTPError) {
-            const after = retryAfterMs(error.response)
+            if (!RETRY_AFTER_STATUS.has(error.response.status)) return undefined
+            const after = parseRetryAfter(error.response.headers.get('retry-after'), now())
             // A server asking for a longer pause than we accept: fail now rather than hang.
             if (after !== undefined && after > policy.maxRetryAfterMs) return false
+            retryAfter = after
             return undefined
           }
           if (error instanceof ResponseTooLargeError) return false

@@ -1,14 +1,19 @@
 /**
- * Private key sources of `JwtScopeVerifier`: a remote JWKS with its own cache (refetch on unknown
- * `kid`, rate limited; cached keys keep serving while the endpoint is down), a static JWKS, one
- * static public key, and RFC 8414 discovery of `jwks_uri` from an issuer.
+ * Key sources of `JwtScopeVerifier`: a remote JWKS with its own cache (refetch on unknown `kid`,
+ * rate limited; cached keys keep serving while the endpoint is down; refetched in the background
+ * once older than its maximum age), a static JWKS, one static public key, and RFC 8414 discovery
+ * of `jwks_uri` from an issuer (rate limited too).
  *
  * jose's `createRemoteJWKSet` refetches an unknown `kid` only after `cooldownDuration` counted
  * from the last fetch, and its key lookup cannot tell "endpoint down" from "unknown key"; both
  * matter for a verifier that must fail closed yet survive key rotation, hence this small cache.
+ * Every request goes through the package's one resilient fetch (internal/http.ts) and discovery
+ * code (internal/discovery.ts), as the token provider's do.
  */
 import type { JWK } from 'jose'
-import { AuthCoreError, DiscoveryError, ErrorCode, InvalidTokenError } from '../errors.js'
+import { AuthCoreError, ErrorCode, InvalidTokenError } from '../errors.js'
+import { type DiscoveryContext, fetchAuthorizationServerMetadata, metadataEndpoint } from './discovery.js'
+import { AttemptTimeoutError, type ResilientFetch, ResponseTooLargeError } from './http.js'
 import {
   type ImportedKey,
   importJwkFor,
@@ -17,9 +22,7 @@ import {
   type SupportedAlgorithm,
   toImportedKey,
 } from './jwt-crypto.js'
-import { assertSecureUrl, displayUrl } from './url.js'
-
-export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>
+import { displayUrl } from './url.js'
 
 /** One verification key, importing itself lazily once per algorithm. */
 export class KeyEntry {
@@ -168,11 +171,10 @@ export class SingleKeyStore implements KeyStore {
 
 export interface RemoteKeyStoreOptions {
   url: URL
-  fetch: () => FetchLike
+  fetch: ResilientFetch
   now: () => number
   cooldownMs: number
   maxAgeMs: number
-  timeoutMs: number
   resourceMetadata: string | undefined
 }
 
@@ -184,30 +186,10 @@ function keysUnavailable(url: URL | string, detail: string, cause?: unknown): Au
   )
 }
 
-async function getJson(
-  fetchFn: FetchLike,
-  url: URL,
-  timeoutMs: number,
-): Promise<{ ok: true; body: unknown } | { ok: false; status?: number; cause?: unknown }> {
-  let response: Response
-  try {
-    response = await fetchFn(url.href, {
-      headers: { accept: 'application/json' },
-      redirect: 'error',
-      signal: AbortSignal.timeout(timeoutMs),
-    })
-  } catch (cause) {
-    return { ok: false, cause }
-  }
-  if (response.status !== 200) {
-    response.body?.cancel().catch(() => {})
-    return { ok: false, status: response.status }
-  }
-  try {
-    return { ok: true, body: await response.json() }
-  } catch (cause) {
-    return { ok: false, status: response.status, cause }
-  }
+function describe(error: unknown): string {
+  if (error instanceof AttemptTimeoutError) return 'timed out'
+  if (error instanceof ResponseTooLargeError) return 'response too large'
+  return 'request failed'
 }
 
 /** A remote JWKS, cached; see the module comment. */
@@ -233,37 +215,53 @@ export class RemoteKeyStore implements KeyStore {
     kid: string | undefined,
     alg: SupportedAlgorithm,
   ): readonly KeyEntry[] | Promise<readonly KeyEntry[]> {
-    const now = this.#o.now()
     const entries = this.#entries
-    if (entries !== undefined && now - this.#fetchedAt < this.#o.maxAgeMs) {
+    if (entries !== undefined) {
+      this.#refreshIfStale()
       const found = select(entries, kid, alg)
+      // Known key: no wait, even with stale keys and a hung endpoint (the refetch runs meanwhile).
       if (found.length > 0) return found
     }
     return this.#slowCandidates(kid, alg)
   }
 
-  async #slowCandidates(kid: string | undefined, alg: SupportedAlgorithm): Promise<readonly KeyEntry[]> {
-    const cooldown = this.#o.cooldownMs
+  isCurrent(entry: KeyEntry): boolean {
+    // A cache hit still starts the refetch of an old JWKS, so a key removed upstream stops
+    // verifying within jwksCacheMaxAgeSeconds (plus one fetch) even when every call hits the cache.
+    this.#refreshIfStale()
+    return this.#current.has(entry)
+  }
+
+  /** After a failed fetch, wait `cooldown` before the next one: fail fast instead of queueing. */
+  #mayFetch(now: number): boolean {
+    return this.#inflight === undefined && now - this.#failedAt >= this.#o.cooldownMs
+  }
+
+  #refreshIfStale(): void {
     const now = this.#o.now()
-    // After a failed fetch, wait `cooldown` before the next one: fail fast instead of queueing
-    // every request behind a dead endpoint.
-    const mayRetry = now - this.#failedAt >= cooldown
+    if (now - this.#fetchedAt >= this.#o.maxAgeMs && this.#mayFetch(now)) void this.#refresh()
+  }
+
+  async #slowCandidates(kid: string | undefined, alg: SupportedAlgorithm): Promise<readonly KeyEntry[]> {
+    const now = this.#o.now()
     let refreshed = false
     if (this.#inflight) {
       await this.#inflight
       refreshed = true
-    } else if (this.#entries === undefined || now - this.#fetchedAt >= this.#o.maxAgeMs) {
-      // Nothing cached yet, or stale keys. If the fetch fails, stale keys keep serving.
-      if (mayRetry) {
-        await this.#refresh()
-        refreshed = true
-      }
+    } else if (this.#entries === undefined && this.#mayFetch(now)) {
+      await this.#refresh()
+      refreshed = true
     }
     if (this.#entries === undefined) throw this.#lastError ?? keysUnavailable(this.#o.url, 'not fetched yet')
     let found = select(this.#entries, kid, alg)
     // An unknown kid: the keys may have rotated. One refetch, at most once per cooldown, so a
     // stream of tokens with made-up kids cannot turn into a stream of JWKS requests.
-    if (found.length === 0 && !refreshed && mayRetry && now - this.#missFetchAt >= cooldown) {
+    if (
+      found.length === 0 &&
+      !refreshed &&
+      this.#mayFetch(now) &&
+      now - this.#missFetchAt >= this.#o.cooldownMs
+    ) {
       this.#missFetchAt = now
       await this.#refresh()
       found = select(this.#entries, kid, alg)
@@ -274,10 +272,6 @@ export class RemoteKeyStore implements KeyStore {
     throw unknownKey(this.#o.resourceMetadata)
   }
 
-  isCurrent(entry: KeyEntry): boolean {
-    return this.#current.has(entry)
-  }
-
   #refresh(): Promise<void> {
     this.#inflight ??= this.#fetch().finally(() => {
       this.#inflight = undefined
@@ -285,24 +279,28 @@ export class RemoteKeyStore implements KeyStore {
     return this.#inflight
   }
 
+  #fail(error: AuthCoreError): void {
+    this.#failedAt = this.#o.now()
+    this.#lastError = error
+  }
+
   async #fetch(): Promise<void> {
-    const result = await getJson(this.#o.fetch(), this.#o.url, this.#o.timeoutMs)
-    if (!result.ok) {
-      this.#failedAt = this.#o.now()
-      this.#lastError = keysUnavailable(
-        this.#o.url,
-        result.status === undefined ? 'request failed' : `HTTP ${result.status}`,
-        result.cause,
-      )
-      return
+    const url = this.#o.url
+    let response: Response
+    try {
+      response = await this.#o.fetch(url.href, { method: 'GET', headers: { accept: 'application/json' } })
+    } catch (cause) {
+      return this.#fail(keysUnavailable(url, describe(cause), cause))
+    }
+    if (response.status !== 200) {
+      void response.body?.cancel().catch(() => {})
+      return this.#fail(keysUnavailable(url, `HTTP ${response.status}`))
     }
     let fresh: KeyEntry[]
     try {
-      fresh = parseJwks(result.body, 'the JWKS response')
+      fresh = parseJwks(await response.json(), 'the JWKS response')
     } catch (cause) {
-      this.#failedAt = this.#o.now()
-      this.#lastError = keysUnavailable(this.#o.url, 'response is not a JWK Set', cause)
-      return
+      return this.#fail(keysUnavailable(url, 'response is not a JWK Set', cause))
     }
     // Keep entries whose key material did not change, so their imported keys and the verified
     // tokens cached against them survive a refetch.
@@ -312,31 +310,31 @@ export class RemoteKeyStore implements KeyStore {
     this.#entries = entries
     this.#current = new Set(entries)
     this.#fetchedAt = this.#o.now()
+    this.#failedAt = Number.NEGATIVE_INFINITY
     this.#lastError = undefined
   }
-}
-
-/** Metadata URLs to try for an issuer: RFC 8414 §3.1, then OpenID Connect Discovery 1.0 §4. */
-export function metadataUrls(issuer: URL): URL[] {
-  const path = issuer.pathname === '/' ? '' : issuer.pathname.replace(/\/$/, '')
-  return [
-    new URL(`/.well-known/oauth-authorization-server${path}`, issuer.origin),
-    new URL(`${path}/.well-known/openid-configuration`, issuer.origin),
-  ]
 }
 
 export interface DiscoveredKeyStoreOptions extends Omit<RemoteKeyStoreOptions, 'url'> {
   issuer: string
 }
 
-/** `issuer` alone: discover `jwks_uri` from RFC 8414 metadata, then behave as a `RemoteKeyStore`. */
+/**
+ * `issuer` alone: discover `jwks_uri` from RFC 8414 metadata, then behave as a `RemoteKeyStore`.
+ * A failed discovery is remembered for `cooldownMs`: a flood of (forged) tokens while the
+ * metadata is unavailable makes one discovery per cooldown, and each of them fails fast.
+ */
 export class DiscoveredKeyStore implements KeyStore {
   readonly #o: DiscoveredKeyStoreOptions
+  readonly #ctx: DiscoveryContext
   #store: RemoteKeyStore | undefined
   #discovering: Promise<RemoteKeyStore> | undefined
+  #failedAt = Number.NEGATIVE_INFINITY
+  #lastError: unknown
 
   constructor(options: DiscoveredKeyStoreOptions) {
     this.#o = options
+    this.#ctx = { fetch: options.fetch, allowInsecureHttp: false }
   }
 
   candidates(
@@ -352,13 +350,16 @@ export class DiscoveredKeyStore implements KeyStore {
   }
 
   #discover(): Promise<RemoteKeyStore> {
-    this.#discovering ??= this.#run().then(
+    if (this.#discovering) return this.#discovering
+    if (this.#o.now() - this.#failedAt < this.#o.cooldownMs) return Promise.reject(this.#lastError)
+    this.#discovering = this.#run().then(
       (store) => {
         this.#store = store
         return store
       },
       (error: unknown) => {
-        // Not cached: the next verification tries again.
+        this.#failedAt = this.#o.now()
+        this.#lastError = error
         this.#discovering = undefined
         throw error
       },
@@ -367,49 +368,8 @@ export class DiscoveredKeyStore implements KeyStore {
   }
 
   async #run(): Promise<RemoteKeyStore> {
-    const issuer = new URL(this.#o.issuer)
-    const urls = metadataUrls(issuer)
-    let lastStatus: number | undefined
-    let lastCause: unknown
-    for (const url of urls) {
-      const result = await getJson(this.#o.fetch(), url, this.#o.timeoutMs)
-      if (!result.ok) {
-        lastStatus = result.status
-        lastCause = result.cause
-        continue
-      }
-      const body = result.body as { issuer?: unknown; jwks_uri?: unknown } | null
-      const tried = urls.slice(0, urls.indexOf(url) + 1).map((u) => displayUrl(u))
-      if (typeof body !== 'object' || body === null || body.issuer !== this.#o.issuer) {
-        throw new DiscoveryError(
-          ErrorCode.DiscoveryInvalidMetadata,
-          `authorization server metadata at ${displayUrl(url)} does not name the issuer ${this.#o.issuer}`,
-          { urls: tried },
-        )
-      }
-      if (typeof body.jwks_uri !== 'string') {
-        throw new DiscoveryError(
-          ErrorCode.DiscoveryInvalidMetadata,
-          `authorization server metadata at ${displayUrl(url)} has no "jwks_uri"`,
-          { urls: tried },
-        )
-      }
-      let jwksUrl: URL
-      try {
-        jwksUrl = assertSecureUrl(body.jwks_uri, 'jwks_uri', false)
-      } catch (cause) {
-        throw new DiscoveryError(
-          ErrorCode.DiscoveryInvalidMetadata,
-          `authorization server metadata at ${displayUrl(url)} has an unusable "jwks_uri"`,
-          { urls: tried, cause },
-        )
-      }
-      return new RemoteKeyStore({ ...this.#o, url: jwksUrl })
-    }
-    throw new DiscoveryError(
-      ErrorCode.DiscoveryFailed,
-      `could not discover the authorization server metadata of ${this.#o.issuer}`,
-      { urls: urls.map((u) => displayUrl(u)), status: lastStatus, cause: lastCause },
-    )
+    const metadata = await fetchAuthorizationServerMetadata(new URL(this.#o.issuer), this.#ctx)
+    const url = metadataEndpoint(metadata, 'jwks_uri', this.#ctx)
+    return new RemoteKeyStore({ ...this.#o, url })
   }
 }

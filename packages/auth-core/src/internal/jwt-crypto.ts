@@ -12,23 +12,10 @@
  */
 import type * as NodeCrypto from 'node:crypto'
 import { base64url, importJWK, importSPKI, importX509, type JWK } from 'jose'
+import type { JwtAlgorithmName } from './protocol.js'
 
-/** The JWS algorithms the verifier can accept: asymmetric ones only. */
-export const SUPPORTED_ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-] as const
-
-export type SupportedAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number]
+/** A JWS algorithm the verifier can accept (see `JWT_ALGORITHMS`). */
+export type SupportedAlgorithm = JwtAlgorithmName
 
 interface AlgorithmSpec {
   readonly kty: 'RSA' | 'EC' | 'OKP'

@@ -2,10 +2,9 @@ import { AuthCoreError, ErrorCode } from '../errors.js'
 
 /**
  * Whether `hostname` (as in `URL#hostname`) is a loopback host: `localhost`, 127.0.0.0/8 or ::1.
- * `*.localhost` is not: RFC 6761 §6.3 asks resolvers to answer loopback, but Node hands such names
- * to the system resolver (which may append search domains), so they could leave the machine.
+ * `*.localhost` is not (see the public `isLoopbackHost`, which wraps this).
  */
-export function isLoopbackHost(hostname: string): boolean {
+export function isLoopbackHostname(hostname: string): boolean {
   const host = hostname.toLowerCase()
   if (host === 'localhost') return true
   if (host === '[::1]' || host === '::1') return true
@@ -29,7 +28,7 @@ export function assertSecureUrl(value: string | URL, what: string, allowInsecure
   if (url.username || url.password) {
     throw new TypeError(`"${what}" must not contain credentials`)
   }
-  if (url.protocol === 'http:' && !allowInsecureHttp && !isLoopbackHost(url.hostname)) {
+  if (url.protocol === 'http:' && !allowInsecureHttp && !isLoopbackHostname(url.hostname)) {
     throw new AuthCoreError(
       ErrorCode.InsecureHttp,
       `refusing plain http to ${url.origin} (${what}): use https, or set allowInsecureHttp`,

@@ -6,6 +6,12 @@
  * we report every problem at once.
  */
 import { z } from 'zod'
+import {
+  BASIC_CREDENTIAL_ENCODINGS,
+  describeList,
+  PRIVATE_KEY_ALGORITHMS,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+} from './protocol.js'
 
 /** `true`/`false`, also as the strings an environment variable gives (`"true"`, `"0"`, `"yes"`…). */
 export function parseBoolean(value: string): boolean | undefined {
@@ -60,15 +66,12 @@ export const scopeValue = z.union([
 /** A secret string: never echoed in messages (zod's messages do not include the input). */
 export const secretString = text.min(1, { error: 'must not be empty' })
 
-export const privateKeyAlgorithm = z.enum(['ES256', 'RS256', 'PS256', 'EdDSA'], {
-  error: 'must be one of ES256, RS256, PS256, EdDSA',
+export const privateKeyAlgorithm = z.enum(PRIVATE_KEY_ALGORITHMS, {
+  error: `must be one of ${describeList(PRIVATE_KEY_ALGORITHMS)}`,
 })
-export const tokenEndpointAuthMethod = z.enum(
-  ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-  {
-    error: 'must be one of client_secret_basic, client_secret_post, private_key_jwt',
-  },
-)
+export const tokenEndpointAuthMethod = z.enum(TOKEN_ENDPOINT_AUTH_METHODS, {
+  error: `must be one of ${describeList(TOKEN_ENDPOINT_AUTH_METHODS)}`,
+})
 
 /** `auth.oauth2` and `mcp_config.default_oauth2` in the seed's shape. */
 export const rawOAuth2Schema = z.strictObject({
@@ -90,6 +93,10 @@ export const rawOAuth2Schema = z.strictObject({
   private_key_algorithm: privateKeyAlgorithm.optional(),
   private_key_id: nonEmpty.optional(),
   token_endpoint_auth_method: tokenEndpointAuthMethod.optional(),
+  /** `form-urlencoded` (RFC 6749 §2.3.1) or `raw`, for servers that do not form-decode Basic credentials. */
+  basic_credentials_encoding: z
+    .enum(BASIC_CREDENTIAL_ENCODINGS, { error: `must be one of ${describeList(BASIC_CREDENTIAL_ENCODINGS)}` })
+    .optional(),
   scope: scopeValue.optional(),
   resource: z.union([httpUrl, z.array(httpUrl)]).optional(),
   audience: nonEmpty.optional(),

@@ -1,9 +1,15 @@
 /**
- * Raw document (after environment interpolation) → normalised `McpConfig`. Each server is checked
- * in the shape it is written in (seed or LiteLLM); cross-key rules are checked here, on the raw
+ * The engine behind `parseConfig`, `configFromEnv` and `loadConfigFile`: text or a parsed
+ * document (after environment interpolation) → normalised `McpConfig`. Each server is checked in
+ * the shape it is written in (seed or LiteLLM); cross-key rules are checked here, on the raw
  * values, so that every problem is reported even when zod found others in the same object.
+ *
+ * Not exported from the package, yet not in `internal/`: it builds public values (`Secret`s, the
+ * `config-schema.ts` types) and validates passthrough settings with the public filters' own
+ * rules, and `internal/` imports nothing public. The leaf helpers it uses are in `internal/`.
  */
 import type { JWK } from 'jose'
+import { parseDocument } from 'yaml'
 import type {
   CookiePassthroughConfig,
   HeaderPassthroughConfig,
@@ -11,12 +17,9 @@ import type {
   OAuth2Config,
   ServerConfig,
   TlsConfig,
-} from '../config.js'
-import { createCookieFilter } from '../cookie-filter.js'
-import { createHeaderFilter } from '../header-filter.js'
-import { Secret } from '../secret.js'
-import { isPlainObject } from './config-interpolate.js'
-import { addZodIssues, type ConfigPath, type IssueList } from './config-issues.js'
+} from './config-schema.js'
+import { createCookieFilter } from './cookie-filter.js'
+import { createHeaderFilter, NEVER_FORWARD_HEADER_PREFIXES, NEVER_FORWARD_HEADERS } from './header-filter.js'
 import {
   isHttpUrl,
   LITELLM_ONLY_KEYS,
@@ -28,26 +31,29 @@ import {
   rawLiteLLMServerSchema,
   rawMcpConfigSchema,
   rawServerSchema,
-} from './config-schema.js'
-import { isLoopbackHost } from './url.js'
+} from './internal/config-file-schema.js'
+import { type EnvLike, interpolateEnv, isPlainObject } from './internal/config-interpolate.js'
+import { addZodIssues, type ConfigPath, IssueList } from './internal/config-issues.js'
+import { isLoopbackHostname } from './internal/url.js'
+import { parseScope } from './scope.js'
+import { Secret } from './secret.js'
 
 /** Server names: they end up in tool-name prefixes and log lines. */
 const SERVER_NAME = /^[A-Za-z0-9_-]+$/
 /** Names that would reach `Object.prototype` when used as keys of a plain object. */
 const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype'])
 
-/** Headers a configuration may never set or forward: hop-by-hop and framing. */
-const FORBIDDEN_HEADERS = new Set([
-  'host',
-  'connection',
-  'content-length',
-  'transfer-encoding',
-  'keep-alive',
-  'upgrade',
-  'te',
-  'trailer',
-  'proxy-authorization',
-])
+/**
+ * Static headers a configuration may not set: the never-forwarded list, but `cookie` (a static
+ * cookie is the operator's own; user cookies go through the cookie filter).
+ */
+function isForbiddenStaticHeader(name: string): boolean {
+  if (name === 'cookie') return false
+  return (
+    NEVER_FORWARD_HEADERS.includes(name) ||
+    NEVER_FORWARD_HEADER_PREFIXES.some((prefix) => name.startsWith(prefix))
+  )
+}
 
 /**
  * File access for `private_key_file` and TLS paths. Only the Node loader provides it: the root
@@ -56,9 +62,19 @@ const FORBIDDEN_HEADERS = new Set([
 export interface ConfigFileAccess {
   /** Absolute form of a path written in the file (relative to the file's directory). */
   resolve(path: string): string
-  /** Read an absolute path as UTF-8; throws when it cannot. */
-  read(path: string): string
+  /**
+   * Read an absolute path as UTF-8; throws when it cannot, when it is not a regular file (a FIFO
+   * or a device must not hang or exhaust the process) or when it has more than `maxBytes`.
+   */
+  read(path: string, maxBytes: number): string
+  /** Why `read` failed, for an issue: "is not a regular file", "cannot be read (ENOENT)", … */
+  describeError(err: unknown): string
 }
+
+/** Largest `private_key_file` read (a PEM or JWK private key is a few KiB). */
+export const MAX_PRIVATE_KEY_FILE_BYTES = 64 * 1024
+/** Largest TLS file read (a CA bundle may hold a few hundred certificates). */
+export const MAX_TLS_FILE_BYTES = 1024 * 1024
 
 export function normaliseConfig(doc: unknown, issues: IssueList, files?: ConfigFileAccess): McpConfig {
   const servers: Record<string, ServerConfig> = {}
@@ -384,6 +400,10 @@ function checkOAuth2(raw: Record<string, unknown>, path: ConfigPath, issues: Iss
   if ((method === 'client_secret_basic' || method === 'client_secret_post') && !hasSecret && hasKey) {
     issues.add([...path, 'token_endpoint_auth_method'], `${method} needs client_secret`)
   }
+  const basic = hasSecret && (method === undefined || method === 'client_secret_basic')
+  if (present(raw, 'basic_credentials_encoding') && !basic) {
+    issues.add([...path, 'basic_credentials_encoding'], 'only applies with client_secret_basic')
+  }
   if (!hasKey) {
     for (const key of ['private_key_algorithm', 'private_key_id']) {
       if (present(raw, key)) issues.add([...path, key], 'only applies with private_key or private_key_file')
@@ -447,7 +467,7 @@ export function privateKeyValue(value: string | Record<string, unknown>): string
 function checkInsecureUrl(value: string, allowInsecure: boolean, path: ConfigPath, issues: IssueList): void {
   if (allowInsecure || !isHttpUrl(value)) return
   const url = new URL(value)
-  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+  if (url.protocol === 'http:' && !isLoopbackHostname(url.hostname)) {
     issues.add(
       path,
       'plain http to a non-loopback host would expose credentials: use https, or allow_insecure_http: true',
@@ -474,8 +494,11 @@ function staticHeaders(
   const out: Record<string, string> = {}
   for (const [name, value] of Object.entries(raw)) {
     const lower = name.toLowerCase()
-    if (FORBIDDEN_HEADERS.has(lower))
-      issues.add([...path, name], `${lower} is a hop-by-hop or framing header`)
+    if (isForbiddenStaticHeader(lower))
+      issues.add(
+        [...path, name],
+        `${lower} is a hop-by-hop, framing or protocol header that is never configurable`,
+      )
     else if (lower === 'authorization' && oauth2) {
       issues.add([...path, name], 'conflicts with oauth2, which sets Authorization')
     }
@@ -494,16 +517,11 @@ function tlsFile(
   if (file === undefined || files === undefined) return file
   const absolute = files.resolve(file)
   try {
-    files.read(absolute)
+    files.read(absolute, MAX_TLS_FILE_BYTES)
   } catch (err) {
-    issues.add(path, `cannot read ${absolute}${errorCode(err)}`)
+    issues.add(path, `${absolute} ${files.describeError(err)}`)
   }
   return absolute
-}
-
-function errorCode(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code
-  return typeof code === 'string' ? ` (${code})` : ''
 }
 
 /**
@@ -522,13 +540,16 @@ function toOAuth2Config(
   if (privateKeyFile !== undefined && files !== undefined) {
     privateKeyFile = files.resolve(privateKeyFile)
     const keyPath = [...path, 'private_key_file']
+    let text: string | undefined
     try {
-      const text = files.read(privateKeyFile)
+      text = files.read(privateKeyFile, MAX_PRIVATE_KEY_FILE_BYTES)
+    } catch (err) {
+      issues.add(keyPath, `${privateKeyFile} ${files.describeError(err)}`)
+    }
+    if (text !== undefined) {
       const before = issues.size
       checkPrivateKeyText(text, keyPath, issues)
       if (issues.size === before) privateKey = new Secret(privateKeyValue(text))
-    } catch (err) {
-      issues.add(keyPath, `cannot read ${privateKeyFile}${errorCode(err)}`)
     }
   }
   return compact({
@@ -539,6 +560,7 @@ function toOAuth2Config(
     privateKeyAlgorithm: raw.private_key_algorithm,
     privateKeyId: raw.private_key_id,
     tokenEndpointAuthMethod: raw.token_endpoint_auth_method,
+    basicCredentialsEncoding: raw.basic_credentials_encoding,
     tokenUrl: raw.token_url,
     issuer: raw.issuer,
     resourceServerUrl: raw.discover === true ? serverUrl : undefined,
@@ -552,15 +574,13 @@ function toOAuth2Config(
   })
 }
 
-/** RFC 6749 §3.3: space-delimited; a list may hold space-delimited items too. */
+/**
+ * RFC 6749 §3.3: space-delimited; a list may hold space-delimited items too. Files may fold a long
+ * value over lines or use tabs, so any whitespace separates here before the one scope parser runs.
+ */
 export function splitScopes(scope: string | readonly string[] | undefined): string[] {
   if (scope === undefined) return []
-  return unique(
-    [scope]
-      .flat()
-      .flatMap((s) => s.split(/\s+/))
-      .filter((s) => s !== ''),
-  )
+  return parseScope([scope].flat().flatMap((s) => parseScope(s.replace(/\s+/g, ' '))))
 }
 
 function unique<T>(items: readonly T[]): T[] {
@@ -571,4 +591,65 @@ function unique<T>(items: readonly T[]): T[] {
 function compact<T extends object>(obj: T): T {
   for (const key of Object.keys(obj) as (keyof T)[]) if (obj[key] === undefined) delete obj[key]
   return obj
+}
+
+/** `process.env` where there is one (read through `globalThis`: the root entry imports no `node:`). */
+export function defaultEnv(): EnvLike {
+  const proc = (globalThis as { process?: { env?: EnvLike } }).process
+  return proc?.env ?? {}
+}
+
+/**
+ * Text or parsed document → normalised config, throwing one `ConfigError` with every issue.
+ * `files` (Node loader only) resolves and reads `private_key_file` and TLS paths.
+ */
+export function parseConfigInput(
+  input: unknown,
+  env: EnvLike,
+  file: string | undefined,
+  files: ConfigFileAccess | undefined,
+): McpConfig {
+  const issues = new IssueList()
+  const document = typeof input === 'string' ? parseText(input, issues) : input
+  issues.throwIfAny(file)
+  const interpolated = interpolateEnv(ownPart(document), env, [], issues)
+  const config = normaliseConfig(interpolated, issues, files)
+  issues.throwIfAny(file)
+  return config
+}
+
+/** Aliases a document may expand; more is a "billion laughs" bomb, not a configuration. */
+const MAX_YAML_ALIASES = 100
+
+/** Parse YAML (JSON is YAML 1.2) without echoing the text: `yaml`'s own messages quote the line. */
+function parseText(text: string, issues: IssueList): unknown {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true })
+  if (doc.errors.length > 0) {
+    for (const error of doc.errors) {
+      const pos = error.linePos?.[0]
+      const where = pos ? `line ${pos.line}, column ${pos.col}` : `offset ${error.pos[0]}`
+      issues.add(`(${where})`, `YAML syntax error ${error.code}`)
+    }
+    return undefined
+  }
+  // Warnings (e.g. unknown tags) are not fatal; values are plain data either way. An alias bomb
+  // makes `toJS` throw its own ReferenceError: report it as an issue like any other problem.
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES })
+  } catch {
+    issues.add('(document)', `YAML aliases expand too far (more than ${MAX_YAML_ALIASES} alias uses)`)
+    return undefined
+  }
+}
+
+/**
+ * Only `mcp_config` and `mcp_servers` are ours: the rest of a LiteLLM `config.yaml` (`model_list`,
+ * `general_settings`, …) is neither validated nor interpolated, so its `os.environ/…` references
+ * need not be set for us.
+ */
+function ownPart(document: unknown): unknown {
+  if (!isPlainObject(document)) return document
+  const own: Record<string, unknown> = {}
+  for (const key of ['mcp_config', 'mcp_servers']) if (key in document) own[key] = document[key]
+  return own
 }

@@ -1,0 +1,135 @@
+/**
+ * The normalised configuration: what `parseConfig`, `configFromEnv` and `loadConfigFile` return
+ * and what the rest of the SDK consumes. zod is the single source of truth; the types are
+ * `z.infer` of these schemas.
+ */
+import type { JWK } from 'jose'
+import { z } from 'zod'
+import {
+  BASIC_CREDENTIAL_ENCODINGS,
+  PRIVATE_KEY_ALGORITHMS,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+} from './internal/protocol.js'
+import { Secret } from './secret.js'
+
+const secretOf = <T>() =>
+  z.custom<Secret<T>>((v) => Secret.isSecret(v), { error: 'must be a Secret (new Secret(value))' })
+
+/**
+ * OAuth 2.0 client-credentials settings of one server, ready for `ClientCredentialsTokenProvider`
+ * (see `toTokenProviderOptions`). Exactly one of `tokenUrl`, `issuer`, `resourceServerUrl` is set;
+ * `clientSecret` or `privateKey` (or, before it is read, `privateKeyFile`) is set.
+ *
+ * @see RFC 6749 §4.4
+ */
+export const oauth2ConfigSchema = z.object({
+  /** The OAuth `client_id`. */
+  clientId: z.string().min(1),
+  /** The client secret (`client_secret_basic` / `client_secret_post`). */
+  clientSecret: secretOf<string>().optional(),
+  /** The `private_key_jwt` key: PKCS#8 PEM text or a private JWK. */
+  privateKey: secretOf<string | JWK>().optional(),
+  /**
+   * Where `privateKey` comes from, as written in the file (absolute once resolved by
+   * `loadConfigFile`). `parseConfig` and `configFromEnv` cannot read files: a config with a
+   * `privateKeyFile` and no `privateKey` must go through `resolveConfigFiles` (Node) first.
+   */
+  privateKeyFile: z.string().optional(),
+  /** Algorithm of `privateKey`; inferred from the key when absent. */
+  privateKeyAlgorithm: z.enum(PRIVATE_KEY_ALGORITHMS).optional(),
+  /** `kid` put into the client assertion header. */
+  privateKeyId: z.string().optional(),
+  /** Client authentication at the token endpoint; inferred from the credential when absent. */
+  tokenEndpointAuthMethod: z.enum(TOKEN_ENDPOINT_AUTH_METHODS).optional(),
+  /** The `client_secret_basic` credential encoding tried first (the provider's default when absent). */
+  basicCredentialsEncoding: z.enum(BASIC_CREDENTIAL_ENCODINGS).optional(),
+  /** The token endpoint. */
+  tokenUrl: z.string().optional(),
+  /** Authorization-server issuer (RFC 8414 discovery). */
+  issuer: z.string().optional(),
+  /** The MCP server URL to discover the authorization server from (RFC 9728); set by `discover: true`. */
+  resourceServerUrl: z.string().optional(),
+  /** Scopes always requested, de-duplicated, in file order. Empty: no `scope` parameter. */
+  scopes: z.array(z.string()),
+  /** RFC 8707 resource indicators. */
+  resource: z.array(z.string()).optional(),
+  /** `audience` parameter (Auth0 and others). */
+  audience: z.string().optional(),
+  /** More token-request form parameters. */
+  extraParams: z.record(z.string(), z.string()).optional(),
+  /** Refresh this many seconds before expiry (the provider's default when absent). */
+  refreshSkewSeconds: z.number().int().nonnegative().optional(),
+  /** Per-attempt timeout of authorization-server requests, milliseconds. */
+  timeoutMs: z.number().int().positive().optional(),
+  /** Allow plain `http:` to non-loopback hosts (token endpoint and MCP server). */
+  allowInsecureHttp: z.boolean().optional(),
+})
+
+/** Which of the user's cookies go to the MCP server (input of `createCookieFilter`). */
+export const cookiePassthroughConfigSchema = z.object({
+  /** Cookie names forwarded (exact, case-sensitive). */
+  allow: z.array(z.string()),
+  /** Cookie-name prefixes forwarded. */
+  allowPrefixes: z.array(z.string()).optional(),
+})
+
+/** Which of the caller's request headers go to the MCP server. */
+export const headerPassthroughConfigSchema = z.object({
+  /** Header names forwarded, lower-case. */
+  allow: z.array(z.string()),
+  /** Incoming lower-case name → lower-case name sent upstream. */
+  rename: z.record(z.string(), z.string()).optional(),
+})
+
+/** TLS settings for the connection to the MCP server (Node). Paths are absolute after `loadConfigFile`. */
+export const tlsConfigSchema = z.object({
+  /** PEM file of CA certificates to trust (in addition to the defaults). */
+  caFile: z.string().optional(),
+  /** PEM client certificate for mutual TLS (with `keyFile`). */
+  certFile: z.string().optional(),
+  /** PEM private key of `certFile`. */
+  keyFile: z.string().optional(),
+  /** `false` disables certificate verification. Never in production. */
+  rejectUnauthorized: z.boolean().optional(),
+})
+
+/** One MCP server, normalised. */
+export const serverConfigSchema = z.object({
+  /** The key under `mcp_servers`. */
+  name: z.string().min(1),
+  /** The MCP endpoint. */
+  url: z.string(),
+  /** `streamable-http` (the file's `http` and `streamable-http`) or the legacy `sse`. */
+  transport: z.enum(['streamable-http', 'sse']),
+  /** Client-credentials settings; absent when the server has no OAuth2 (`auth: none`, or no default). */
+  oauth2: oauth2ConfigSchema.optional(),
+  /** Cookies forwarded on the user path; absent: none. */
+  cookiePassthrough: cookiePassthroughConfigSchema.optional(),
+  /** Request headers forwarded on the user path; absent: none. */
+  headerPassthrough: headerPassthroughConfigSchema.optional(),
+  /** Static headers sent on every request (not secret: they are not redacted). */
+  headers: z.record(z.string(), z.string()),
+  /** TLS settings; absent: the platform defaults. */
+  tls: tlsConfigSchema.optional(),
+})
+
+/** The whole configuration, normalised: what `McpServerManager.fromConfig` takes. */
+export const mcpConfigSchema = z.object({
+  /** Servers by name, in file order. */
+  servers: z.record(z.string(), serverConfigSchema),
+})
+
+/** OAuth 2.0 client-credentials settings of one server. @see oauth2ConfigSchema */
+export type OAuth2Config = z.infer<typeof oauth2ConfigSchema>
+/** Cookie passthrough of one server. */
+export type CookiePassthroughConfig = z.infer<typeof cookiePassthroughConfigSchema>
+/** Header passthrough of one server. */
+export type HeaderPassthroughConfig = z.infer<typeof headerPassthroughConfigSchema>
+/** TLS settings of one server. */
+export type TlsConfig = z.infer<typeof tlsConfigSchema>
+/** One MCP server, normalised. */
+export type ServerConfig = z.infer<typeof serverConfigSchema>
+/** The whole configuration, normalised. */
+export type McpConfig = z.infer<typeof mcpConfigSchema>
+/** Transport of a server: `http` in files means Streamable HTTP. */
+export type McpTransportKind = ServerConfig['transport']
