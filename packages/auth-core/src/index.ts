@@ -27,6 +27,8 @@ export {
 } from './config-schema.js'
 export type { CookieFilter, CookieFilterOptions } from './cookie-filter.js'
 export { createCookieFilter } from './cookie-filter.js'
+export type { TokenCacheMessage, TokenRequestContext } from './diagnostics.js'
+export { TOKEN_CACHE_CHANNEL, TOKEN_REQUEST_CHANNEL } from './diagnostics.js'
 export type {
   AuthCoreErrorCode,
   AuthCoreErrorOptions,

@@ -24,6 +24,8 @@ it('exports exactly the public API', () => {
       "NEVER_FORWARD_HEADERS",
       "NEVER_FORWARD_HEADER_PREFIXES",
       "Secret",
+      "TOKEN_CACHE_CHANNEL",
+      "TOKEN_REQUEST_CHANNEL",
       "TokenRequestError",
       "UNDERLYING_FETCH",
       "configFromEnv",
