@@ -665,6 +665,18 @@ describe('ClientCredentialsTokenProvider', () => {
       expect(JSON.stringify(p)).not.toContain(token.value)
     })
 
+    it('keeps no credential in the cause chain of a network error (inspect at any depth)', async () => {
+      const secret = 'super-secret-do-not-leak'
+      server.use(http.post(TOKEN_URL, () => HttpResponse.error()))
+      const error = (await rejection(
+        provider({ clientSecret: secret, retry: { limit: 1, baseDelayMs: 1 } }).getToken(),
+      )) as TokenRequestError
+      expect(error.code).toBe('ERR_TOKEN_NETWORK')
+      const rendered = inspect(error, { depth: Number.POSITIVE_INFINITY })
+      expect(rendered).not.toContain(btoa(`gateway:${secret}`))
+      expect(rendered).not.toContain(secret)
+    })
+
     it('does not leak the token from an invalid response', async () => {
       server.use(
         http.post(TOKEN_URL, () =>

@@ -4,7 +4,7 @@
  * timeout that covers the whole response, body included; bodies are capped; retries back off
  * with full jitter and honour a sane `Retry-After`.
  */
-import ky, { HTTPError, TimeoutError } from 'ky'
+import ky, { HTTPError, isKyError, TimeoutError } from 'ky'
 
 /** The fetch this module calls, always as `(url, init)`: narrower than the public `FetchLike`. */
 export type UrlFetch = (url: string, init: RequestInit) => Promise<Response>
@@ -292,7 +292,9 @@ export function createResilientFetch(
       if (init.signal?.aborted) throw init.signal.reason
       if (error instanceof TimeoutError) throw new AttemptTimeoutError(attempts)
       if (error instanceof ResponseTooLargeError) throw error
-      throw new NetworkFailureError(attempts, error)
+      // ky's errors keep the Request, whose headers carry the client's credentials (Basic):
+      // keep what the network said (its cause), never the request, so no inspect prints them.
+      throw new NetworkFailureError(attempts, isKyError(error) ? error.cause : error)
     } finally {
       if (stats) stats.attempts = attempts
     }
