@@ -2,14 +2,16 @@
  * From normalised configuration to the objects that use it, so that consumers (the server manager)
  * hold no configuration logic of their own.
  */
-import type { McpConfig, OAuth2Config, ServerConfig } from './config-schema.js'
+import type { McpConfig, OAuth2Config, ServerConfig, TokenStoreConfig } from './config-schema.js'
 import type { ConfigIssue } from './errors.js'
 import { configError } from './internal/config-issues.js'
+import type { TokenStore } from './internal/token-store-types.js'
 import type { Secret } from './secret.js'
 import {
   ClientCredentialsTokenProvider,
   type ClientCredentialsTokenProviderOptions,
 } from './token-provider.js'
+import { InMemoryTokenStore } from './token-store.js'
 
 /**
  * Options of {@link tokenProviderFromConfig} and {@link tokenProvidersFromConfig}: the I/O seams,
@@ -25,6 +27,9 @@ export interface TokenProviderFromConfigOptions
     | 'refreshSkewSeconds'
     | 'timeoutMs'
     | 'allowInsecureHttp'
+    | 'store'
+    | 'storeOptions'
+    | 'onEvent'
   > {}
 
 /**
@@ -76,6 +81,9 @@ export function toTokenProviderOptions(
     retry: options.retry,
     fetch: options.fetch,
     now: options.now,
+    store: options.store,
+    storeOptions: options.storeOptions,
+    onEvent: options.onEvent,
   }
   for (const key of Object.keys(result) as (keyof ClientCredentialsTokenProviderOptions)[]) {
     if (result[key] === undefined) delete result[key]
@@ -119,6 +127,11 @@ export function tokenProviderFromConfig(
  *
  * Every server that cannot get a provider is reported in one `ConfigError`.
  *
+ * With `mcp_config.token_store`, every provider uses the store (and its `lock_ttl_ms`, `wait_ms`,
+ * `timeout_ms`): `options.store` when given, else for `type: memory` one `InMemoryTokenStore`;
+ * `type: redis` needs `options.store` (`redisTokenStoreFromConfig(config.tokenStore)` from
+ * `@mcp-oauth2/redis`), else a `ConfigError`.
+ *
  * @example
  * ```ts
  * const providers = tokenProvidersFromConfig(config, { fetch })
@@ -127,8 +140,9 @@ export function tokenProviderFromConfig(
  */
 export function tokenProvidersFromConfig(
   config: McpConfig,
-  options: TokenProviderFromConfigOptions = {},
+  given: TokenProviderFromConfigOptions = {},
 ): Map<string, ClientCredentialsTokenProvider> {
+  const options = withTokenStore(config.tokenStore, given)
   const providers = new Map<string, ClientCredentialsTokenProvider>()
   const built: { oauth2: OAuth2Config; provider: ClientCredentialsTokenProvider }[] = []
   const issues: ConfigIssue[] = []
@@ -155,6 +169,42 @@ export function tokenProvidersFromConfig(
   }
   if (issues.length > 0) throw configError(issues)
   return providers
+}
+
+/**
+ * The store and its settings for `mcp_config.token_store`: a given `store` wins; `memory` makes one
+ * `InMemoryTokenStore` for these providers; `redis` needs the store from `@mcp-oauth2/redis`
+ * (auth-core does not load it), so without one it is a `ConfigError` rather than a silently
+ * unshared cache.
+ */
+function withTokenStore(
+  config: TokenStoreConfig | undefined,
+  options: TokenProviderFromConfigOptions,
+): TokenProviderFromConfigOptions {
+  if (config === undefined) return options
+  let store: TokenStore | undefined = options.store
+  if (store === undefined) {
+    if (config.type === 'memory') store = new InMemoryTokenStore()
+    else
+      throw configError([
+        {
+          path: 'mcp_config.token_store',
+          message:
+            'type: redis needs the store instance: pass { store: redisTokenStoreFromConfig(config.tokenStore) } from @mcp-oauth2/redis',
+        },
+      ])
+  }
+  return {
+    ...options,
+    store,
+    storeOptions: {
+      ...(config.lockTtlMs === undefined ? {} : { lockTtlMs: config.lockTtlMs }),
+      ...(config.waitMs === undefined ? {} : { waitMs: config.waitMs }),
+      // The store's own deadline first; the provider's bound on the operation just after it.
+      ...(config.timeoutMs === undefined ? {} : { operationTimeoutMs: config.timeoutMs + 250 }),
+      ...options.storeOptions,
+    },
+  }
 }
 
 /**

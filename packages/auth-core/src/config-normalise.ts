@@ -17,6 +17,7 @@ import type {
   OAuth2Config,
   ServerConfig,
   TlsConfig,
+  TokenStoreConfig,
 } from './config-schema.js'
 import { createCookieFilter } from './cookie-filter.js'
 import { createHeaderFilter, NEVER_FORWARD_HEADER_PREFIXES, NEVER_FORWARD_HEADERS } from './header-filter.js'
@@ -28,6 +29,7 @@ import {
   type RawLiteLLMServer,
   type RawOAuth2,
   type RawServer,
+  type RawTokenStore,
   rawLiteLLMServerSchema,
   rawMcpConfigSchema,
   rawServerSchema,
@@ -84,6 +86,7 @@ export function normaliseConfig(doc: unknown, issues: IssueList, files?: ConfigF
   }
 
   let defaultOAuth2: RawOAuth2 | undefined
+  let tokenStore: TokenStoreConfig | undefined
   const mcpConfig = doc['mcp_config']
   if (mcpConfig !== undefined && mcpConfig !== null) {
     const before = issues.size
@@ -92,7 +95,13 @@ export function normaliseConfig(doc: unknown, issues: IssueList, files?: ConfigF
     if (isPlainObject(mcpConfig) && isPlainObject(mcpConfig['default_oauth2'])) {
       checkOAuth2(mcpConfig['default_oauth2'], ['mcp_config', 'default_oauth2'], issues)
     }
-    if (parsed.success && issues.size === before) defaultOAuth2 = parsed.data.default_oauth2
+    if (isPlainObject(mcpConfig) && isPlainObject(mcpConfig['token_store'])) {
+      checkTokenStore(mcpConfig['token_store'], ['mcp_config', 'token_store'], issues)
+    }
+    if (parsed.success && issues.size === before) {
+      defaultOAuth2 = parsed.data.default_oauth2
+      tokenStore = parsed.data.token_store && toTokenStoreConfig(parsed.data.token_store)
+    }
   }
 
   const rawServers = doc['mcp_servers']
@@ -124,7 +133,77 @@ export function normaliseConfig(doc: unknown, issues: IssueList, files?: ConfigF
       : seedServer(name, raw, path, defaultOAuth2, issues, files)
     if (server && issues.size === before) servers[name] = server
   }
-  return { servers }
+  return compact({ servers, tokenStore })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token store
+// ---------------------------------------------------------------------------------------------
+
+/** Cross-key rules of `mcp_config.token_store`, on the raw values (never echoing the URL or key). */
+function checkTokenStore(raw: Record<string, unknown>, path: ConfigPath, issues: IssueList): void {
+  const type = raw['type']
+  if (type === 'memory') {
+    for (const key of ['url', 'key_prefix', 'encryption_key', 'timeout_ms']) {
+      if (present(raw, key)) issues.add([...path, key], 'only applies with type: redis')
+    }
+    return
+  }
+  if (type !== 'redis') return
+  if (!present(raw, 'url')) issues.add([...path, 'url'], 'is required with type: redis')
+  if (!present(raw, 'encryption_key'))
+    issues.add([...path, 'encryption_key'], 'is required with type: redis (openssl rand -base64 32)')
+  const url = raw['url']
+  if (typeof url === 'string' && url !== '') {
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(url)
+    } catch {}
+    if (parsed === undefined || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')) {
+      issues.add([...path, 'url'], 'must be a redis:// or rediss:// URL')
+    } else if (
+      parsed.protocol === 'redis:' &&
+      parsed.password !== '' &&
+      !isLoopbackHostname(parsed.hostname)
+    ) {
+      issues.add(
+        [...path, 'url'],
+        'would send a password over plain redis:// to a host that is not loopback: use rediss://',
+      )
+    }
+  }
+  const keys = raw['encryption_key']
+  for (const [i, key] of (Array.isArray(keys) ? keys : [keys]).entries()) {
+    if (typeof key !== 'string' || key === '') continue
+    const where = Array.isArray(keys) ? [...path, 'encryption_key', i] : [...path, 'encryption_key']
+    if (!isEncryptionKey(key)) issues.add(where, 'must be 32 bytes as base64 (openssl rand -base64 32)')
+  }
+}
+
+/** Whether `text` is the base64 of exactly 32 bytes (what RedisTokenStore accepts as a string). */
+function isEncryptionKey(text: string): boolean {
+  const t = text.trim().replace(/-/g, '+').replace(/_/g, '/')
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(t)) return false
+  try {
+    return atob(t.padEnd(Math.ceil(t.length / 4) * 4, '=')).length === 32
+  } catch {
+    return false
+  }
+}
+
+function toTokenStoreConfig(raw: RawTokenStore): TokenStoreConfig {
+  return compact({
+    type: raw.type,
+    url: raw.url === undefined ? undefined : new Secret(raw.url),
+    keyPrefix: raw.key_prefix,
+    encryptionKey:
+      raw.encryption_key === undefined
+        ? undefined
+        : new Secret<readonly string[]>(Object.freeze([raw.encryption_key].flat().map((k) => k.trim()))),
+    timeoutMs: raw.timeout_ms,
+    lockTtlMs: raw.lock_ttl_ms,
+    waitMs: raw.wait_ms,
+  })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -113,10 +113,34 @@ export const serverConfigSchema = z.object({
   tls: tlsConfigSchema.optional(),
 })
 
+/**
+ * The token store shared by the gateway's replicas (`mcp_config.token_store`). auth-core builds a
+ * `memory` store itself; a `redis` store comes from `@mcp-oauth2/redis`
+ * (`redisTokenStoreFromConfig`), passed to `tokenProvidersFromConfig(config, { store })`.
+ */
+export const tokenStoreConfigSchema = z.object({
+  /** `memory` or `redis`. */
+  type: z.enum(['memory', 'redis']),
+  /** The Redis URL (it may hold a password, so it is a Secret). Set for `redis`. */
+  url: secretOf<string>().optional(),
+  /** Prefix of every Redis key and channel (the store's default when absent). */
+  keyPrefix: z.string().optional(),
+  /** The AES-256-GCM keys, the encrypting one first. Set for `redis`. */
+  encryptionKey: secretOf<readonly string[]>().optional(),
+  /** Deadline of each store operation, milliseconds. */
+  timeoutMs: z.number().int().positive().optional(),
+  /** Lifetime of a fleet lock whose holder never releases it, milliseconds. */
+  lockTtlMs: z.number().int().positive().optional(),
+  /** How long a replica waits for the lock holder's token, milliseconds. */
+  waitMs: z.number().int().positive().optional(),
+})
+
 /** The whole configuration, normalised: what `McpServerManager.fromConfig` takes. */
 export const mcpConfigSchema = z.object({
   /** Servers by name, in file order. */
   servers: z.record(z.string(), serverConfigSchema),
+  /** The shared token store; absent: every provider keeps its own cache. */
+  tokenStore: tokenStoreConfigSchema.optional(),
 })
 
 /** OAuth 2.0 client-credentials settings of one server. @see oauth2ConfigSchema */
@@ -129,6 +153,8 @@ export type HeaderPassthroughConfig = z.infer<typeof headerPassthroughConfigSche
 export type TlsConfig = z.infer<typeof tlsConfigSchema>
 /** One MCP server, normalised. */
 export type ServerConfig = z.infer<typeof serverConfigSchema>
+/** The shared token store settings. */
+export type TokenStoreConfig = z.infer<typeof tokenStoreConfigSchema>
 /** The whole configuration, normalised. */
 export type McpConfig = z.infer<typeof mcpConfigSchema>
 /** Transport of a server: `http` in files means Streamable HTTP. */

@@ -16,6 +16,7 @@ export type {
   OAuth2Config,
   ServerConfig,
   TlsConfig,
+  TokenStoreConfig,
 } from './config-schema.js'
 export {
   cookiePassthroughConfigSchema,
@@ -24,11 +25,14 @@ export {
   oauth2ConfigSchema,
   serverConfigSchema,
   tlsConfigSchema,
+  tokenStoreConfigSchema,
 } from './config-schema.js'
 export type { CookieFilter, CookieFilterOptions } from './cookie-filter.js'
 export { createCookieFilter } from './cookie-filter.js'
 export type { TokenCacheMessage, TokenRequestContext } from './diagnostics.js'
 export { TOKEN_CACHE_CHANNEL, TOKEN_REQUEST_CHANNEL } from './diagnostics.js'
+export type { DpopAlgorithm, DpopKeyOptions, DpopProofOptions } from './dpop.js'
+export { DpopKey, dpopHtu, isDpopNonceChallenge } from './dpop.js'
 export type {
   AuthCoreErrorCode,
   AuthCoreErrorOptions,
@@ -80,15 +84,22 @@ export type { RedactServerTextOptions } from './server-text.js'
 export { redactServerText } from './server-text.js'
 export type {
   AccessToken,
-  BasicCredentialEncoding,
   ClientCredentialsTokenProviderOptions,
   GetTokenOptions,
-  PrivateKeyAlgorithm,
-  RetryOptions,
-  TokenEndpointAuthMethod,
   TokenProvider,
 } from './token-provider.js'
 export { ClientCredentialsTokenProvider } from './token-provider.js'
+export type {
+  BasicCredentialEncoding,
+  ClientAuthenticationOptions,
+  PrivateKeyAlgorithm,
+  RetryOptions,
+  TokenEndpointAuthMethod,
+  TokenEndpointOptions,
+  TokenProviderCommonOptions,
+  TokenProviderEvent,
+  TokenStoreUseOptions,
+} from './token-provider-options.js'
 export type {
   InMemoryTokenStoreOptions,
   SharedToken,

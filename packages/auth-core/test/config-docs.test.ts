@@ -81,7 +81,14 @@ describe('docs/configuration.md reference', () => {
     const { parseConfig } = await import('../src/config.js')
     const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '')
     expect(blocks.length).toBeGreaterThanOrEqual(2)
-    const env = { OAUTH2_CLIENT_SECRET: 's', CRM_SECRET: 's', MCP_CLIENT_ID: 'c', MCP_CLIENT_SECRET: 's' }
+    const env = {
+      OAUTH2_CLIENT_SECRET: 's',
+      CRM_SECRET: 's',
+      MCP_CLIENT_ID: 'c',
+      MCP_CLIENT_SECRET: 's',
+      REDIS_URL: 'rediss://gateway:p@redis.internal:6380',
+      TOKEN_STORE_KEY: btoa('k'.repeat(32)),
+    }
     for (const block of blocks)
       expect(Object.keys(parseConfig(block, { env }).servers).length).toBeGreaterThan(0)
   })

@@ -16,6 +16,7 @@ it('exports exactly the public API', () => {
       "ClientCredentialsTokenProvider",
       "ConfigError",
       "DiscoveryError",
+      "DpopKey",
       "ErrorCode",
       "InMemoryTokenStore",
       "InsufficientScopeError",
@@ -33,8 +34,10 @@ it('exports exactly the public API', () => {
       "createCookieFilter",
       "createHeaderFilter",
       "createToolScopePolicy",
+      "dpopHtu",
       "formatScope",
       "headerPassthroughConfigSchema",
+      "isDpopNonceChallenge",
       "isLoopbackHost",
       "isScopeToken",
       "mcpConfigSchema",
@@ -50,6 +53,7 @@ it('exports exactly the public API', () => {
       "tokenCacheKey",
       "tokenProviderFromConfig",
       "tokenProvidersFromConfig",
+      "tokenStoreConfigSchema",
       "unwrapFetch",
     ]
   `)

@@ -1,6 +1,7 @@
-// Fleet-wide single-flight on a real Redis: several store instances are several gateway replicas;
-// tokens come from the testkit's loopback authorization server through ClientCredentialsTokenProvider.
-import { ClientCredentialsTokenProvider, tokenCacheKey } from '@mcp-oauth2/auth-core'
+// Fleet-wide single-flight on a real Redis: several store instances are several gateway replicas,
+// each with its own ClientCredentialsTokenProvider given the store; tokens come from the testkit's
+// loopback authorization server.
+import { ClientCredentialsTokenProvider, type TokenProviderEvent } from '@mcp-oauth2/auth-core'
 import { type MockServers, startMockServers } from '@mcp-oauth2/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { RedisTokenStore } from '../src/index.js'
@@ -16,7 +17,6 @@ import {
   uniquePrefix,
   until,
 } from './helpers.js'
-import { SharedTokenProvider } from './support/shared-provider.js'
 
 const SECRET = 'fleet-client-secret-8c1f'
 let redis: RedisServer
@@ -47,21 +47,16 @@ async function fleet(size: number, encryptionKey = newKey(), keyPrefix = uniqueP
     clientSecret: SECRET,
     scope: ['mcp:read'],
   }
-  const key = await tokenCacheKey({
-    tokenEndpoint: options.tokenUrl,
-    clientId: options.clientId,
-    credential: SECRET,
-    authMethod: 'client_secret_basic',
-    scopes: options.scope,
-  })
   return Array.from({ length: size }, () => {
     const store = new RedisTokenStore({ url: redis.url, encryptionKey, keyPrefix })
-    const provider = new SharedTokenProvider(new ClientCredentialsTokenProvider(options), store, key)
-    closers.push(async () => {
-      provider.close()
-      await store.close()
+    const events: TokenProviderEvent[] = []
+    const provider = new ClientCredentialsTokenProvider({
+      ...options,
+      store,
+      onEvent: (event) => events.push(event),
     })
-    return provider
+    closers.push(() => store.close())
+    return Object.assign(provider, { events })
   })
 }
 
@@ -73,7 +68,6 @@ describe('fleet-wide single-flight', () => {
     )
     expect(servers.oauth.server.tokenRequests).toHaveLength(1)
     expect(new Set(tokens.map((t) => t.value)).size).toBe(1)
-    expect(replicas.reduce((sum, r) => sum + r.requests, 0)).toBe(1)
     expect(replicas.flatMap((r) => r.events)).toEqual([])
   })
 
@@ -133,5 +127,43 @@ describe('fleet-wide single-flight', () => {
     } finally {
       await watch.stop()
     }
+  })
+})
+
+describe('the provider when Redis dies', () => {
+  it('keeps every call working on its own token request, with one warning and no secret', async () => {
+    const own = await startServer()
+    closers.push(() => own.stop())
+    const encryptionKey = newKey()
+    const store = new RedisTokenStore({
+      url: own.url,
+      encryptionKey,
+      keyPrefix: uniquePrefix(),
+      timeoutMs: 200,
+    })
+    closers.push(() => store.close())
+    const events: TokenProviderEvent[] = []
+    const provider = new ClientCredentialsTokenProvider({
+      tokenUrl: servers.oauth.tokenEndpoint,
+      clientId: 'fleet-client',
+      clientSecret: SECRET,
+      scope: ['mcp:read'],
+      store,
+      storeOptions: { retryStoreAfterMs: 60_000, operationTimeoutMs: 10_000 },
+      onEvent: (event) => events.push(event),
+    })
+    const first = await provider.getToken()
+    expect(events).toEqual([])
+    await own.kill()
+    provider.invalidate(first.value) // the fleet-wide drop fails too: that is the outage
+    const tokens = await Promise.all(Array.from({ length: 20 }, () => provider.getToken()))
+    expect(new Set(tokens.map((t) => t.value)).size).toBe(1)
+    expect(tokens[0]!.value).not.toBe(first.value)
+    expect(servers.oauth.server.tokenRequests).toHaveLength(2)
+    await until(() => events.length > 0)
+    expect(events).toHaveLength(1)
+    expect(events[0]).toMatchObject({ type: 'token_store_unavailable' })
+    expect(JSON.stringify(events)).not.toContain(SECRET)
+    expect(JSON.stringify(events)).not.toContain(encryptionKey)
   })
 })

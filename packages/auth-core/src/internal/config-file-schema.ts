@@ -215,9 +215,37 @@ export const LITELLM_UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
   authentication_token: 'static credentials are not read from authentication_token; use static_headers',
 }
 
+/** Token store kinds of `mcp_config.token_store.type`. */
+export const TOKEN_STORE_TYPES = ['memory', 'redis'] as const
+
+/** `mcp_config.token_store`: the token cache shared by every replica of a gateway. */
+export const rawTokenStoreSchema = z.strictObject({
+  /** `memory` (this process's providers share one cache) or `redis` (the fleet shares one). */
+  type: z.enum(TOKEN_STORE_TYPES, { error: `must be one of ${describeList(TOKEN_STORE_TYPES)}` }),
+  /** `redis://[user:password@]host:port[/db]` or `rediss://…`; may hold a password: a secret. */
+  url: secretString.optional(),
+  /** Prefix of every Redis key and channel. */
+  key_prefix: nonEmpty.optional(),
+  /** AES-256-GCM key(s), 32 bytes as base64; with a list, the first encrypts and all decrypt. */
+  encryption_key: z
+    .union([secretString, z.array(secretString, { error: 'must be a string or a list of strings' })], {
+      error: 'must be a string or a list of strings',
+    })
+    .optional(),
+  /** Deadline of each store operation, milliseconds. */
+  timeout_ms: intish(1).optional(),
+  /** How long a fleet lock lasts if its holder never releases it, milliseconds. */
+  lock_ttl_ms: intish(1).optional(),
+  /** How long a replica waits for the lock holder's token, milliseconds. */
+  wait_ms: intish(1).optional(),
+})
+export type RawTokenStore = z.infer<typeof rawTokenStoreSchema>
+
 export const rawMcpConfigSchema = z.strictObject({
   /** Applied to every server without its own `auth.oauth2` (a server opts out with `auth: none`). */
   default_oauth2: rawOAuth2Schema.optional(),
+  /** The token cache shared by the gateway's replicas. */
+  token_store: rawTokenStoreSchema.optional(),
 })
 
 /**

@@ -88,6 +88,14 @@ export function traceTokenRequest<T>(context: TokenRequestContext, request: () =
 }
 
 /**
+ * Whether anybody listens to cache lookups: the hot path asks this first, so that without a
+ * subscriber it allocates nothing.
+ */
+export function tokenCacheObserved(): boolean {
+  return cache?.hasSubscribers === true
+}
+
+/**
  * Publishes one cache lookup when somebody listens; nothing is allocated otherwise (build the
  * message in the callback).
  *
