@@ -1,10 +1,15 @@
 // Fleet-wide single-flight on a real Redis: several store instances are several gateway replicas,
 // each with its own ClientCredentialsTokenProvider given the store; tokens come from the testkit's
 // loopback authorization server.
-import { ClientCredentialsTokenProvider, type TokenProviderEvent } from '@mcp-oauth2/auth-core'
+import {
+  ClientCredentialsTokenProvider,
+  parseConfig,
+  type TokenProviderEvent,
+  tokenProvidersFromConfig,
+} from '@mcp-oauth2/auth-core'
 import { type MockServers, startMockServers } from '@mcp-oauth2/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { RedisTokenStore } from '../src/index.js'
+import { RedisTokenStore, redisTokenStoreFromConfig } from '../src/index.js'
 import {
   admin,
   dumpAll,
@@ -165,5 +170,46 @@ describe('the provider when Redis dies', () => {
     expect(events[0]).toMatchObject({ type: 'token_store_unavailable' })
     expect(JSON.stringify(events)).not.toContain(SECRET)
     expect(JSON.stringify(events)).not.toContain(encryptionKey)
+  })
+})
+
+describe('redisTokenStoreFromConfig', () => {
+  it('builds the store of mcp_config.token_store: two gateways from one file make one token request', async () => {
+    const yaml = `
+mcp_config:
+  default_oauth2:
+    token_url: \${TOKEN_URL}
+    client_id: fleet-client
+    client_secret: \${SECRET}
+    scope: mcp:read
+  token_store:
+    type: redis
+    url: \${REDIS_URL}
+    key_prefix: "\${PREFIX}"
+    encryption_key: ["\${KEY}"]
+    timeout_ms: 2000
+mcp_servers:
+  crm: { url: "\${MCP_URL}" }
+`
+    const env = {
+      TOKEN_URL: servers.oauth.tokenEndpoint,
+      SECRET,
+      REDIS_URL: redis.url,
+      PREFIX: uniquePrefix(),
+      KEY: newKey(),
+      MCP_URL: servers.mcp.url,
+    }
+    const gateways = [parseConfig(yaml, { env }), parseConfig(yaml, { env })].map((config) => {
+      const store = redisTokenStoreFromConfig(config.tokenStore!)
+      closers.push(() => store.close())
+      return tokenProvidersFromConfig(config, { store }).get('crm')!
+    })
+    const tokens = await Promise.all(gateways.flatMap((g) => [g.getToken(), g.getToken()]))
+    expect(new Set(tokens.map((t) => t.value)).size).toBe(1)
+    expect(servers.oauth.server.tokenRequests).toHaveLength(1)
+  })
+
+  it('refuses settings that are not a Redis store', () => {
+    expect(() => redisTokenStoreFromConfig({ type: 'memory' })).toThrow(TypeError)
   })
 })
