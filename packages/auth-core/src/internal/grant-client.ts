@@ -302,20 +302,23 @@ export class GrantClient {
   }
 
   /** {@link request} at an already discovered server. */
-  requestAt(as: AuthorizationServer, tokenEndpoint: URL, call: GrantCall): Promise<IssuedToken> {
+  async requestAt(as: AuthorizationServer, tokenEndpoint: URL, call: GrantCall): Promise<IssuedToken> {
     const trace: TraceContext = {
       grant: call.grantType,
       endpoint: displayUrl(tokenEndpoint),
       scopes: call.scopes,
       reason: call.reason,
     }
-    return traceTokenRequest(trace, () =>
+    let issued: IssuedToken | undefined
+    // The traced promise resolves to nothing: the tracing channel puts the resolved value into the
+    // context (`result`), where subscribers would see the token.
+    await traceTokenRequest(trace, () =>
       requestToken(this.#context, as, tokenEndpoint, call).then(
-        (issued) => {
-          trace.attempts = issued.attempts
+        (token) => {
+          issued = token
+          trace.attempts = token.attempts
           trace.outcome = 'ok'
           trace.status = 200
-          return issued
         },
         (error: unknown) => {
           trace.outcome = 'error'
@@ -323,7 +326,7 @@ export class GrantClient {
             trace.code = error.code
             if (error.attempts !== undefined) trace.attempts = error.attempts
             if (error.status !== undefined) trace.status = error.status
-            if (error.error !== undefined) trace.error = error.error
+            if (error.error !== undefined) trace.oauthError = error.error
           } else {
             const code = (error as { code?: unknown } | null)?.code
             if (typeof code === 'string') trace.code = code
@@ -332,5 +335,6 @@ export class GrantClient {
         },
       ),
     )
+    return issued!
   }
 }
