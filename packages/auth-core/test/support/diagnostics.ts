@@ -37,7 +37,7 @@ export function observe(): Observed {
     cache,
     text: () =>
       JSON.stringify({ requests, started, cache }, (_key, value: unknown) =>
-        value instanceof Error ? { name: value.name, message: value.message, ...value } : value,
+        value instanceof Error ? { ...value, name: value.name, message: value.message } : value,
       ),
     stop() {
       tracingChannel(TOKEN_REQUEST_CHANNEL).unsubscribe(handlers)
