@@ -1,7 +1,7 @@
-import type { ServerConfig, TokenProvider } from '@mcp-oauth2/auth-core'
+import type { FetchLike, ServerConfig, TokenProvider } from '@mcp-oauth2/auth-core'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { createAuthFetch, type FetchLike } from './auth-fetch.js'
+import { createAuthFetch } from './auth-fetch.js'
 
 /** Options of {@link createTransport}. */
 export interface CreateTransportOptions {

@@ -1,11 +1,15 @@
-export type { AuthFetchOptions, FetchLike } from './auth-fetch.js'
+export type { FetchLike } from '@mcp-oauth2/auth-core'
+export type { AuthFetch, AuthFetchOptions } from './auth-fetch.js'
 export { authMiddleware, createAuthFetch } from './auth-fetch.js'
 export type { CreateTransportOptions, McpClientTransport } from './create-transport.js'
 export { createTransport } from './create-transport.js'
-export type { ScopeDeniedReason } from './errors.js'
+export type { McpCauseCode, ScopeDeniedReason } from './errors.js'
 export {
+  httpFailureCode,
+  McpFailureCode,
   McpTransportError,
   McpTransportErrorCode,
+  mcpFailureCode,
   ScopeDeniedError,
   ServerUnavailableError,
   UnknownToolError,

@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls'
+import type { FetchLike } from '@mcp-oauth2/auth-core'
 import { Agent, fetch as undiciFetch } from 'undici'
-import type { FetchLike } from './auth-fetch.js'
 
 /** TLS settings for connections to one MCP server. */
 export interface TlsOptions {
