@@ -112,7 +112,11 @@ export function isAuthorizationServerRequest(url: string, body: unknown, headers
     if (query === -1 || wellKnown < query) return true
   }
   if (body === undefined || body === null) return false
-  if (body instanceof URLSearchParams) return true
+  if (typeof body === 'string') {
+    // A JSON text (every MCP message) is never form-encoded: no header lookup on the hot path.
+    const first = body.charCodeAt(0)
+    if (first === 0x7b || first === 0x5b) return false
+  } else if (body instanceof URLSearchParams) return true
   const type = headers.get('content-type')
   return type?.toLowerCase().startsWith(FORM) === true
 }
