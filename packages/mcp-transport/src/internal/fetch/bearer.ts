@@ -119,16 +119,14 @@ export function bearer({ tokenProvider, stepUp, now }: BearerOptions): ServerMid
       return retry.response
     }
 
-    return function withBearer(url: string, init: ServerInit): Promise<Response> {
+    return async function withBearer(url: string, init: ServerInit): Promise<Response> {
       if (init[USER_AUTHORIZATION] === true) return next(url, init)
-      return tokenProvider.getToken({ signal: init.signal ?? undefined, scopes: kept }).then((token) => {
-        init.headers.set('authorization', `Bearer ${token.value}`)
-        return next(url, init).then((response) =>
-          response.status === 401 || response.status === 403
-            ? challenged(url, init, response, token)
-            : response,
-        )
-      })
+      const token = await tokenProvider.getToken({ signal: init.signal ?? undefined, scopes: kept })
+      init.headers.set('authorization', `Bearer ${token.value}`)
+      const response = await next(url, init)
+      return response.status === 401 || response.status === 403
+        ? challenged(url, init, response, token)
+        : response
     }
   }
 }
