@@ -9,7 +9,10 @@
  *   auth                  createAuthFetch with a warm ClientCredentialsTokenProvider (its token came
  *                         from the same server's /token) and a cookie filter, inside withUserContext.
  * Sequential requests, then CONCURRENCY in flight: latency mean/p50/p99, client CPU per request,
- * and the median over rounds of each variant's time over raw's. Last, the wrapper and its parts
+ * and the median over rounds of each variant's time over raw's. Then paired rounds: auth fetch
+ * and raw fetch, both in context, in short alternating blocks, with record headers and shaped
+ * like the SDK's requests (a fresh `Headers` each); the median of auth/raw per round is the
+ * hot-path figure (goal: at most 1.03). BENCH_PAIRS, BENCH_PAIR_BLOCK tune it. Last, the wrapper and its parts
  * without I/O (a fetch that answers at once), in µs per call, and the ratio they imply.
  * Bounded: about 40 s on a 2-core machine, 55 s at most. BENCH_ROUNDS, BENCH_SEQ, BENCH_CONC tune it.
  */
@@ -229,6 +232,71 @@ for (const mode of modes) {
       `${v.name.padEnd(20)} ${us(s.mean)} ${us(s.p50)} ${us(s.p99)} ${us(cpu.get(v)! / requests)}` +
         `   ${[s.mean / base.mean, s.p50 / base.p50, s.p99 / base.p99].map((x) => x.toFixed(3)).join(' ')}` +
         ` | ${median(wallRatios.get(v)!).toFixed(3)} ${median(cpuRatios.get(v)!).toFixed(3)}`,
+    )
+  }
+}
+
+// Paired rounds, the figure the issue tracks: raw fetch and auth fetch, both inside
+// withUserContext, in short blocks of PAIR_BLOCK sequential requests (order alternating), so a
+// load change hits both halves of a pair alike; per round auth/raw of wall and of client CPU.
+// Twice: with record headers (as above), and shaped like the SDK's requests, whose transports
+// pass a fresh `Headers` to fetch on every request (Streamable HTTP `_commonHeaders()`), so that
+// the raw side pays for a `Headers` too.
+{
+  const PAIR_ROUNDS = Number(process.env.BENCH_PAIRS ?? 160)
+  const PAIR_BLOCK = Number(process.env.BENCH_PAIR_BLOCK ?? 25)
+  const sdkRaw: Variant = {
+    name: 'raw fetch, SDK-shaped',
+    once: () =>
+      withUserContext({ cookie: USER_COOKIE }, async () =>
+        drain(
+          await globalThis.fetch(mcpUrl, {
+            method: 'POST',
+            headers: new Headers({
+              ...sdkHeaders,
+              authorization: `Bearer ${TOKEN}`,
+              cookie: FORWARDED_COOKIE,
+            }),
+            body: BODY,
+          }),
+        ),
+      ),
+  }
+  const sdkAuth: Variant = {
+    name: 'auth fetch, SDK-shaped',
+    once: () =>
+      withUserContext({ cookie: USER_COOKIE }, async () =>
+        drain(await authFetch(mcpUrl, { method: 'POST', headers: new Headers(sdkHeaders), body: BODY })),
+      ),
+  }
+  for (const [a, b] of [
+    [auth, rawInContext],
+    [sdkAuth, sdkRaw],
+  ] as const) {
+    for (let i = 0; i < 2; i++) for (const v of [a, b]) await sequential(v, PAIR_BLOCK, [])
+    const wall: number[] = []
+    const cpu: number[] = []
+    for (let r = 0; r < PAIR_ROUNDS && performance.now() < DEADLINE; r++) {
+      const order = r % 2 === 0 ? [b, a] : [a, b]
+      const w = new Map<Variant, number>()
+      const c = new Map<Variant, number>()
+      for (const v of order) {
+        const c0 = cpuMs()
+        w.set(v, await sequential(v, PAIR_BLOCK, []))
+        c.set(v, cpuMs() - c0)
+      }
+      wall.push(w.get(a)! / w.get(b)!)
+      cpu.push(c.get(a)! / c.get(b)!)
+    }
+    const q = (xs: number[], p: number) =>
+      quantile(
+        [...xs].sort((x, y) => x - y),
+        p,
+      ).toFixed(3)
+    console.log(
+      `\npaired rounds, ${a.name} / ${b.name}, both in context (${wall.length} rounds x ${PAIR_BLOCK} requests each):` +
+        `\n  wall: median ${q(wall, 0.5)} (quartiles ${q(wall, 0.25)}–${q(wall, 0.75)})` +
+        `\n  CPU:  median ${q(cpu, 0.5)} (quartiles ${q(cpu, 0.25)}–${q(cpu, 0.75)})`,
     )
   }
 }

@@ -3,9 +3,16 @@
  * and extends auth-core's `AuthCoreError`, so one `instanceof AuthCoreError` check covers both
  * packages. No message or field holds a token or cookie value.
  */
-import { AuthCoreError, type AuthCoreErrorOptions } from '@mcp-oauth2/auth-core'
+import {
+  AuthCoreError,
+  type ErrorCode as AuthCoreErrorCode,
+  type AuthCoreErrorOptions,
+} from '@mcp-oauth2/auth-core'
 
-/** Stable codes of {@link McpTransportError} and its subclasses. */
+/**
+ * Stable codes of {@link McpTransportError} and its subclasses: the `code` of an error thrown by
+ * this package. Codes of auth-core (`ErrorCode`, e.g. `ERR_INSECURE_HTTP`) pass through as they are.
+ */
 export const McpTransportErrorCode = {
   /** No connected server offers a tool by that name; nothing was sent. */
   UnknownTool: 'ERR_UNKNOWN_TOOL',
@@ -24,6 +31,68 @@ export const McpTransportErrorCode = {
 export type McpTransportErrorCode = (typeof McpTransportErrorCode)[keyof typeof McpTransportErrorCode]
 
 /**
+ * Codes of failures that are not ours (the MCP server, the network, the SDK), as the manager
+ * reports them in `ServerUnavailableError.causeCode` and in the `code` of its `error` and
+ * `tool_call` events. They are never the `code` of a thrown error of this package. Beside
+ * these constants: `ERR_HTTP_<status>` ({@link httpFailureCode}) and `ERR_MCP_<code>`
+ * ({@link mcpFailureCode}); and any error code of ours or of auth-core as it is.
+ */
+export const McpFailureCode = {
+  /** The MCP server answered with an HTTP error that has no status (see `ERR_HTTP_<status>`). */
+  Http: 'ERR_HTTP',
+  /** The MCP server could not be reached (DNS, connection refused, TLS failure, reset). */
+  Network: 'ERR_NETWORK',
+  /** The MCP connection was closed while a request was waiting for its answer. */
+  ConnectionClosed: 'ERR_CONNECTION_CLOSED',
+  /**
+   * An MCP request (initialize, tools/list, tools/call) got no answer in time: the SDK's request
+   * timeout, `connectTimeoutMs`, `CallToolOptions.timeoutMs`. Not the token endpoint's timeout,
+   * which is auth-core's `ERR_TIMEOUT`.
+   */
+  McpTimeout: 'ERR_MCP_TIMEOUT',
+  /** The caller aborted the request (its `signal`). */
+  Aborted: 'ERR_ABORTED',
+  /** Anything else; the error's `cause` has it. */
+  Unknown: 'ERR_UNKNOWN',
+} as const
+
+/** A failure code: one of {@link McpFailureCode}, `ERR_HTTP_<status>` or `ERR_MCP_<code>`. */
+export type McpFailureCode =
+  | (typeof McpFailureCode)[keyof typeof McpFailureCode]
+  | `ERR_HTTP_${number}`
+  | `ERR_MCP_${number}`
+
+/**
+ * The failure code of an HTTP error status from the MCP server: `ERR_HTTP_503`.
+ *
+ * @example
+ * ```ts
+ * if (err.causeCode === httpFailureCode(401)) { … }
+ * ```
+ */
+export function httpFailureCode(status: number): `ERR_HTTP_${number}` {
+  return `ERR_HTTP_${status}`
+}
+
+/**
+ * The failure code of a JSON-RPC error from the MCP server: `ERR_MCP_-32603`.
+ *
+ * @example
+ * ```ts
+ * mcpFailureCode(-32602) // 'ERR_MCP_-32602'
+ * ```
+ */
+export function mcpFailureCode(code: number): `ERR_MCP_${number}` {
+  return `ERR_MCP_${code}`
+}
+
+/**
+ * What `causeCode` and event codes can be: a failure code, a code of this package or of
+ * auth-core (e.g. `ERR_OAUTH_ERROR_RESPONSE`, `ERR_TIMEOUT`), open for codes added later.
+ */
+export type McpCauseCode = McpFailureCode | McpTransportErrorCode | AuthCoreErrorCode | (string & {})
+
+/**
  * Base class of the errors of the server manager.
  *
  * @example
@@ -34,6 +103,8 @@ export type McpTransportErrorCode = (typeof McpTransportErrorCode)[keyof typeof 
  * ```
  */
 export class McpTransportError extends AuthCoreError {
+  /** One of {@link McpTransportErrorCode}; open for codes added later. */
+  declare readonly code: McpTransportErrorCode | (string & {})
   /** The server concerned, when there is one. */
   readonly server: string | undefined
 
@@ -72,9 +143,9 @@ export class ServerUnavailableError extends McpTransportError {
   /** Connection attempts made so far. */
   readonly attempts: number
   /** The `code` of the underlying failure (e.g. `ERR_HTTP_503`, `ERR_NETWORK`, `ERR_OAUTH_ERROR_RESPONSE`). */
-  readonly causeCode: string
+  readonly causeCode: McpCauseCode
 
-  constructor(server: string, options: { attempts: number; causeCode: string; cause?: unknown }) {
+  constructor(server: string, options: { attempts: number; causeCode: McpCauseCode; cause?: unknown }) {
     super(
       McpTransportErrorCode.ServerUnavailable,
       `MCP server "${server}" is unavailable (${options.causeCode}, ${options.attempts} attempt(s))`,

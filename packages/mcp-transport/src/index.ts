@@ -1,13 +1,17 @@
+export type { FetchLike } from '@mcp-oauth2/auth-core'
 export type { AnthropicTool, AnthropicToolset, ToAnthropicToolOptions } from './anthropic-tools.js'
 export { toAnthropicTool, toAnthropicTools } from './anthropic-tools.js'
-export type { AuthFetchOptions, FetchLike } from './auth-fetch.js'
+export type { AuthFetch, AuthFetchOptions } from './auth-fetch.js'
 export { authMiddleware, createAuthFetch } from './auth-fetch.js'
 export type { CreateTransportOptions, McpClientTransport } from './create-transport.js'
 export { createTransport } from './create-transport.js'
-export type { ScopeDeniedReason } from './errors.js'
+export type { McpCauseCode, ScopeDeniedReason } from './errors.js'
 export {
+  httpFailureCode,
+  McpFailureCode,
   McpTransportError,
   McpTransportErrorCode,
+  mcpFailureCode,
   ScopeDeniedError,
   ServerUnavailableError,
   UnknownToolError,

@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls'
+import type { FetchLike } from '@mcp-oauth2/auth-core'
 import { Agent, fetch as undiciFetch } from 'undici'
-import type { FetchLike } from './auth-fetch.js'
 
 /** TLS settings for connections to one MCP server. */
 export interface TlsOptions {
@@ -54,7 +54,7 @@ export interface ResolvedTls {
 
 /** A fetch over its own connection pool; `close()` ends the pool's connections. */
 export interface TlsFetch extends FetchLike {
-  /** Closes the connection pool, after in-flight requests complete. */
+  /** Closes the connection pool, after in-flight requests complete. Idempotent. */
   close(): Promise<void>
 }
 
@@ -211,6 +211,10 @@ export function createTlsFetch(tls: TlsOptions, options: TlsFetchOptions = {}): 
       dispatcher: agent,
     }) as unknown as Promise<Response>
   }
-  tlsFetch.close = () => agent.close()
+  let closing: Promise<void> | undefined
+  tlsFetch.close = function close(): Promise<void> {
+    closing ??= agent.close()
+    return closing
+  }
   return tlsFetch
 }

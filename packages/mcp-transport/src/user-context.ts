@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
+import { currentUserContext, runInUserContext, snapshotHeaders } from './internal/user-context-store.js'
 
 /** The user on whose behalf requests inside {@link withUserContext} are made. */
 export interface UserContext {
@@ -7,15 +7,16 @@ export interface UserContext {
   /** The user's incoming headers; only allowed names are forwarded. */
   readonly headers?:
     | HeadersInit
+    | ReadonlyArray<readonly [string, string]>
     | Readonly<Record<string, string | readonly string[] | undefined>>
     | undefined
 }
 
-const storage = new AsyncLocalStorage<UserContext>()
-
 /**
  * Run `fn` on behalf of a user: MCP requests made inside it (through an auth fetch) carry the
- * user's allowed cookies and headers. Outside it, no user data is sent.
+ * user's allowed cookies and headers. Outside it, no user data is sent. What it is given is
+ * copied when it is called (headers included): changing the caller's objects later changes
+ * nothing that `fn` sends.
  *
  * @example
  * ```ts
@@ -26,11 +27,21 @@ const storage = new AsyncLocalStorage<UserContext>()
  */
 export function withUserContext<T>(context: UserContext, fn: () => T): T {
   if (typeof context !== 'object' || context === null) throw new TypeError('context must be an object')
-  // Freeze a copy so a caller mutating its object later cannot change an in-flight request.
-  return storage.run(Object.freeze({ cookie: context.cookie, headers: context.headers }), fn)
+  const cookie = context.cookie
+  if (cookie !== undefined && cookie !== null && typeof cookie !== 'string')
+    throw new TypeError('"cookie" must be a string')
+  return runInUserContext(Object.freeze({ cookie, headers: snapshotHeaders(context.headers) }), fn)
 }
 
-/** The current user context, if any. */
+/**
+ * The current user context, if any: the frozen copy {@link withUserContext} made (its headers
+ * as a record or a list of `[name, value]` pairs).
+ *
+ * @example
+ * ```ts
+ * const user = getUserContext() !== undefined
+ * ```
+ */
 export function getUserContext(): UserContext | undefined {
-  return storage.getStore()
+  return currentUserContext()
 }

@@ -1,4 +1,4 @@
-import { ClientCredentialsTokenProvider } from '@mcp-oauth2/auth-core'
+import { ClientCredentialsTokenProvider, type TokenProvider } from '@mcp-oauth2/auth-core'
 import { createMockMcpServer, createMockOAuthServer, startMockServers } from '@mcp-oauth2/testkit'
 import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -261,7 +261,7 @@ describe('createAuthFetch', () => {
     await client.close()
   })
 
-  it('returns the 403 when the authorization server refuses the step-up', async () => {
+  it('returns the 403 when the authorization server refuses the step-up, and pauses that scope set for 30 s', async () => {
     const limited = createMockOAuthServer({
       issuer: 'https://limited-auth.mock.test',
       clients: [{ clientId: 'limited', clientSecret: 'limited-secret', allowedScopes: ['customer:read'] }],
@@ -274,24 +274,26 @@ describe('createAuthFetch', () => {
       clientSecret: 'limited-secret',
       scope: 'customer:read',
     })
-    const fetch = createAuthFetch({ serverUrl: limitedMcp.url, tokenProvider })
+    let now = 1_000_000
+    const fetch = createAuthFetch({ serverUrl: limitedMcp.url, tokenProvider, now: () => now })
     const client = await connect(fetch, limitedMcp.url)
-    await expect(
+    const ticket = () =>
       client.callTool({
         name: 'create_support_ticket',
         arguments: { customer_id: 'c', subject: 's', description: 'd' },
-      }),
-    ).rejects.toThrow(/403|insufficient_scope|Forbidden/i)
+      })
+    const stepUps = () => limited.tokenRequests.filter((r) => r.scope.includes('ticket:create')).length
+    await expect(ticket()).rejects.toThrow(/403|insufficient_scope|Forbidden/i)
     expect(limited.tokenRequests.map((r) => r.error)).toContain('invalid_scope')
-    // The refused scope set is not requested again on the next call.
-    const requests = limited.tokenRequests.length
-    await expect(
-      client.callTool({
-        name: 'create_support_ticket',
-        arguments: { customer_id: 'c', subject: 's', description: 'd' },
-      }),
-    ).rejects.toThrow(/403|insufficient_scope|Forbidden/i)
-    expect(limited.tokenRequests).toHaveLength(requests)
+    expect(stepUps()).toBe(1)
+    // The refused scope set is not requested again during the 30 s pause…
+    now += 29_999
+    await expect(ticket()).rejects.toThrow(/403|insufficient_scope|Forbidden/i)
+    expect(stepUps()).toBe(1)
+    // …and is asked for again once it is over (the grant may have changed meanwhile).
+    now += 2
+    await expect(ticket()).rejects.toThrow(/403|insufficient_scope|Forbidden/i)
+    expect(stepUps()).toBe(2)
     await client.close()
     await limitedMcp.close()
   })
@@ -387,23 +389,156 @@ describe('createAuthFetch', () => {
     expect(calls).toBe(1)
   })
 
-  it('refuses a bearer over plain http to a non-loopback server', () => {
-    expect(() =>
-      createAuthFetch({ serverUrl: 'http://mcp.example.test/mcp', tokenProvider: provider() }),
-    ).toThrow(expect.objectContaining({ code: 'ERR_INSECURE_HTTP' }))
-    expect(() =>
-      createAuthFetch({ serverUrl: 'http://127.0.0.1:1/mcp', tokenProvider: provider() }),
-    ).not.toThrow()
+  it('refuses every kind of credential over plain http to a non-loopback server', () => {
+    const credentials = [
+      { tokenProvider: provider() },
+      { cookies: { allow: ['session_id'] } },
+      { headers: { allow: ['x-user-id'] } },
+      { headers: { allow: [], rename: { 'x-upstream-authorization': 'authorization' } } },
+      { staticHeaders: { 'x-api-key': 'static-secret' } },
+    ]
+    for (const options of credentials) {
+      let error: unknown
+      try {
+        createAuthFetch({ serverUrl: 'http://mcp.example.test/mcp', ...options })
+      } catch (e) {
+        error = e
+      }
+      expect(error, JSON.stringify(Object.keys(options))).toMatchObject({ code: 'ERR_INSECURE_HTTP' })
+      expect(String((error as Error).message)).not.toContain('static-secret')
+      expect(() =>
+        createAuthFetch({ serverUrl: 'http://mcp.example.test/mcp', ...options, allowInsecureHttp: true }),
+      ).not.toThrow()
+      expect(() => createAuthFetch({ serverUrl: 'http://127.0.0.1:1/mcp', ...options })).not.toThrow()
+      expect(() => createAuthFetch({ serverUrl: 'http://localhost:1/mcp', ...options })).not.toThrow()
+    }
+    // Nothing of ours to send: nothing to refuse.
+    expect(() => createAuthFetch({ serverUrl: 'http://mcp.example.test/mcp' })).not.toThrow()
   })
 
-  it('composes with the SDK applyMiddlewares', async () => {
+  it('never invalidates the token nor widens its scopes for a 401 or 403 from a cross-origin redirect target', async () => {
+    const asked: (readonly string[] | undefined)[] = []
+    const invalidated: (string | undefined)[] = []
+    const tokenProvider: TokenProvider = {
+      async getToken(options) {
+        asked.push(options?.scopes)
+        return { value: 'service-token', tokenType: 'Bearer', expiresAt: Date.now() + 3600_000, scopes: [] }
+      },
+      invalidate: (rejected) => invalidated.push(rejected),
+    }
+    redirect('https://mcp.mock.test/to-401', 307, 'https://other.example.test/401')
+    redirect('https://mcp.mock.test/to-403', 307, 'https://other.example.test/403')
+    msw.use(
+      http.post(
+        'https://other.example.test/401',
+        () =>
+          new HttpResponse(null, {
+            status: 401,
+            headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+          }),
+      ),
+      http.post(
+        'https://other.example.test/403',
+        () =>
+          new HttpResponse(null, {
+            status: 403,
+            headers: { 'www-authenticate': 'Bearer error="insufficient_scope", scope="admin:everything"' },
+          }),
+      ),
+    )
+    const fetch = createAuthFetch({ serverUrl: mcp.url, tokenProvider })
+    expect((await fetch('https://mcp.mock.test/to-401', { method: 'POST', body: '{}' })).status).toBe(401)
+    expect((await fetch('https://mcp.mock.test/to-403', { method: 'POST', body: '{}' })).status).toBe(403)
+    expect(invalidated).toEqual([])
+    // One token per request, never one with the target's scopes.
+    expect(asked).toEqual([undefined, undefined])
+  })
+
+  it("sends no user data, static header or bearer to an authorization server on the MCP server's origin", async () => {
+    // The SDK's own OAuth (metadata discovery, the token request) goes through the auth fetch;
+    // here the authorization server shares the MCP server's origin.
+    const shared = createMockOAuthServer({ issuer: 'https://shared.mock.test' })
+    const sharedMcp = createMockMcpServer({ oauth: shared, url: 'https://shared.mock.test/mcp' })
+    msw.use(...shared.handlers, ...sharedMcp.handlers)
+    const seen: { path: string; cookie: string | null; user: string | null; key: string | null }[] = []
+    const onStart = ({ request }: { request: Request }) => {
+      seen.push({
+        path: new URL(request.url).pathname,
+        cookie: request.headers.get('cookie'),
+        user: request.headers.get('x-user-id'),
+        key: request.headers.get('x-api-key'),
+      })
+    }
+    msw.events.on('request:start', onStart)
+    try {
+      const authProvider = new ClientCredentialsProvider({
+        clientId: 'test-client',
+        clientSecret: 'test-secret',
+        expectedIssuer: shared.issuer,
+      })
+      const fetch = createAuthFetch({
+        serverUrl: sharedMcp.url,
+        cookies: { allow: ['session_id'] },
+        headers: { allow: ['x-user-id'] },
+        staticHeaders: { 'x-api-key': 'static-value' },
+      })
+      await withUserContext({ cookie: 'session_id=abc', headers: { 'x-user-id': 'u1' } }, async () => {
+        const client = new Client({ name: 'shared-origin', version: '1.0.0' })
+        await client.connect(
+          new StreamableHTTPClientTransport(new URL(sharedMcp.url), { authProvider, fetch }),
+        )
+        await client.callTool({ name: 'get_customer_info', arguments: { customer_id: 'c1' } })
+        await client.close()
+      })
+    } finally {
+      msw.events.removeListener('request:start', onStart)
+      await sharedMcp.close()
+    }
+    const oauthSide = seen.filter((r) => r.path !== '/mcp')
+    expect(oauthSide.map((r) => r.path)).toEqual(expect.arrayContaining(['/token']))
+    expect(oauthSide.some((r) => r.path.startsWith('/.well-known/oauth-authorization-server'))).toBe(true)
+    for (const request of oauthSide) expect(request).toMatchObject({ cookie: null, user: null, key: null })
+    expect(shared.tokenRequests).toHaveLength(1)
+    expect(shared.tokenRequests[0]!.headers.authorization).toMatch(/^Basic /)
+    // The MCP requests themselves still get everything.
+    expect(sharedMcp.toolCalls[0]!.cookies).toEqual({ session_id: 'abc' })
+    expect(seen.filter((r) => r.path === '/mcp').every((r) => r.key === 'static-value')).toBe(true)
+  })
+
+  it('marks itself with the fetch it delegates to', () => {
+    const mark = Symbol.for('mcp-oauth2.underlyingFetch')
+    const given = (url: string | URL | Request, init?: RequestInit) => globalThis.fetch(url, init)
+    const explicit = createAuthFetch({ serverUrl: mcp.url, fetch: given })
+    expect((explicit as unknown as Record<symbol, unknown>)[mark]).toBe(given)
+    const current = globalThis.fetch
+    const implicit = createAuthFetch({ serverUrl: mcp.url })
+    expect((implicit as unknown as Record<symbol, unknown>)[mark]).toBe(current)
+    // An auth fetch over an auth fetch delegates to what is underneath both.
+    globalThis.fetch = implicit
+    try {
+      const stacked = createAuthFetch({ serverUrl: mcp.url })
+      expect((stacked as unknown as Record<symbol, unknown>)[mark]).toBe(current)
+    } finally {
+      globalThis.fetch = current
+    }
+  })
+
+  it('composes with the SDK applyMiddlewares, calling the next it is given', async () => {
+    const seen: string[] = []
     const fetch = applyMiddlewares(authMiddleware({ serverUrl: mcp.url, tokenProvider: provider() }))(
-      (url, init) => globalThis.fetch(url, init),
+      (url, init) => {
+        seen.push(new Headers(init?.headers).get('authorization') ?? 'none')
+        return globalThis.fetch(url, init)
+      },
     )
     const client = await connect(fetch)
     const { tools } = await client.listTools()
     expect(tools.length).toBe(4)
     await client.close()
+    // Every MCP request went through `next`, with the bearer already added.
+    const mcpRequests = mcp.requests.filter((r) => r.method === 'POST').length
+    expect(seen.filter((a) => a.startsWith('Bearer ey')).length).toBeGreaterThanOrEqual(mcpRequests)
+    expect(mcpRequests).toBeGreaterThan(0)
   })
 })
 
@@ -441,6 +576,48 @@ describe('createAuthFetch over loopback HTTP', () => {
       expect(servers.oauth.server.tokenRequests[0]!.headers.cookie).toBeUndefined()
       await client.close()
     } finally {
+      await servers.close()
+      msw.listen({ onUnhandledFrame: 'error' })
+    }
+  })
+})
+
+describe('as globalThis.fetch', () => {
+  it('calls the fetch it replaced, never itself, also for the token provider on another origin', async () => {
+    msw.close() // real sockets: Node's own fetch underneath
+    const servers = await startMockServers()
+    const original = globalThis.fetch
+    try {
+      // No `fetch` anywhere: the token provider and the SDK transport both use globalThis.fetch.
+      const tokenProvider = new ClientCredentialsTokenProvider({
+        tokenUrl: servers.oauth.tokenEndpoint, // another origin (port) than the MCP server
+        clientId: 'test-client',
+        clientSecret: 'test-secret',
+        scope: 'mcp:read customer:read',
+        timeoutMs: 3000,
+        retry: { limit: 0 },
+      })
+      const authFetch = createAuthFetch({
+        serverUrl: servers.mcp.url,
+        tokenProvider,
+        cookies: { allow: ['session_id'] },
+      })
+      globalThis.fetch = authFetch
+      const client = new Client({ name: 'langchain-style', version: '1.0.0' })
+      await client.connect(new StreamableHTTPClientTransport(new URL(servers.mcp.url)))
+      const result = await withUserContext({ cookie: 'session_id=s1' }, () =>
+        client.callTool({ name: 'get_customer_info', arguments: { customer_id: 'c1' } }),
+      )
+      await client.close()
+      expect(result.isError).toBeFalsy()
+      expect(servers.oauth.server.tokenRequests).toHaveLength(1)
+      expect(servers.oauth.server.tokenRequests[0]!.headers.cookie).toBeUndefined()
+      const posts = servers.mcp.server.requests.filter((r) => r.method === 'POST')
+      expect(posts.length).toBeGreaterThan(0)
+      for (const request of posts) expect(request.headers.authorization).toMatch(/^Bearer ey/)
+      expect(servers.mcp.server.toolCalls[0]!.cookies).toEqual({ session_id: 's1' })
+    } finally {
+      globalThis.fetch = original
       await servers.close()
       msw.listen({ onUnhandledFrame: 'error' })
     }

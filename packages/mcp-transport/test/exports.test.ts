@@ -5,6 +5,7 @@ import * as api from '../src/index.js'
 it('exports exactly the public API', () => {
   expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
     [
+      "McpFailureCode",
       "McpServerManager",
       "McpTransportError",
       "McpTransportErrorCode",
@@ -17,6 +18,8 @@ it('exports exactly the public API', () => {
       "createTlsFetch",
       "createTransport",
       "getUserContext",
+      "httpFailureCode",
+      "mcpFailureCode",
       "resolveTls",
       "runToolCalls",
       "toAnthropicTool",

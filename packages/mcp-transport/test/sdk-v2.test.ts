@@ -61,4 +61,36 @@ describe('toAuthProvider (SDK v2)', () => {
     expect(servers.oauth.server.tokenRequests.length - before).toBe(1)
     await client.close()
   })
+
+  it('keeps a replacement token through freshTokenGraceMs, and invalidates it after (injected clock)', async () => {
+    let now = 1_000_000
+    const tokenProvider = new ClientCredentialsTokenProvider({
+      resourceServerUrl: servers.mcp.url,
+      clientId: 'test-client',
+      clientSecret: 'test-secret',
+      scope: 'mcp:read customer:read',
+    })
+    const client = new Client({ name: 'v2', version: '1.0.0' })
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(servers.mcp.url), {
+        authProvider: toAuthProvider(tokenProvider, { freshTokenGraceMs: 2000, now: () => now }),
+      }),
+    )
+    const call = () => client.callTool({ name: 'get_customer_info', arguments: { customer_id: 'c1' } })
+    const tokens = () => servers.oauth.server.tokenRequests.length
+    const start = tokens()
+    await servers.oauth.server.rotateKeys()
+    expect((await call()).isError).toBeFalsy() // the first 401 replaces the token
+    expect(tokens() - start).toBe(1)
+    // Inside the window a 401 is taken for one that still carried the old token: no new token.
+    now += 1999
+    await servers.oauth.server.rotateKeys()
+    await expect(call()).rejects.toThrow()
+    expect(tokens() - start).toBe(1)
+    // Once it is over, a 401 is the replacement's own: it is invalidated and the retry works.
+    now += 2
+    expect((await call()).isError).toBeFalsy()
+    expect(tokens() - start).toBe(2)
+    await client.close()
+  })
 })

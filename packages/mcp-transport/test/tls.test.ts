@@ -15,6 +15,8 @@ interface TestServer {
   url: string
   requests: IncomingHttpHeaders[]
   bodies: string[]
+  /** TLS connections open right now, as the server sees them. */
+  openConnections(): number
   close(): Promise<void>
 }
 
@@ -23,6 +25,12 @@ async function startHttpsServer(options: ServerOptions): Promise<TestServer> {
   const requests: IncomingHttpHeaders[] = []
   const bodies: string[] = []
   const server = createServer(options, async (req, res) => {
+    // `/redirect?to=<url>` answers a 307 to that URL.
+    const to = new URL(req.url ?? '/', 'https://x').searchParams.get('to')
+    if (req.url?.startsWith('/redirect') && to) {
+      res.writeHead(307, { location: to }).end()
+      return
+    }
     requests.push(req.headers)
     const chunks: Buffer[] = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
@@ -31,12 +39,18 @@ async function startHttpsServer(options: ServerOptions): Promise<TestServer> {
     res.setHeader('content-type', 'application/json')
     res.end(JSON.stringify({ ok: true, clientCN: peer?.subject?.CN ?? null }))
   })
+  const open = new Set<TLSSocket>()
+  server.on('secureConnection', (socket: TLSSocket) => {
+    open.add(socket)
+    socket.once('close', () => open.delete(socket))
+  })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
     url: `https://127.0.0.1:${port}`,
     requests,
     bodies,
+    openConnections: () => open.size,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())
@@ -269,6 +283,32 @@ describe('resolveTls', () => {
   })
 })
 
+/** A token provider with one fixed token (the TLS tests are about connections, not tokens). */
+function staticToken(): TokenProvider {
+  return {
+    getToken: async () => ({
+      value: 'tls-token',
+      tokenType: 'Bearer',
+      expiresAt: Date.now() + 3600_000,
+      scopes: [],
+    }),
+    invalidate() {},
+  }
+}
+
+/** Resolves once `check` holds (polled on the event loop); rejects after `timeoutMs`. */
+function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const start = performance.now()
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      if (check()) resolve()
+      else if (performance.now() - start > timeoutMs) reject(new Error('condition not met in time'))
+      else setTimeout(tick, 5)
+    }
+    tick()
+  })
+}
+
 describe('createAuthFetch over TLS', () => {
   it('sends the bearer token to an HTTPS MCP server trusted through tls.ca', async () => {
     const tokenProvider: TokenProvider = {
@@ -289,6 +329,43 @@ describe('createAuthFetch over TLS', () => {
     })
     expect(await json(response)).toEqual({ ok: true, clientCN: null })
     expect(server.requests.slice(before).map((h) => h.authorization)).toEqual(['Bearer tls-token'])
+  })
+
+  it("uses the server's client certificate and CA for its origin only, not for other origins or redirect targets", async () => {
+    // `server` and `mtlsServer` are two origins (ports) signed by the same CA.
+    const fetch = createAuthFetch({
+      serverUrl: `${mtlsServer.url}/mcp`,
+      tokenProvider: staticToken(),
+      tls: { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key, useSslCertFile: false },
+    })
+    open.push(fetch as TlsFetch)
+    const own = await fetch(`${mtlsServer.url}/mcp`, { method: 'POST', body: '{}' })
+    expect(await json(own)).toEqual({ ok: true, clientCN: 'mcp-client' })
+    // Another origin gets the default TLS settings: the custom CA is not trusted there.
+    expect(await failure(fetch(`${server.url}/other`))).toMatch(UNKNOWN_CA)
+    // Nor on a redirect hop from the MCP server to that origin.
+    const before = server.requests.length
+    const hop = fetch(`${mtlsServer.url}/redirect?to=${encodeURIComponent(`${server.url}/landing`)}`, {
+      method: 'POST',
+      body: '{}',
+    })
+    expect(await failure(hop)).toMatch(UNKNOWN_CA)
+    expect(server.requests.length).toBe(before)
+  })
+
+  it('close() releases the TLS connection pool of an auth fetch with tls', async () => {
+    const fetch = createAuthFetch({
+      serverUrl: `${server.url}/mcp`,
+      tokenProvider: staticToken(),
+      tls: { ca: pki.ca.cert, useSslCertFile: false },
+    })
+    const before = server.openConnections()
+    await (await fetch(`${server.url}/mcp`, { method: 'POST', body: '{}' })).text()
+    expect(server.openConnections()).toBe(before + 1)
+    await fetch.close()
+    await until(() => server.openConnections() === before)
+    await fetch.close() // idempotent
+    await expect(fetch(`${server.url}/mcp`, { method: 'POST', body: '{}' })).rejects.toThrow()
   })
 
   it('fails closed, without sending the token, when the server is not trusted', async () => {

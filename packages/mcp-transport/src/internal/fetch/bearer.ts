@@ -1,0 +1,132 @@
+import {
+  type AccessToken,
+  isScopeToken,
+  parseScope,
+  scopeKey,
+  type TokenProvider,
+} from '@mcp-oauth2/auth-core'
+import { bearerChallenge } from '../www-authenticate.js'
+import {
+  discard,
+  isReplayable,
+  type ServerInit,
+  type ServerMiddleware,
+  USER_AUTHORIZATION,
+} from './request.js'
+
+/** How long a scope set the authorization server refused is not requested again, ms. */
+export const STEP_UP_REFUSED_MS = 30_000
+/** At most this many step-up scopes are kept and sent with later token requests. */
+export const MAX_STEP_UP_SCOPES = 32
+/** A challenged scope longer than this (characters) is not stepped up to. */
+export const MAX_SCOPE_LENGTH = 256
+/** Refused scope sets remembered at most (then forgotten all at once). */
+const MAX_REFUSED = 256
+
+/** Options of {@link bearer}. */
+export interface BearerOptions {
+  readonly tokenProvider: TokenProvider
+  /** Scopes a 403 may make us request: a set, any (`'any'`), or none (`false`). */
+  readonly stepUp: ReadonlySet<string> | 'any' | false
+  /** Clock for the step-up pause, epoch ms. */
+  readonly now: () => number
+}
+
+/**
+ * Adds the service's bearer token (RFC 6750 §2.1) and answers the server's challenges once:
+ * a 401 `invalid_token` (or a 401 without `error`) drops exactly the token that was sent and
+ * retries with a new one; a 403 `insufficient_scope` retries with a token for the held and the
+ * challenged scopes (step-up), which later requests keep using. Never a loop: the retry's answer
+ * is the answer. A request that carries the user's own credential is left alone.
+ *
+ * The step-up set is bounded ({@link MAX_STEP_UP_SCOPES} scopes, each at most
+ * {@link MAX_SCOPE_LENGTH} characters and a valid scope token), so a server cannot make every
+ * later token request carry what it asked for; a scope set the authorization server refused is
+ * not asked for again for {@link STEP_UP_REFUSED_MS}.
+ *
+ * @see RFC 6750 §3.1
+ */
+export function bearer({ tokenProvider, stepUp, now }: BearerOptions): ServerMiddleware {
+  return function addBearer(next) {
+    // Step-up scopes that worked, oldest first, sent with every later token request.
+    let kept: readonly string[] | undefined
+    // Scope sets the authorization server refused (scopeKey), with when we may ask again.
+    const refused = new Map<string, number>()
+
+    function send(
+      url: string,
+      init: ServerInit,
+      scopes: readonly string[] | undefined,
+    ): Promise<{ response: Response; token: AccessToken }> {
+      return tokenProvider.getToken({ signal: init.signal ?? undefined, scopes }).then((token) => {
+        init.headers.set('authorization', `Bearer ${token.value}`)
+        return next(url, init).then((response) => ({ response, token }))
+      })
+    }
+
+    /** The scopes a 403 asks for beyond the held ones; `undefined`: do not step up. */
+    function stepUpScopes(challenged: string | undefined, held: readonly string[]): string[] | undefined {
+      if (stepUp === false) return undefined
+      const needed = parseScope(challenged ?? '').filter((s) => !held.includes(s))
+      if (needed.length === 0 || needed.length > MAX_STEP_UP_SCOPES) return undefined
+      for (const scope of needed) {
+        if (scope.length > MAX_SCOPE_LENGTH || !isScopeToken(scope)) return undefined
+        if (stepUp !== 'any' && !stepUp.has(scope)) return undefined
+      }
+      // Newest last; the oldest are dropped beyond the bound.
+      const merged = [...(kept ?? []).filter((s) => !needed.includes(s)), ...needed]
+      return merged.slice(-MAX_STEP_UP_SCOPES)
+    }
+
+    async function challenged(
+      url: string,
+      init: ServerInit,
+      response: Response,
+      token: AccessToken,
+    ): Promise<Response> {
+      if (!isReplayable(init.body)) return response
+      const challenge = bearerChallenge(response.headers.get('www-authenticate'))
+      let scopes = kept
+      let key: string | undefined
+      if (response.status === 401) {
+        // RFC 6750 §3.1: invalid_token, or no error at all → drop exactly the token we sent, once.
+        if (challenge?.error !== undefined && challenge.error !== 'invalid_token') return response
+        tokenProvider.invalidate(token.value)
+      } else {
+        if (challenge?.error !== 'insufficient_scope') return response
+        scopes = stepUpScopes(challenge.scope, token.scopes)
+        if (scopes === undefined) return response
+        key = scopeKey(scopes)
+        if ((refused.get(key) ?? 0) > now()) return response
+      }
+      let retry: { response: Response; token: AccessToken }
+      try {
+        retry = await send(url, { ...init, headers: new Headers(init.headers) }, scopes)
+      } catch (error) {
+        // The authorization server refused the step-up (or is down): the server's answer stands,
+        // and the same scope set is not requested again for a while.
+        if (key === undefined) throw error
+        if (refused.size >= MAX_REFUSED) refused.clear()
+        refused.set(key, now() + STEP_UP_REFUSED_MS)
+        return response
+      }
+      discard(response)
+      // Keep the step-up for later calls once it worked; merge, as concurrent 403s may have added others.
+      if (key !== undefined && retry.response.ok && scopes !== undefined) {
+        const added = scopes.filter((s) => !(kept ?? []).includes(s))
+        kept = [...(kept ?? []).filter((s) => !added.includes(s)), ...added].slice(-MAX_STEP_UP_SCOPES)
+      }
+      return retry.response
+    }
+
+    return async function withBearer(url: string, init: ServerInit): Promise<Response> {
+      if (init[USER_AUTHORIZATION] === true) return next(url, init)
+      const token = await tokenProvider.getToken({ signal: init.signal ?? undefined, scopes: kept })
+      init.headers.set('authorization', `Bearer ${token.value}`)
+      const response = await next(url, init)
+      return response.status === 401 || response.status === 403
+        ? challenged(url, init, response, token)
+        : response
+    }
+  }
+}

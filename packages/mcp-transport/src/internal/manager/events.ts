@@ -1,0 +1,130 @@
+import type { AccessToken, GetTokenOptions, TokenProvider } from '@mcp-oauth2/auth-core'
+import type { McpCauseCode, ScopeDeniedReason } from '../../errors.js'
+import { failureCode } from './failure-code.js'
+
+interface EventBase {
+  /** When it happened, epoch ms (the manager's `now`). */
+  readonly at: number
+  readonly server: string
+  readonly durationMs: number
+}
+
+/** An audit event of the manager. No token, secret or cookie value is ever part of one. */
+export type McpManagerEvent =
+  /** A token provider handed out a token it had not handed out before (a fetch or a refresh). */
+  | (EventBase & {
+      readonly type: 'token'
+      readonly tool: undefined
+      readonly expiresAt: number
+      readonly scopes: readonly string[]
+    })
+  /** A tool call reached the server (`isError`: the call threw or the result is an error). */
+  | (EventBase & {
+      readonly type: 'tool_call'
+      readonly tool: string
+      readonly qualifiedName: string
+      readonly isError: boolean
+      /** Whether the call ran inside `withUserContext`. */
+      readonly user: boolean
+      /** Whether the session had expired and the call was retried on a new one. */
+      readonly reconnected: boolean
+      /** The failure's code, when the call threw. */
+      readonly code?: McpCauseCode
+    })
+  /** The pre-flight scope check refused a call; nothing was sent to the server. */
+  | (EventBase & {
+      readonly type: 'denied'
+      readonly tool: string
+      readonly qualifiedName: string
+      readonly reason: ScopeDeniedReason
+      readonly requiredScopes: readonly string[] | null
+      readonly missingScopes: readonly string[]
+      readonly user: boolean
+    })
+  /** Something failed: connecting, refreshing the tool list, or getting a token. */
+  | (EventBase & {
+      readonly type: 'error'
+      readonly tool: undefined
+      readonly phase: 'connect' | 'refresh' | 'token'
+      readonly code: McpCauseCode
+      /** For `connect`: consecutive failed attempts. */
+      readonly attempt?: number
+      /** For `connect`: delay before the next background attempt, when one is scheduled. */
+      readonly retryInMs?: number
+    })
+  /** A server connected (again) and its tools were listed. */
+  | (EventBase & {
+      readonly type: 'connected'
+      readonly tool: undefined
+      readonly toolCount: number
+      readonly reconnect: boolean
+    })
+  /** A server announced `notifications/tools/list_changed` and its tools were listed again. */
+  | (EventBase & { readonly type: 'tools_changed'; readonly tool: undefined; readonly toolCount: number })
+
+/** Emits events to a listener; a listener that throws is ignored (an audit log must not break calls). */
+export type Emit = (event: McpManagerEvent) => void
+
+/** An {@link Emit} for `onEvent`; without a listener, events cost nothing. */
+export function createEmitter(onEvent: ((event: McpManagerEvent) => void) | undefined): Emit | undefined {
+  if (!onEvent) return undefined
+  return function emit(event: McpManagerEvent): void {
+    try {
+      onEvent(event)
+    } catch {
+      // An audit listener must not break tool calls.
+    }
+  }
+}
+
+/**
+ * Wraps a token provider to emit `token` events (a token not handed out before: a fetch or a
+ * refresh) and `error` events (phase `token`). `seen` is shared by every wrapper of one provider,
+ * so servers that share a provider emit one `token` event per token.
+ */
+export function observeTokenProvider(
+  provider: TokenProvider,
+  server: string,
+  emit: Emit,
+  now: () => number,
+  seen: { value: string | undefined },
+): TokenProvider {
+  return {
+    async getToken(options?: GetTokenOptions): Promise<AccessToken> {
+      const start = now()
+      let token: AccessToken
+      try {
+        token = await provider.getToken(options)
+      } catch (err) {
+        const at = now()
+        emit({
+          type: 'error',
+          at,
+          server,
+          tool: undefined,
+          durationMs: at - start,
+          phase: 'token',
+          code: failureCode(err),
+        })
+        throw err
+      }
+      if (token.value !== seen.value) {
+        seen.value = token.value
+        const at = now()
+        emit({
+          type: 'token',
+          at,
+          server,
+          tool: undefined,
+          durationMs: at - start,
+          expiresAt: token.expiresAt,
+          scopes: [...token.scopes],
+        })
+      }
+      return token
+    },
+    invalidate(rejected?: string): void {
+      provider.invalidate(rejected)
+    },
+  }
+}

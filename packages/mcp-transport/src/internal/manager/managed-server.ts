@@ -1,0 +1,397 @@
+import type { McpTransportKind, TokenProvider } from '@mcp-oauth2/auth-core'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import type { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
+import {
+  StreamableHTTPClientTransport,
+  StreamableHTTPError,
+} from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import {
+  type CallToolResult,
+  type Implementation,
+  type Tool,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js'
+import { McpFailureCode, McpTransportErrorCode, ServerUnavailableError } from '../../errors.js'
+import { runAsService } from '../user-context-store.js'
+import { listAllTools, withTimeout } from './client-calls.js'
+import type { Emit } from './events.js'
+import { failureCode } from './failure-code.js'
+import type { ReconnectPolicy } from './reconnect.js'
+
+/** Connection state of a server. */
+export type ServerState = 'idle' | 'connecting' | 'connected' | 'failed' | 'closed'
+
+/** One server's status, from `connect()` and `status()`. */
+export interface ServerStatus {
+  readonly name: string
+  readonly url: string
+  readonly transport: McpTransportKind
+  readonly state: ServerState
+  /** Why the last attempt failed (when `state` is `failed`). */
+  readonly error: ServerUnavailableError | undefined
+  /** Consecutive failed attempts. */
+  readonly attempts: number
+  /** When the next background attempt is due, epoch ms. */
+  readonly nextRetryAt: number | undefined
+  /** Tools it offers (0 unless connected). */
+  readonly toolCount: number
+}
+
+/** Per-call options of `McpServerManager.callTool`. */
+export interface CallToolOptions {
+  /** Aborts the call. */
+  signal?: AbortSignal | undefined
+  /**
+   * Timeout of the call, in milliseconds.
+   * @default the SDK's (60000)
+   */
+  timeoutMs?: number | undefined
+}
+
+type SdkTransport = StreamableHTTPClientTransport | SSEClientTransport
+
+/** What a {@link ManagedServer} is made of. */
+export interface ManagedServerOptions {
+  readonly name: string
+  readonly url: string
+  readonly transport: McpTransportKind
+  /** The service's token source (already observed for events), if any. */
+  readonly provider: TokenProvider | undefined
+  /** A new SDK transport over this server's auth fetch, for each connection attempt. */
+  readonly connectTransport: () => SdkTransport
+  /** Releases what the server's auth fetch owns (its TLS pool), once, at `close()`. */
+  readonly release: () => Promise<void>
+  readonly clientInfo: Implementation
+  readonly connectTimeoutMs: number
+  readonly reconnect: ReconnectPolicy | undefined
+  readonly now: () => number
+  readonly emit: Emit | undefined
+  /** Called whenever the server's tools or its usability changed. */
+  readonly onToolsChanged: () => void
+}
+
+/** How long `close()` waits for a session's HTTP DELETE, and for the pool to drain, ms. */
+const CLOSE_TIMEOUT_MS = 2000
+
+/**
+ * One MCP server's connection, owning its lifecycle: connecting (initialize and the paginated
+ * tool list, as the service), its state machine (idle → connecting → connected | failed → … →
+ * closed), reconnecting in the background by its policy, replacing an expired session once per
+ * call, refreshing its tools on `notifications/tools/list_changed`, and on `close()` ending its
+ * session and releasing every client, timer and TLS pool it holds.
+ *
+ * Everything it does on the service's behalf runs outside any user context: a reconnect inside
+ * a user's call would otherwise send that user's cookies on the new session's requests.
+ */
+export class ManagedServer {
+  readonly name: string
+  readonly provider: TokenProvider | undefined
+  readonly #options: ManagedServerOptions
+  #state: ServerState = 'idle'
+  #client: Client | undefined
+  #transport: SdkTransport | undefined
+  /** A client being connected (closed if the manager closes meanwhile). */
+  #pending: Client | undefined
+  #sessionId: string | undefined
+  #tools: readonly Tool[] = []
+  #error: ServerUnavailableError | undefined
+  #attempts = 0
+  #everConnected = false
+  #connecting: Promise<void> | undefined
+  #refreshing: Promise<void> | undefined
+  #retryTimer: ReturnType<typeof setTimeout> | undefined
+  #nextRetryAt: number | undefined
+  #closed = false
+
+  constructor(options: ManagedServerOptions) {
+    this.#options = options
+    this.name = options.name
+    this.provider = options.provider
+  }
+
+  get state(): ServerState {
+    return this.#state
+  }
+
+  /** Its last listed tools (kept while it is down). */
+  get tools(): readonly Tool[] {
+    return this.#tools
+  }
+
+  /** Connected, or replacing an expired session (its tools stay listed meanwhile). */
+  get usable(): boolean {
+    return this.#state === 'connected' || (this.#state === 'connecting' && this.#client !== undefined)
+  }
+
+  /** The list refresh in progress, if any. */
+  get refreshing(): Promise<void> | undefined {
+    return this.#refreshing
+  }
+
+  status(): ServerStatus {
+    return {
+      name: this.name,
+      url: this.#options.url,
+      transport: this.#options.transport,
+      state: this.#state,
+      error: this.#error,
+      attempts: this.#attempts,
+      nextRetryAt: this.#nextRetryAt,
+      toolCount: this.#state === 'connected' ? this.#tools.length : 0,
+    }
+  }
+
+  /** The error for a call to this server while it is not usable. */
+  unavailable(): ServerUnavailableError {
+    return (
+      this.#error ??
+      new ServerUnavailableError(this.name, {
+        attempts: this.#attempts,
+        causeCode:
+          this.#state === 'closed' ? McpTransportErrorCode.Closed : McpTransportErrorCode.NotConnected,
+      })
+    )
+  }
+
+  /** Connects (one attempt at a time; concurrent callers share it). Never rejects. */
+  connect(): Promise<void> {
+    if (this.#connecting) return this.#connecting
+    this.#cancelRetry()
+    const attempt = runAsService(() => this.#attempt()).finally(() => {
+      this.#connecting = undefined
+    })
+    this.#connecting = attempt
+    return attempt
+  }
+
+  /** Lists the tools again (as the service: the list is served to every user). */
+  refresh(): Promise<void> {
+    const client = this.#client
+    if (this.#state !== 'connected' || !client) return Promise.resolve()
+    return this.#refresh(client)
+  }
+
+  /**
+   * Calls a tool. An expired session (HTTP 404 with a session id) is replaced by a new one and
+   * the call retried once (`onReconnect` says so); an unreachable server is marked failed and
+   * reconnected in the background.
+   */
+  async callTool(
+    tool: string,
+    args: Record<string, unknown>,
+    options: CallToolOptions,
+    onReconnect: () => void,
+  ): Promise<CallToolResult> {
+    // A session being replaced (another call found it expired): wait for the new one.
+    if (this.#state === 'connecting' && this.#connecting) await this.#connecting
+    const client = this.#client
+    if (this.#state !== 'connected' || !client) throw this.unavailable()
+    const request = { name: tool, arguments: args }
+    const requestOptions = {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+    }
+    try {
+      return (await client.callTool(request, undefined, requestOptions)) as CallToolResult
+    } catch (err) {
+      if (!(err instanceof StreamableHTTPError && err.code === 404 && this.#sessionId !== undefined)) {
+        if (failureCode(err) === McpFailureCode.Network && this.#client === client) this.#markDown(err)
+        throw err
+      }
+      // The server forgot our session (restart, expiry): a new session, then one retry.
+      if (this.#client === client) await this.connect()
+      else if (this.#connecting) await this.#connecting
+      const fresh = this.#client
+      if (this.#state !== 'connected' || !fresh) throw this.unavailable()
+      onReconnect()
+      return (await fresh.callTool(request, undefined, requestOptions)) as CallToolResult
+    }
+  }
+
+  /**
+   * Ends the session (HTTP DELETE for Streamable HTTP), stops the background retry, closes the
+   * clients and releases the auth fetch's TLS pool. Bounded: a server that does not answer the
+   * DELETE holds it up for {@link CLOSE_TIMEOUT_MS} at most.
+   */
+  async close(): Promise<void> {
+    this.#closed = true
+    this.#cancelRetry()
+    const client = this.#client
+    const transport = this.#transport
+    const pending = this.#pending
+    this.#client = undefined
+    this.#transport = undefined
+    this.#pending = undefined
+    this.#state = 'closed'
+    await runAsService(async () => {
+      if (pending) await pending.close().catch(() => {})
+      if (client) {
+        if (transport instanceof StreamableHTTPClientTransport && transport.sessionId) {
+          await withTimeout(transport.terminateSession(), CLOSE_TIMEOUT_MS).catch(() => {})
+        }
+        await client.close().catch(() => {})
+      }
+      await withTimeout(this.#options.release(), CLOSE_TIMEOUT_MS).catch(() => {})
+    })
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  async #attempt(): Promise<void> {
+    if (this.#closed) return
+    const { connectTimeoutMs, clientInfo, now, emit } = this.#options
+    const start = now()
+    this.#state = 'connecting'
+    const previous = this.#client
+    let client: Client | undefined
+    try {
+      const transport = this.#options.connectTransport()
+      const created = new Client(clientInfo, { capabilities: {} })
+      client = created
+      this.#pending = created
+      created.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        void runAsService(() => this.#refresh(created))
+      })
+      await created.connect(transport, { timeout: connectTimeoutMs })
+      const tools = await listAllTools(created, connectTimeoutMs)
+      this.#pending = undefined
+      if (this.#closed) {
+        await created.close().catch(() => {})
+        return
+      }
+      this.#client = created
+      this.#transport = transport
+      this.#sessionId = transport instanceof StreamableHTTPClientTransport ? transport.sessionId : undefined
+      this.#tools = tools
+      this.#state = 'connected'
+      this.#error = undefined
+      this.#attempts = 0
+      const reconnect = this.#everConnected
+      this.#everConnected = true
+      this.#options.onToolsChanged()
+      emit?.({
+        type: 'connected',
+        at: now(),
+        server: this.name,
+        tool: undefined,
+        durationMs: now() - start,
+        toolCount: tools.length,
+        reconnect,
+      })
+      if (previous) await previous.close().catch(() => {})
+    } catch (err) {
+      this.#pending = undefined
+      await client?.close().catch(() => {})
+      if (this.#closed) return
+      if (previous) {
+        this.#dropClient()
+        await previous.close().catch(() => {})
+      }
+      this.#attempts++
+      const code = failureCode(err)
+      this.#error = new ServerUnavailableError(this.name, {
+        attempts: this.#attempts,
+        causeCode: code,
+        cause: err,
+      })
+      this.#state = 'failed'
+      this.#options.onToolsChanged()
+      const retryInMs = this.#scheduleRetry()
+      emit?.({
+        type: 'error',
+        at: now(),
+        server: this.name,
+        tool: undefined,
+        durationMs: now() - start,
+        phase: 'connect',
+        code,
+        attempt: this.#attempts,
+        ...(retryInMs === undefined ? {} : { retryInMs }),
+      })
+    }
+  }
+
+  /** Schedules a background attempt by the reconnect policy; returns its delay. */
+  #scheduleRetry(): number | undefined {
+    const delay = this.#closed ? undefined : this.#options.reconnect?.delayAfter(this.#attempts)
+    if (delay === undefined) return undefined
+    this.#nextRetryAt = this.#options.now() + delay
+    // Created outside any user context, so the timer's callback does not inherit one.
+    const timer = runAsService(() =>
+      setTimeout(() => {
+        this.#retryTimer = undefined
+        if (!this.#closed && this.#state === 'failed') void this.connect()
+      }, delay),
+    )
+    // A pending retry must never keep the process (or a test run) alive.
+    timer.unref?.()
+    this.#retryTimer = timer
+    return delay
+  }
+
+  #cancelRetry(): void {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer)
+    this.#retryTimer = undefined
+    this.#nextRetryAt = undefined
+  }
+
+  #refresh(client: Client): Promise<void> {
+    if (this.#refreshing) return this.#refreshing
+    const { now, emit, connectTimeoutMs } = this.#options
+    const start = now()
+    // Always as the service: the list is cached and served to every user, so it must never be
+    // fetched with one user's cookies, whoever triggered the refresh.
+    const refreshing = runAsService(async () => {
+      try {
+        const tools = await listAllTools(client, connectTimeoutMs)
+        if (this.#client !== client || this.#closed) return
+        this.#tools = tools
+        this.#options.onToolsChanged()
+        emit?.({
+          type: 'tools_changed',
+          at: now(),
+          server: this.name,
+          tool: undefined,
+          durationMs: now() - start,
+          toolCount: tools.length,
+        })
+      } catch (err) {
+        emit?.({
+          type: 'error',
+          at: now(),
+          server: this.name,
+          tool: undefined,
+          durationMs: now() - start,
+          phase: 'refresh',
+          code: failureCode(err),
+        })
+      }
+    }).finally(() => {
+      this.#refreshing = undefined
+    })
+    this.#refreshing = refreshing
+    return refreshing
+  }
+
+  /** A call found the server unreachable: drop the client and reconnect in the background. */
+  #markDown(err: unknown): void {
+    const client = this.#client
+    this.#dropClient()
+    this.#attempts = 1
+    this.#state = 'failed'
+    this.#error = new ServerUnavailableError(this.name, {
+      attempts: 1,
+      causeCode: failureCode(err),
+      cause: err,
+    })
+    void client?.close().catch(() => {})
+    this.#options.onToolsChanged()
+    this.#scheduleRetry()
+  }
+
+  #dropClient(): void {
+    this.#client = undefined
+    this.#transport = undefined
+    this.#sessionId = undefined
+  }
+}
