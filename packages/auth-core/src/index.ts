@@ -1,3 +1,8 @@
+export type {
+  AuthorizationCodeTokenProviderOptions,
+  AuthorizationRequest,
+} from './authorization-code-provider.js'
+export { AuthorizationCodeTokenProvider } from './authorization-code-provider.js'
 export type { ConfigEnv, ParseConfigOptions } from './config.js'
 export { parseConfig } from './config.js'
 export type { TokenProviderFromConfigOptions } from './config-builders.js'
@@ -65,6 +70,10 @@ export type {
   HeaderFilterOptions,
 } from './header-filter.js'
 export { createHeaderFilter, NEVER_FORWARD_HEADER_PREFIXES, NEVER_FORWARD_HEADERS } from './header-filter.js'
+export type { IdJagIdentityProviderOptions, IdJagTokenProviderOptions } from './id-jag-provider.js'
+export { IdJagTokenProvider } from './id-jag-provider.js'
+export type { JwtBearerTokenProviderOptions } from './jwt-bearer-provider.js'
+export { JwtBearerTokenProvider } from './jwt-bearer-provider.js'
 export type {
   JwtAlgorithm,
   JwtPublicKey,
@@ -82,6 +91,12 @@ export { formatScope, isScopeToken, parseScope, scopeKey } from './scope.js'
 export { Secret } from './secret.js'
 export type { RedactServerTextOptions } from './server-text.js'
 export { redactServerText } from './server-text.js'
+export type {
+  TokenExchangeActor,
+  TokenExchangeTokenProviderOptions,
+  TokenTypeIdentifier,
+} from './token-exchange-provider.js'
+export { TokenExchangeTokenProvider } from './token-exchange-provider.js'
 export type {
   AccessToken,
   ClientCredentialsTokenProviderOptions,

@@ -5,8 +5,11 @@
  * (`DpopKey`, `AccessToken`).
  */
 import { DpopKey } from './dpop.js'
+import { AuthCoreError, ErrorCode } from './errors.js'
 import { type FetchLike, unwrapFetch } from './fetch-like.js'
 import type { UrlFetch } from './internal/http.js'
+import { TOKEN_TYPE_URNS } from './internal/protocol.js'
+import { jwtExpiresAt } from './internal/subject-token.js'
 import type { StoreSettings } from './internal/token-cache.js'
 import type { IssuedToken } from './internal/token-request.js'
 import type { SharedToken, TokenStore } from './internal/token-store-types.js'
@@ -190,4 +193,54 @@ export class StepUpScopes {
     }
     return { scopes: this.#scopes, key: this.#key }
   }
+}
+
+/** The subject token of a call, or the typed error that there is none. */
+export function requireSubject(value: unknown, what: 'subjectToken' | 'idToken'): string {
+  if (typeof value === 'string' && value !== '') return value
+  throw new AuthCoreError(
+    ErrorCode.SubjectTokenRequired,
+    `a token for the user is needed: getToken({ ${what} }) (inside the user's context)`,
+  )
+}
+
+/** Refuses a subject token that is a JWT past its `exp` (never sent, never cached against). */
+export function assertSubjectValid(subject: string, now: number, what: string): number | undefined {
+  const expiresAt = jwtExpiresAt(subject)
+  if (expiresAt !== undefined && expiresAt <= now) {
+    throw new AuthCoreError(ErrorCode.SubjectTokenExpired, `the user's ${what} has expired`)
+  }
+  return expiresAt
+}
+
+/** Users (subject tokens × scope sets) cached at most by a per-user provider, by default. */
+export const MAX_CACHED_SUBJECTS = 1000
+
+/** A positive integer option (a cache bound), or its default. */
+export function maxEntriesOption(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+    throw new TypeError(`"${name}" option must be a positive integer`)
+  return value
+}
+
+/**
+ * A token type (RFC 8693 §3): a short name or the full URN (any absolute URI is taken as is).
+ */
+export type TokenTypeIdentifier = keyof typeof TOKEN_TYPE_URNS | 'id-jag' | (string & {})
+
+/** The URN of a token type given by its short name or as a URI. */
+export function tokenTypeUrn(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value === '') throw new TypeError(`"${name}" must be a token type`)
+  if (value === 'id-jag') return TOKEN_TYPE_URNS.id_jag
+  if (Object.hasOwn(TOKEN_TYPE_URNS, value)) return TOKEN_TYPE_URNS[value as keyof typeof TOKEN_TYPE_URNS]
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(value)) return value
+  throw new TypeError(
+    `"${name}" must be access_token, id_token, jwt, refresh_token, saml2, id-jag or a token type URI`,
+  )
+}
+
+/** An issued token whose expiry is at most `notAfter` (the subject token's), epoch ms. */
+export function capExpiry<T extends { expiresAt: number }>(issued: T, notAfter: number | undefined): T {
+  return notAfter === undefined || issued.expiresAt <= notAfter ? issued : { ...issued, expiresAt: notAfter }
 }

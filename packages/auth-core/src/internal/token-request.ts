@@ -230,7 +230,9 @@ async function attempt(
   const endpoint = displayUrl(tokenEndpoint)
   const { client, dpop } = ctx
   const stats: CallStats = { attempts: 0 }
-  const oauthClient = { client_id: client.clientId, token_endpoint_auth_method: client.method }
+  // oauth4webapi wants a client_id; only our own client authentication reads it, and a client
+  // without one (`none`, a jwt-bearer assertion as the only credential) sends none.
+  const oauthClient = { client_id: client.clientId || 'anonymous', token_endpoint_auth_method: client.method }
   if (client.method === 'private_key_jwt') {
     stats.renewForm = async (body) => {
       await clientAuth(as, oauthClient, body, new Headers())
