@@ -11,7 +11,14 @@ import { fileURLToPath } from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const suite = join(root, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js')
 const tsx = join(root, 'node_modules', '.bin', 'tsx')
-export const CLIENT_SCENARIOS = ['auth/client-credentials-basic', 'auth/client-credentials-jwt']
+export const CLIENT_SCENARIOS = [
+  'auth/client-credentials-basic',
+  'auth/client-credentials-jwt',
+  'auth/enterprise-managed-authorization',
+  'auth/wif-jwt-bearer',
+  'auth/dpop',
+  'auth/dpop-nonce',
+]
 const scenarios = process.argv.slice(2).length ? process.argv.slice(2) : CLIENT_SCENARIOS
 
 const results = []
