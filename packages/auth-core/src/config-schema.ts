@@ -9,6 +9,7 @@ import {
   BASIC_CREDENTIAL_ENCODINGS,
   PRIVATE_KEY_ALGORITHMS,
   TOKEN_ENDPOINT_AUTH_METHODS,
+  TOKEN_ENDPOINT_AUTH_METHODS_WITH_NONE,
 } from './internal/protocol.js'
 import { Secret } from './secret.js'
 
@@ -23,6 +24,15 @@ const secretOf = <T>() =>
  * @see RFC 6749 §4.4
  */
 export const oauth2ConfigSchema = z.object({
+  /**
+   * The grant of the service token: `client_credentials` (absent), or `jwt_bearer` (RFC 7523
+   * workload identity: `assertion` or `assertionFile`, client credentials optional).
+   */
+  grantType: z.enum(['client_credentials', 'jwt_bearer']).optional(),
+  /** jwt_bearer: the assertion. */
+  assertion: secretOf<string>().optional(),
+  /** jwt_bearer: the file holding the assertion, read (again when it changes) by the provider. */
+  assertionFile: z.string().optional(),
   /** The OAuth `client_id`. */
   clientId: z.string().min(1),
   /** The client secret (`client_secret_basic` / `client_secret_post`). */
@@ -65,6 +75,51 @@ export const oauth2ConfigSchema = z.object({
   allowInsecureHttp: z.boolean().optional(),
 })
 
+/** The enterprise IdP of an `id_jag` user token (`IdJagTokenProvider`'s `idp`). */
+export const idpConfigSchema = z.object({
+  tokenUrl: z.string().optional(),
+  issuer: z.string().optional(),
+  clientId: z.string().optional(),
+  clientSecret: secretOf<string>().optional(),
+  tokenEndpointAuthMethod: z.enum(TOKEN_ENDPOINT_AUTH_METHODS_WITH_NONE).optional(),
+  /** URN of the user's token type (default: id_token). */
+  subjectTokenType: z.string().optional(),
+})
+
+/**
+ * How a token for the user of a call is obtained (`auth.user_token`, LiteLLM's
+ * `oauth2_token_exchange` / `oauth2_id_jag`): `token_exchange` (RFC 8693,
+ * `TokenExchangeTokenProvider`) or `id_jag` (enterprise-managed authorization,
+ * `IdJagTokenProvider`). Built by `userTokenProvidersFromConfig`.
+ */
+export const userTokenConfigSchema = z.object({
+  grantType: z.enum(['token_exchange', 'id_jag']),
+  /** The client at the authorization server that issues the user's token. */
+  clientId: z.string().min(1),
+  clientSecret: secretOf<string>().optional(),
+  privateKey: secretOf<string | JWK>().optional(),
+  privateKeyAlgorithm: z.enum(PRIVATE_KEY_ALGORITHMS).optional(),
+  privateKeyId: z.string().optional(),
+  tokenEndpointAuthMethod: z.enum(TOKEN_ENDPOINT_AUTH_METHODS_WITH_NONE).optional(),
+  /** Exactly one of tokenUrl, issuer, resourceServerUrl. */
+  tokenUrl: z.string().optional(),
+  issuer: z.string().optional(),
+  resourceServerUrl: z.string().optional(),
+  scopes: z.array(z.string()),
+  resource: z.array(z.string()).optional(),
+  audience: z.array(z.string()).optional(),
+  /** URNs. */
+  subjectTokenType: z.string().optional(),
+  requestedTokenType: z.string().optional(),
+  /** `service`: the server's service token is the RFC 8693 actor token. */
+  actor: z.literal('service').optional(),
+  /** id_jag: the IdP. */
+  idp: idpConfigSchema.optional(),
+  refreshSkewSeconds: z.number().int().nonnegative().optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  allowInsecureHttp: z.boolean().optional(),
+})
+
 /** Which of the user's cookies go to the MCP server (input of `createCookieFilter`). */
 export const cookiePassthroughConfigSchema = z.object({
   /** Cookie names forwarded (exact, case-sensitive). */
@@ -103,6 +158,8 @@ export const serverConfigSchema = z.object({
   transport: z.enum(['streamable-http', 'sse']),
   /** Client-credentials settings; absent when the server has no OAuth2 (`auth: none`, or no default). */
   oauth2: oauth2ConfigSchema.optional(),
+  /** How a token for the user of a call is obtained; absent: the service token for every call. */
+  userToken: userTokenConfigSchema.optional(),
   /** Cookies forwarded on the user path; absent: none. */
   cookiePassthrough: cookiePassthroughConfigSchema.optional(),
   /** Request headers forwarded on the user path; absent: none. */
@@ -145,6 +202,10 @@ export const mcpConfigSchema = z.object({
 
 /** OAuth 2.0 client-credentials settings of one server. @see oauth2ConfigSchema */
 export type OAuth2Config = z.infer<typeof oauth2ConfigSchema>
+/** The per-user token settings of one server. @see userTokenConfigSchema */
+export type UserTokenConfig = z.infer<typeof userTokenConfigSchema>
+/** The IdP of an `id_jag` user token. */
+export type IdpConfig = z.infer<typeof idpConfigSchema>
 /** Cookie passthrough of one server. */
 export type CookiePassthroughConfig = z.infer<typeof cookiePassthroughConfigSchema>
 /** Header passthrough of one server. */

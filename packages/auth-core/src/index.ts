@@ -5,32 +5,43 @@ export type {
 export { AuthorizationCodeTokenProvider } from './authorization-code-provider.js'
 export type { ConfigEnv, ParseConfigOptions } from './config.js'
 export { parseConfig } from './config.js'
-export type { TokenProviderFromConfigOptions } from './config-builders.js'
+export type {
+  ServiceTokenProvider,
+  TokenProviderFromConfigOptions,
+  UserTokenProvider,
+  UserTokenProviderFromConfigOptions,
+} from './config-builders.js'
 export {
   sameTokenClient,
   tokenProviderFromConfig,
   tokenProvidersFromConfig,
   toTokenProviderOptions,
+  userTokenProviderFromConfig,
+  userTokenProvidersFromConfig,
 } from './config-builders.js'
 export { CONFIG_ENV_VARS, configFromEnv } from './config-from-env.js'
 export type {
   CookiePassthroughConfig,
   HeaderPassthroughConfig,
+  IdpConfig,
   McpConfig,
   McpTransportKind,
   OAuth2Config,
   ServerConfig,
   TlsConfig,
   TokenStoreConfig,
+  UserTokenConfig,
 } from './config-schema.js'
 export {
   cookiePassthroughConfigSchema,
   headerPassthroughConfigSchema,
+  idpConfigSchema,
   mcpConfigSchema,
   oauth2ConfigSchema,
   serverConfigSchema,
   tlsConfigSchema,
   tokenStoreConfigSchema,
+  userTokenConfigSchema,
 } from './config-schema.js'
 export type { CookieFilter, CookieFilterOptions } from './cookie-filter.js'
 export { createCookieFilter } from './cookie-filter.js'

@@ -7,6 +7,7 @@ import {
   rawLiteLLMServerSchema,
   rawOAuth2Schema,
   rawServerSchema,
+  rawUserTokenSchema,
 } from '../src/internal/config-file-schema.js'
 import { loadConfigFile } from '../src/node.js'
 
@@ -52,8 +53,12 @@ describe('docs/configuration.md reference', () => {
   })
 
   it('documents exactly the keys of a seed-shaped server', () => {
-    const keys = schemaKeys(jsonSchema(rawServerSchema), '', ['auth.oauth2'])
+    const keys = schemaKeys(jsonSchema(rawServerSchema), '', ['auth.oauth2', 'auth.user_token'])
     expect(documentedKeys('server').sort()).toEqual(keys.sort())
+  })
+
+  it('documents exactly the per-user token keys', () => {
+    expect(documentedKeys('user_token').sort()).toEqual(schemaKeys(jsonSchema(rawUserTokenSchema)).sort())
   })
 
   it('documents exactly the OAuth2 keys', () => {

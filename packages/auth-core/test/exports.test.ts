@@ -41,6 +41,7 @@ it('exports exactly the public API', () => {
       "dpopHtu",
       "formatScope",
       "headerPassthroughConfigSchema",
+      "idpConfigSchema",
       "isDpopNonceChallenge",
       "isLoopbackHost",
       "isScopeToken",
@@ -59,6 +60,9 @@ it('exports exactly the public API', () => {
       "tokenProvidersFromConfig",
       "tokenStoreConfigSchema",
       "unwrapFetch",
+      "userTokenConfigSchema",
+      "userTokenProviderFromConfig",
+      "userTokenProvidersFromConfig",
     ]
   `)
 })
