@@ -10,11 +10,11 @@ import {
   ListToolsRequestSchema,
   McpError,
 } from '@modelcontextprotocol/sdk/types.js'
-import { createLocalJWKSet, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose'
 import { HttpResponse, http, type RequestHandler } from 'msw'
-import { headersToRecord, jsonResponse, parseCookies, quote } from './internal/http.js'
-import { type AuthOutcome, type McpInternals, mcpInternals } from './internal/mcp-internals.js'
-import { WebSseServerTransport } from './internal/web-sse-transport.js'
+import { headersToRecord, jsonResponse } from './internal/http.js'
+import { type AuthRejection, BearerGuard, rejectionResponse } from './internal/mcp/bearer.js'
+import { LegacySseSessions } from './internal/mcp/legacy-sse.js'
+import type { McpRequestRecord, ToolCallRecord } from './mcp-server-records.js'
 import type { MockOAuthServer } from './mock-oauth-server.js'
 import { createSeedTools, type MockTool, type MockToolContext, seedToolScopes } from './seed-tools.js'
 
@@ -67,48 +67,6 @@ export interface MockMcpServerOptions {
   name?: string
 }
 
-/** One HTTP request received by the mock MCP server. */
-export interface McpRequestRecord {
-  /** HTTP method. */
-  method: string
-  /** URL path. */
-  path: string
-  /** Full URL. */
-  url: string
-  /** Request headers, lower-cased names (includes `authorization` and `cookie`). */
-  headers: Record<string, string>
-  /** JSON-RPC method of the (first) message in the body, if any. */
-  jsonRpcMethod?: string
-  /** JSON-RPC methods of all messages in the body. */
-  jsonRpcMethods: string[]
-  /** `Mcp-Session-Id` (streamable) or `sessionId` query (legacy SSE) of the request, if any. */
-  sessionId?: string
-  /** HTTP status answered (set once the response head is ready). */
-  status: number
-  /** OAuth error of a rejected request (`invalid_token`, `insufficient_scope`), if any. */
-  authError?: string
-  /** Which transport served the request. */
-  transport: 'streamable-http' | 'sse'
-}
-
-/** One tool call executed by the mock MCP server. */
-export interface ToolCallRecord {
-  /** Tool name. */
-  tool: string
-  /** Arguments. */
-  args: Record<string, unknown>
-  /** Cookies of the HTTP request, name → value. */
-  cookies: Record<string, string>
-  /** Request headers, lower-cased names. */
-  headers: Record<string, string>
-  /** `client_id` of the access token. */
-  clientId: string | undefined
-  /** `sub` of the access token. */
-  subject: string | undefined
-  /** Scopes of the access token. */
-  scopes: string[]
-}
-
 /** A mock MCP server on the SDK's real `McpServer`, guarded by OAuth2 bearer tokens. */
 export interface MockMcpServer {
   /** The MCP endpoint URL. */
@@ -136,13 +94,6 @@ export interface MockMcpServer {
 interface Session {
   transport: WebStandardStreamableHTTPServerTransport
   server: McpServer
-}
-
-function scopesOf(payload: JWTPayload): string[] {
-  const scope = payload['scope'] ?? payload['scp']
-  if (typeof scope === 'string') return scope.split(' ').filter(Boolean)
-  if (Array.isArray(scope)) return scope.filter((s): s is string => typeof s === 'string')
-  return []
 }
 
 function jsonRpcMethods(body: unknown): string[] {
@@ -205,7 +156,7 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
   const messagesUrl = `${origin}/messages`
   const sseMetadataUrl = `${rootMetadataUrl}/sse`
   const sseAudience = [...audience, sseUrl]
-  const sseSessions = new Map<string, { transport: WebSseServerTransport; server: McpServer }>()
+  const sseSessions = new LegacySseSessions('/messages')
   const requests: McpRequestRecord[] = []
   const toolCalls: ToolCallRecord[] = []
   const sessions = new Map<string, Session>()
@@ -275,118 +226,7 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
     return mcp
   }
 
-  function challenge(metadataUrl: string, params: Record<string, string> = {}): string {
-    const parts = Object.entries(params).map(([k, v]) => `${k}=${quote(v)}`)
-    parts.push(`resource_metadata=${quote(metadataUrl)}`)
-    return `Bearer ${parts.join(', ')}`
-  }
-
-  // The key set is rebuilt only when the authorization server's JWKS changes (rotation), so
-  // imported keys are reused across requests.
-  let keySet: { id: string; get: ReturnType<typeof createLocalJWKSet> } | undefined
-  function currentKeySet() {
-    const jwks = oauth.publicJwks()
-    const id = jwks.keys.map((k) => k.kid).join(' ')
-    if (keySet?.id !== id) keySet = { id, get: createLocalJWKSet(jwks) }
-    return keySet.get
-  }
-
-  async function authenticate(
-    headers: Headers,
-    metadataUrl: string,
-    accepted: readonly string[],
-  ): Promise<AuthOutcome> {
-    const authorization = headers.get('authorization')
-    const match = authorization ? /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(authorization) : null
-    if (!authorization || !/^bearer\s/i.test(authorization)) {
-      // RFC 6750 §3.1: no credentials → a challenge without an error code.
-      return {
-        ok: false,
-        status: 401,
-        wwwAuthenticate: challenge(metadataUrl),
-        body: { error: 'unauthorized', error_description: 'Bearer token required' },
-      }
-    }
-    const fail = (description: string): AuthOutcome => ({
-      ok: false,
-      status: 401,
-      error: 'invalid_token',
-      wwwAuthenticate: challenge(metadataUrl, { error: 'invalid_token', error_description: description }),
-      body: { error: 'invalid_token', error_description: description },
-    })
-    if (!match?.[1]) return fail('malformed Bearer credentials')
-    const token = match[1]
-    try {
-      const { payload } = await jwtVerify(token, currentKeySet(), {
-        issuer: oauth.issuer,
-        audience: [...accepted],
-        typ: 'at+jwt',
-        algorithms: ['RS256', 'ES256'],
-        requiredClaims: ['exp', 'iat'],
-        currentDate: new Date(oauth.now()),
-      })
-      const clientId =
-        typeof payload['client_id'] === 'string'
-          ? payload['client_id']
-          : typeof payload['azp'] === 'string'
-            ? payload['azp']
-            : (payload.sub ?? '')
-      const cookies = parseCookies(headers.get('cookie'))
-      const authInfo: AuthInfo = {
-        token,
-        clientId,
-        scopes: scopesOf(payload),
-        expiresAt: payload.exp,
-        extra: { claims: { ...payload }, cookies, headers: headersToRecord(headers) },
-      }
-      if (typeof payload.aud === 'string' && URL.canParse(payload.aud))
-        authInfo.resource = new URL(payload.aud)
-      return { ok: true, authInfo }
-    } catch (e) {
-      const reason =
-        e instanceof joseErrors.JWTExpired
-          ? 'token expired'
-          : e instanceof joseErrors.JWTClaimValidationFailed
-            ? `claim ${e.claim} invalid`
-            : e instanceof joseErrors.JOSEError
-              ? `token rejected (${e.code})`
-              : 'token rejected'
-      return fail(reason)
-    }
-  }
-
-  function requiredScopesFor(body: unknown): string[] {
-    const required = new Set<string>()
-    for (const message of Array.isArray(body) ? body : [body]) {
-      if (message && typeof message === 'object' && message.method === 'tools/call') {
-        const toolName = (message.params as { name?: unknown } | undefined)?.name
-        if (typeof toolName === 'string') for (const s of toolScopes[toolName] ?? []) required.add(s)
-      }
-    }
-    return [...required]
-  }
-
-  function checkScopes(body: unknown, authInfo: AuthInfo, metadataUrl: string): AuthOutcome | undefined {
-    const required = requiredScopesFor(body)
-    const missing = required.filter((s) => !authInfo.scopes.includes(s))
-    if (missing.length === 0) return undefined
-    const description = `tool requires scope ${required.join(' ')}`
-    return {
-      ok: false,
-      status: 403,
-      error: 'insufficient_scope',
-      wwwAuthenticate: challenge(metadataUrl, {
-        error: 'insufficient_scope',
-        scope: required.join(' '),
-        error_description: description,
-      }),
-      body: { error: 'insufficient_scope', error_description: description },
-    }
-  }
-
-  function outcomeResponse(outcome: Extract<AuthOutcome, { ok: false }>): Response {
-    return jsonResponse(outcome.body, outcome.status, { 'www-authenticate': outcome.wwwAuthenticate })
-  }
+  const guard = new BearerGuard(oauth, toolScopes)
 
   async function handleMcp(request: Request): Promise<Response> {
     const record = newRecord(request, 'streamable-http')
@@ -404,10 +244,10 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
       } catch {}
     }
 
-    const auth = await authenticate(request.headers, resourceMetadataUrl, audience)
+    const auth = await guard.authenticate(request.headers, resourceMetadataUrl, audience)
     if (!auth.ok) return rejected(record, auth)
-    const denied = bodyOk ? checkScopes(body, auth.authInfo, resourceMetadataUrl) : undefined
-    if (denied && !denied.ok) return rejected(record, denied)
+    const denied = bodyOk ? guard.checkScopes(body, auth.authInfo.scopes, resourceMetadataUrl) : undefined
+    if (denied) return rejected(record, denied)
     const handleOptions = bodyOk ? { authInfo: auth.authInfo, parsedBody: body } : { authInfo: auth.authInfo }
     const response = await dispatch(request, body, bodyOk, handleOptions)
     record.status = response.status
@@ -490,28 +330,22 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
     return record
   }
 
-  function rejected(record: McpRequestRecord, outcome: Extract<AuthOutcome, { ok: false }>): Response {
-    record.status = outcome.status
-    if (outcome.error) record.authError = outcome.error
-    return outcomeResponse(outcome)
+  function rejected(record: McpRequestRecord, rejection: AuthRejection): Response {
+    record.status = rejection.status
+    if (rejection.error) record.authError = rejection.error
+    return rejectionResponse(rejection)
   }
 
   /** Legacy SSE, GET: opens the event stream of a new session. */
   async function handleSseStream(request: Request): Promise<Response> {
     const record = newRecord(request, 'sse')
-    const auth = await authenticate(request.headers, sseMetadataUrl, sseAudience)
+    const auth = await guard.authenticate(request.headers, sseMetadataUrl, sseAudience)
     if (!auth.ok) return rejected(record, auth)
     if (request.method !== 'GET') {
       record.status = 405
       return jsonResponse({ error: 'method_not_allowed' }, 405, { allow: 'GET' })
     }
-    const transport = new WebSseServerTransport('/messages')
-    const server = createServer()
-    sseSessions.set(transport.sessionId, { transport, server })
-    transport.onclose = () => {
-      sseSessions.delete(transport.sessionId)
-    }
-    await server.connect(transport)
+    const transport = await sseSessions.open(createServer())
     record.status = 200
     record.sessionId = transport.sessionId
     return transport.response
@@ -532,7 +366,7 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
         record.jsonRpcMethod = record.jsonRpcMethods[0]
       } catch {}
     }
-    const auth = await authenticate(request.headers, sseMetadataUrl, sseAudience)
+    const auth = await guard.authenticate(request.headers, sseMetadataUrl, sseAudience)
     if (!auth.ok) return rejected(record, auth)
     if (request.method !== 'POST') {
       record.status = 405
@@ -542,22 +376,20 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
       record.status = 400
       return jsonResponse({ jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null }, 400)
     }
-    const denied = checkScopes(body, auth.authInfo, sseMetadataUrl)
-    if (denied && !denied.ok) return rejected(record, denied)
-    const session = sessionId ? sseSessions.get(sessionId) : undefined
-    if (!session) {
+    const denied = guard.checkScopes(body, auth.authInfo.scopes, sseMetadataUrl)
+    if (denied) return rejected(record, denied)
+    const failure = sseSessions.deliver(sessionId, body, {
+      authInfo: auth.authInfo,
+      requestInfo: { headers: Object.fromEntries(request.headers), url: new URL(request.url) },
+    })
+    if (failure === 'no-session') {
       record.status = 404
       return jsonResponse(
         { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null },
         404,
       )
     }
-    try {
-      session.transport.receive(body, {
-        authInfo: auth.authInfo,
-        requestInfo: { headers: Object.fromEntries(request.headers), url: new URL(request.url) },
-      })
-    } catch {
+    if (failure === 'invalid-message') {
       record.status = 400
       return new Response('Invalid message', { status: 400 })
     }
@@ -600,7 +432,7 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
       : []),
   ]
 
-  const server: MockMcpServer = {
+  return {
     url,
     resourceMetadataUrl,
     audience,
@@ -619,29 +451,7 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
       await Promise.allSettled(open.map(async (s) => s.server.close()))
       await Promise.allSettled([...extraServers].map((s) => s.close()))
       extraServers.clear()
-      const legacy = [...sseSessions.values()]
-      sseSessions.clear()
-      await Promise.allSettled(legacy.map((s) => s.server.close()))
-      await internals.closeLegacy()
+      await sseSessions.close()
     },
   }
-  const legacyClosers = new Set<() => Promise<void>>()
-  const internals: McpInternals = {
-    createServer,
-    authenticate,
-    checkScopes,
-    protectedResourceMetadata,
-    records: { requests, toolCalls },
-    origin,
-    sseMetadataUrl,
-    sseAudience,
-    legacyClosers,
-    async closeLegacy() {
-      const closers = [...legacyClosers]
-      legacyClosers.clear()
-      await Promise.allSettled(closers.map((c) => c()))
-    },
-  }
-  mcpInternals.set(server, internals)
-  return server
 }

@@ -1,17 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
-import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js'
 import { TestkitError, TestkitErrorCode } from './errors.js'
-import { headersToRecord, parseCookies } from './internal/http.js'
-import { mcpInternals } from './internal/mcp-internals.js'
-import { readBody, sendWebResponse, toWebRequest } from './internal/node-http.js'
-import {
-  createMockMcpServer,
-  type McpRequestRecord,
-  type MockMcpServer,
-  type MockMcpServerOptions,
-} from './mock-mcp-server.js'
+import { sendWebResponse, toWebRequest } from './internal/node-http.js'
+import { createMockMcpServer, type MockMcpServer, type MockMcpServerOptions } from './mock-mcp-server.js'
 import {
   createMockOAuthServer,
   type MockOAuthServer,
@@ -115,31 +106,23 @@ export async function startMockServers(options: StartMockServersOptions = {}): P
   const sseEnabled = options.sse ?? true
   let oauth: MockOAuthServer | undefined
   let mcp: MockMcpServer | undefined
-  const sseSessions = new Map<string, SSEServerTransport>()
 
   const onError = (res: ServerResponse, error: unknown) => {
     if (!res.headersSent) sendJson(res, 500, { error: 'server_error', error_description: String(error) })
     else res.destroy()
   }
 
-  const oauthHttp = createServer((req, res) => {
-    const origin = `http://${req.headers.host ?? 'localhost'}`
-    toWebRequest(req, origin)
-      .then((request) => oauth!.handle(request))
-      .then((response) => sendWebResponse(req, res, response))
-      .catch((error) => onError(res, error))
-  })
-  const mcpHttp = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname
-    // The legacy transport runs on the SDK's own node `SSEServerTransport` over real HTTP.
-    const legacy = mcp?.sseUrl !== undefined && (path === '/sse' || path === '/messages')
-    const work = legacy
-      ? handleLegacy(req, res, path)
-      : toWebRequest(req, `http://${req.headers.host ?? 'localhost'}`)
-          .then((request) => mcp!.handle(request))
-          .then((response) => sendWebResponse(req, res, response))
-    work.catch((error) => onError(res, error))
-  })
+  // Both servers answer through the same Fetch-API handlers as their msw handlers (legacy SSE
+  // included: its event stream is a streamed Response body).
+  const serve = (target: () => { handle(request: Request): Promise<Response> }) =>
+    createServer((req, res) => {
+      toWebRequest(req, `http://${req.headers.host ?? 'localhost'}`)
+        .then((request) => target().handle(request))
+        .then((response) => sendWebResponse(req, res, response))
+        .catch((error) => onError(res, error))
+    })
+  const oauthHttp = serve(() => oauth!)
+  const mcpHttp = serve(() => mcp!)
 
   let oauthAddress: AddressInfo
   let mcpAddress: AddressInfo
@@ -173,104 +156,6 @@ export async function startMockServers(options: StartMockServersOptions = {}): P
     ...(options.name !== undefined ? { name: options.name } : {}),
     sse: sseEnabled,
   })
-  const internals = mcpInternals.get(mcp)!
-  const { sseMetadataUrl, sseAudience } = internals
-  internals.legacyClosers.add(async () => {
-    const open = [...sseSessions.values()]
-    sseSessions.clear()
-    await Promise.allSettled(open.map((t) => t.close()))
-  })
-
-  async function handleLegacy(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const server = mcp!
-    const headers = new Headers()
-    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
-      headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
-    const requestUrl = new URL(req.url ?? '/', mcpOrigin)
-    const sessionId = requestUrl.searchParams.get('sessionId') ?? undefined
-    const rec: McpRequestRecord = {
-      method: req.method ?? 'GET',
-      path,
-      url: requestUrl.href,
-      headers: headersToRecord(headers),
-      jsonRpcMethods: [],
-      status: 0,
-      transport: 'sse',
-    }
-    if (sessionId) rec.sessionId = sessionId
-    server.requests.push(rec)
-
-    let body: unknown
-    let bodyOk = false
-    if (req.method === 'POST') {
-      const raw = await readBody(req)
-      try {
-        body = JSON.parse(raw.toString('utf8'))
-        bodyOk = true
-        const messages = Array.isArray(body) ? body : [body]
-        rec.jsonRpcMethods = messages.map((m) => m?.method).filter((m): m is string => typeof m === 'string')
-        rec.jsonRpcMethod = rec.jsonRpcMethods[0]
-      } catch {}
-    }
-    const auth = await internals.authenticate(headers, sseMetadataUrl, sseAudience)
-    if (!auth.ok) {
-      rec.status = auth.status
-      if (auth.error) rec.authError = auth.error
-      sendJson(res, auth.status, auth.body, { 'www-authenticate': auth.wwwAuthenticate })
-      return
-    }
-    if (path === '/sse') {
-      if (req.method !== 'GET') {
-        rec.status = 405
-        sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'GET' })
-        return
-      }
-      const transport = new SSEServerTransport('/messages', res)
-      const mcpServer = internals.createServer()
-      sseSessions.set(transport.sessionId, transport)
-      res.once('close', () => {
-        sseSessions.delete(transport.sessionId)
-        mcpServer.close().catch(() => {})
-      })
-      rec.status = 200
-      rec.sessionId = transport.sessionId
-      await mcpServer.connect(transport)
-      return
-    }
-    // POST /messages?sessionId=…
-    if (req.method !== 'POST') {
-      rec.status = 405
-      sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'POST' })
-      return
-    }
-    if (!bodyOk) {
-      rec.status = 400
-      sendJson(res, 400, { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null })
-      return
-    }
-    const denied = internals.checkScopes(body, auth.authInfo, sseMetadataUrl)
-    if (denied && !denied.ok) {
-      rec.status = denied.status
-      if (denied.error) rec.authError = denied.error
-      sendJson(res, denied.status, denied.body, { 'www-authenticate': denied.wwwAuthenticate })
-      return
-    }
-    const transport = sessionId ? sseSessions.get(sessionId) : undefined
-    if (!transport) {
-      rec.status = 404
-      sendJson(res, 404, { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null })
-      return
-    }
-    // The SDK's SSE transport reads `req.auth` (set by its own bearer middleware in Express apps).
-    const authInfo: AuthInfo = {
-      ...auth.authInfo,
-      extra: { ...auth.authInfo.extra, cookies: parseCookies(headers.get('cookie')) },
-    }
-    ;(req as IncomingMessage & { auth?: AuthInfo }).auth = authInfo
-    await transport.handlePostMessage(req, res, body)
-    rec.status = res.statusCode
-  }
-
   return {
     oauth: {
       issuer: oauth.issuer,

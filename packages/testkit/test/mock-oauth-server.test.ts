@@ -456,6 +456,14 @@ describe('options', () => {
     )
   })
 
+  it('rejects a bad failNext/delayNext count, delay or endpoint with a TypeError naming it', () => {
+    expect(() => as.failNext(-1)).toThrow(/failNext: "n"/)
+    expect(() => as.failNext(1.5)).toThrow(/failNext: "n"/)
+    expect(() => as.failNext(1, { endpoint: 'nope' as never })).toThrow(/failNext: "endpoint"/)
+    expect(() => as.delayNext(1, -5)).toThrow(/delayNext: "delayMs"/)
+    expect(() => as.delayNext(1, 5, 'nope' as never)).toThrow(/delayNext: "endpoint"/)
+  })
+
   it('registers the default test client with the seed scopes', () => {
     const server = createMockOAuthServer()
     expect(server.clients).toEqual([

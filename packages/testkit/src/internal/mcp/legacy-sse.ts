@@ -1,7 +1,7 @@
 /**
- * The legacy HTTP+SSE server transport (MCP 2024-11-05) on Fetch API objects, for msw. It mirrors
- * the SDK's `SSEServerTransport`, which needs a node `ServerResponse` (the loopback server uses
- * the SDK's own). JSON-RPC handling stays in the SDK's `Server`. Never re-exported.
+ * The legacy HTTP+SSE transport (MCP 2024-11-05) on Fetch API objects: the event stream is a
+ * `Response` body, so the same code serves msw handlers and the loopback node server (which
+ * streams any `Response`). JSON-RPC handling stays in the SDK's `Server`. Never re-exported.
  */
 import { randomUUID } from 'node:crypto'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
@@ -84,5 +84,60 @@ export class WebSseServerTransport implements Transport {
     if (this.#closed) return
     this.#closed = true
     this.onclose?.()
+  }
+}
+
+/** Something an SSE session's transport is connected to (the SDK's server). */
+export interface SseSessionServer {
+  connect(transport: WebSseServerTransport): Promise<void>
+  close(): Promise<void>
+}
+
+/** Why a POSTed message was not delivered. */
+export type SseDeliveryFailure = 'no-session' | 'invalid-message'
+
+/** The open legacy SSE sessions of one mock MCP server. */
+export class LegacySseSessions {
+  readonly #sessions = new Map<string, { transport: WebSseServerTransport; server: SseSessionServer }>()
+  readonly #messagesPath: string
+
+  constructor(messagesPath: string) {
+    this.#messagesPath = messagesPath
+  }
+
+  /** Opens a session on a new server; answer the GET with `transport.response`. */
+  async open(server: SseSessionServer): Promise<WebSseServerTransport> {
+    const transport = new WebSseServerTransport(this.#messagesPath)
+    this.#sessions.set(transport.sessionId, { transport, server })
+    transport.onclose = () => {
+      this.#sessions.delete(transport.sessionId)
+      server.close().catch(() => {})
+    }
+    await server.connect(transport)
+    return transport
+  }
+
+  /** Delivers one POSTed JSON-RPC message to its session (answered on the session's stream). */
+  deliver(
+    sessionId: string | undefined,
+    body: unknown,
+    extra: MessageExtraInfo,
+  ): SseDeliveryFailure | undefined {
+    const session = sessionId ? this.#sessions.get(sessionId) : undefined
+    if (!session) return 'no-session'
+    try {
+      session.transport.receive(body, extra)
+    } catch {
+      return 'invalid-message'
+    }
+    return undefined
+  }
+
+  /** Closes every session and its event stream. */
+  async close(): Promise<void> {
+    const open = [...this.#sessions.values()]
+    this.#sessions.clear()
+    await Promise.allSettled(open.map(async (s) => s.server.close()))
+    await Promise.allSettled(open.map(async (s) => s.transport.close()))
   }
 }

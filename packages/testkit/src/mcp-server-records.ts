@@ -1,0 +1,43 @@
+/** What the mock MCP server records of the requests and tool calls it receives. */
+
+/** One HTTP request received by the mock MCP server. */
+export interface McpRequestRecord {
+  /** HTTP method. */
+  method: string
+  /** URL path. */
+  path: string
+  /** Full URL. */
+  url: string
+  /** Request headers, lower-cased names (includes `authorization` and `cookie`). */
+  headers: Record<string, string>
+  /** JSON-RPC method of the (first) message in the body, if any. */
+  jsonRpcMethod?: string
+  /** JSON-RPC methods of all messages in the body. */
+  jsonRpcMethods: string[]
+  /** `Mcp-Session-Id` (streamable) or `sessionId` query (legacy SSE) of the request, if any. */
+  sessionId?: string
+  /** HTTP status answered (set once the response head is ready). */
+  status: number
+  /** OAuth error of a rejected request (`invalid_token`, `insufficient_scope`), if any. */
+  authError?: string
+  /** Which transport served the request. */
+  transport: 'streamable-http' | 'sse'
+}
+
+/** One tool call executed by the mock MCP server. */
+export interface ToolCallRecord {
+  /** Tool name. */
+  tool: string
+  /** Arguments. */
+  args: Record<string, unknown>
+  /** Cookies of the HTTP request, name → value. */
+  cookies: Record<string, string>
+  /** Request headers, lower-cased names. */
+  headers: Record<string, string>
+  /** `client_id` of the access token. */
+  clientId: string | undefined
+  /** `sub` of the access token. */
+  subject: string | undefined
+  /** Scopes of the access token. */
+  scopes: string[]
+}
