@@ -1,6 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { TestkitError, TestkitErrorCode } from './errors.js'
+import { isLoopbackHost } from './internal/loopback.js'
 import { sendWebResponse, toWebRequest } from './internal/node-http.js'
 import { createMockMcpServer, type MockMcpServer, type MockMcpServerOptions } from './mock-mcp-server.js'
 import {
@@ -14,10 +15,22 @@ export interface StartMockServersOptions
   extends Omit<MockOAuthServerOptions, 'issuer'>,
     Omit<MockMcpServerOptions, 'oauth' | 'url'> {
   /**
-   * Loopback host to listen on.
+   * Address to listen on. An address that is not loopback (`0.0.0.0`, a LAN address, a hostname)
+   * is refused with `ERR_TESTKIT_NON_LOOPBACK_HOST` unless `allowRemote` is set: the mock servers
+   * hand out tokens to anyone who asks and accept them without real security.
    * @default '127.0.0.1'
    */
   host?: string
+  /**
+   * Allow a `host` that is not loopback. Starting such servers calls `onWarning`.
+   * @default false
+   */
+  allowRemote?: boolean
+  /**
+   * Called with a warning, e.g. when listening on a non-loopback address.
+   * @default process.emitWarning
+   */
+  onWarning?: (message: string) => void
   /**
    * Port of the authorization server (`0` picks a free one).
    * @default 0
@@ -101,6 +114,14 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
  */
 export async function startMockServers(options: StartMockServersOptions = {}): Promise<MockServers> {
   const host = options.host ?? '127.0.0.1'
+  if (typeof host !== 'string' || host === '') throw new TypeError('"host" option must be a non-empty string')
+  const remote = !isLoopbackHost(host)
+  if (remote && options.allowRemote !== true) {
+    throw new TestkitError(
+      TestkitErrorCode.NonLoopbackHost,
+      `refusing to listen on ${host}: it is not a loopback address; set allowRemote: true (CLI: --allow-remote) to expose the mock servers`,
+    )
+  }
   const mcpPath = options.mcpPath ?? '/mcp'
   if (!mcpPath.startsWith('/')) throw new TypeError('"mcpPath" option must start with "/"')
   const sseEnabled = options.sse ?? true
@@ -113,16 +134,17 @@ export async function startMockServers(options: StartMockServersOptions = {}): P
   }
 
   // Both servers answer through the same Fetch-API handlers as their msw handlers (legacy SSE
-  // included: its event stream is a streamed Response body).
-  const serve = (target: () => { handle(request: Request): Promise<Response> }) =>
+  // included: its event stream is a streamed Response body). The request URL gets the server's own
+  // origin whatever address it arrived on; the Host header is kept for the DNS-rebinding check.
+  const serve = (target: () => { origin: string; handle(request: Request): Promise<Response> }) =>
     createServer((req, res) => {
-      toWebRequest(req, `http://${req.headers.host ?? 'localhost'}`)
+      toWebRequest(req, target().origin)
         .then((request) => target().handle(request))
         .then((response) => sendWebResponse(req, res, response))
         .catch((error) => onError(res, error))
     })
-  const oauthHttp = serve(() => oauth!)
-  const mcpHttp = serve(() => mcp!)
+  const oauthHttp = serve(() => ({ origin: oauth!.issuer, handle: oauth!.handle }))
+  const mcpHttp = serve(() => ({ origin: new URL(mcp!.url).origin, handle: mcp!.handle }))
 
   let oauthAddress: AddressInfo
   let mcpAddress: AddressInfo
@@ -135,6 +157,12 @@ export async function startMockServers(options: StartMockServersOptions = {}): P
     throw error
   }
 
+  if (remote) {
+    const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, 'TestkitWarning'))
+    warn(
+      `the mock servers listen on ${host}, which is not loopback: anyone who can reach ports ${oauthAddress.port} and ${mcpAddress.port} can get tokens and call tools`,
+    )
+  }
   const mcpOrigin = `http://${urlHost(host)}:${mcpAddress.port}`
   const mcpUrl = `${mcpOrigin}${mcpPath}`
   oauth = createMockOAuthServer({

@@ -1,4 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 const children: ChildProcess[] = []
+const tsx = join(root, 'node_modules', '.bin', 'tsx')
 
 afterEach(async () => {
   for (const child of children.splice(0)) {
@@ -20,6 +22,8 @@ afterEach(async () => {
 
 interface Started {
   child: ChildProcess
+  /** What the CLI wrote on stderr so far. */
+  stderr: () => string
   info: {
     issuer: string
     tokenEndpoint: string
@@ -32,9 +36,9 @@ interface Started {
 }
 
 function serve(args: string[]): Promise<Started> {
-  const child = spawn('npx', ['tsx', 'packages/testkit/src/cli.ts', 'serve', ...args], {
+  const child = spawn(tsx, ['packages/testkit/src/cli.ts', 'serve', ...args], {
     cwd: root,
-    detached: true, // own process group, so the whole npx → tsx → node chain can be signalled
+    detached: true, // own process group, so the whole tsx → node chain can be signalled
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   children.push(child)
@@ -44,12 +48,22 @@ function serve(args: string[]): Promise<Started> {
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString()
       const newline = out.indexOf('\n')
-      if (newline >= 0) resolve({ child, info: JSON.parse(out.slice(0, newline)) })
+      if (newline >= 0) resolve({ child, info: JSON.parse(out.slice(0, newline)), stderr: () => err })
     })
     child.stderr!.on('data', (chunk: Buffer) => {
       err += chunk.toString()
     })
     child.once('exit', (code) => reject(new Error(`cli exited with ${code}: ${err}`)))
+  })
+}
+
+/** Runs the CLI to completion (for commands that end by themselves). */
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const options = { cwd: root, timeout: 20_000 }
+    execFile(tsx, ['packages/testkit/src/cli.ts', ...args], options, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr })
+    })
   })
 }
 
@@ -78,7 +92,7 @@ describe('mcp-oauth2-testkit serve', () => {
     expect(challenge.status).toBe(401)
     process.kill(-child.pid!, 'SIGTERM')
     const { code, signal } = await exited(child)
-    // npx itself may die by the signal; the server must be gone either way.
+    // tsx may die by the signal; the server must be gone either way.
     expect(code === 0 || signal === 'SIGTERM').toBe(true)
     await expect(fetch(info.metadataUrl)).rejects.toThrow()
   }, 30_000)
@@ -105,4 +119,60 @@ describe('mcp-oauth2-testkit serve', () => {
     process.kill(-child.pid!, 'SIGINT')
     await exited(child)
   }, 30_000)
+
+  it('serves on a non-loopback --host with --allow-remote and warns on stderr', async () => {
+    const { child, info, stderr } = await serve(['--host', '0.0.0.0', '--allow-remote', '--port', '0'])
+    expect(info.mcpUrl).toMatch(/^http:\/\/0\.0\.0\.0:\d+\/mcp$/)
+    if (!stderr()) await new Promise((resolve) => child.stderr!.once('data', resolve))
+    expect(stderr()).toMatch(
+      /^mcp-oauth2-testkit: warning: the mock servers listen on 0\.0\.0\.0, which is not loopback/,
+    )
+    process.kill(-child.pid!, 'SIGTERM')
+    await exited(child)
+  }, 30_000)
+})
+
+describe.concurrent('mcp-oauth2-testkit command line', () => {
+  it('prints the usage with --help, exit 0', async () => {
+    for (const flag of ['--help']) {
+      const { code, stdout } = await run([flag])
+      expect(code).toBe(0)
+      expect(stdout).toMatch(/^Usage: mcp-oauth2-testkit serve \[options\]/)
+      expect(stdout).toContain('--allow-remote')
+    }
+  })
+
+  it('prints the package version with --version, exit 0', async () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'packages/testkit/package.json'), 'utf8'))
+    const { code, stdout } = await run(['--version'])
+    expect(code).toBe(0)
+    expect(stdout).toBe(`${pkg.version}\n`)
+  })
+
+  it.each([
+    [
+      ['serve', '--prot', '0'],
+      'mcp-oauth2-testkit: unknown option --prot (did you mean --port?). See mcp-oauth2-testkit --help\n',
+    ],
+    [
+      ['srve'],
+      'mcp-oauth2-testkit: unknown command srve (did you mean serve?). See mcp-oauth2-testkit --help\n',
+    ],
+    [
+      ['serve', '--port', 'eighty'],
+      'mcp-oauth2-testkit: --port must be a port number (0-65535), got eighty. See mcp-oauth2-testkit --help\n',
+    ],
+  ])('answers %j with one line on stderr and exit 2, no stack trace', async (args, expected) => {
+    const { code, stdout, stderr } = await run(args)
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+    expect(stderr).toBe(expected)
+  })
+
+  it('refuses a non-loopback --host without --allow-remote, with one line and exit 1', async () => {
+    const { code, stderr } = await run(['serve', '--host', '0.0.0.0', '--port', '0'])
+    expect(code).toBe(1)
+    expect(stderr.trim().split('\n')).toHaveLength(1)
+    expect(stderr).toMatch(/^mcp-oauth2-testkit: refusing to listen on 0\.0\.0\.0: .*--allow-remote/)
+  })
 })

@@ -199,3 +199,54 @@ describe('startMockServers', () => {
     expect(status).toBe(404)
   })
 })
+
+describe('startMockServers on a non-loopback host', () => {
+  it('refuses 0.0.0.0, a LAN address or a hostname without allowRemote, before binding anything', async () => {
+    for (const host of ['0.0.0.0', '::', '192.168.1.10', 'mcp.example.test']) {
+      const error = await startMockServers({ host, onWarning: () => {} }).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(TestkitError)
+      expect(error).toMatchObject({ code: 'ERR_TESTKIT_NON_LOOPBACK_HOST' })
+      expect((error as Error).message).toContain('allowRemote')
+    }
+  })
+
+  it('binds 0.0.0.0 with allowRemote: true and warns once', async () => {
+    const warnings: string[] = []
+    const remote = await startMockServers({
+      host: '0.0.0.0',
+      allowRemote: true,
+      onWarning: (m) => warnings.push(m),
+    })
+    try {
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toMatch(/0\.0\.0\.0.*not loopback/)
+      const port = new URL(remote.oauth.issuer).port
+      const metadata = await fetch(`http://127.0.0.1:${port}/.well-known/oauth-authorization-server`)
+      expect(metadata.status).toBe(200)
+    } finally {
+      await remote.close()
+    }
+  })
+
+  it('warns through process.emitWarning by default', async () => {
+    const seen = new Promise<Error>((resolve) => process.once('warning', resolve))
+    const remote = await startMockServers({ host: '0.0.0.0', allowRemote: true })
+    try {
+      expect(await seen).toMatchObject({
+        name: 'TestkitWarning',
+        message: expect.stringContaining('0.0.0.0'),
+      })
+    } finally {
+      await remote.close()
+    }
+  })
+
+  it('does not warn for loopback hosts', async () => {
+    const warnings: string[] = []
+    for (const host of ['localhost', '127.0.0.1', '::1']) {
+      const local = await startMockServers({ host, onWarning: (m) => warnings.push(m) })
+      await local.close()
+    }
+    expect(warnings).toEqual([])
+  })
+})
