@@ -11,7 +11,8 @@
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { TestkitError, TestkitErrorCode } from './errors.js'
-import { parseCommandLine, unknownCommand } from './internal/cli-args.js'
+import { closest, parseCommandLine, unknownCommand } from './internal/cli-args.js'
+import type { McpProtocolVersion } from './mock-mcp-server.js'
 import { type StartMockServersOptions, startMockServers } from './start-mock-servers.js'
 
 /** The MCP server's port when none is given: the README's quick start connects to it. */
@@ -29,7 +30,11 @@ Options:
   --host <host>     address to listen on (default 127.0.0.1; a non-loopback one needs --allow-remote)
   --allow-remote    allow a --host that is not loopback (prints a warning: anyone who reaches it gets tokens)
   --config <file>   JSON file with startMockServers options (clients, tokenTtlSeconds, toolScopes, ...)
-  --stateless       serve the MCP endpoint statelessly
+  --stateless       serve 2025-era MCP without sessions
+  --protocol <v>    serve only this MCP revision (2026-07-28, 2025-11-25, 2025-06-18, 2025-03-26,
+                    2024-11-05; default: whichever the client negotiates)
+  --no-auth         serve MCP without bearer checks (prints a warning; for the conformance suite)
+  --conformance     add the conformance suite's fixture tools, prompts and resources
   -h, --help        show this help
   -v, --version     print the version
 `
@@ -41,6 +46,9 @@ const OPTIONS = {
   'allow-remote': { type: 'boolean' },
   config: { type: 'string' },
   stateless: { type: 'boolean' },
+  protocol: { type: 'string' },
+  'no-auth': { type: 'boolean' },
+  conformance: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const
@@ -60,6 +68,26 @@ function parsePort(value: string | undefined, name: string): number | undefined 
     throw new TestkitError(TestkitErrorCode.Usage, `--${name} must be a port number (0-65535), got ${value}`)
   }
   return port
+}
+
+const PROTOCOLS: readonly McpProtocolVersion[] = [
+  '2026-07-28',
+  '2025-11-25',
+  '2025-06-18',
+  '2025-03-26',
+  '2024-11-05',
+]
+
+function parseProtocol(value: string): McpProtocolVersion {
+  const found = PROTOCOLS.find((p) => p === value)
+  if (!found) {
+    const hint = closest(value, PROTOCOLS)
+    throw new TestkitError(
+      TestkitErrorCode.Usage,
+      `--protocol must be one of ${PROTOCOLS.join(', ')}, got ${value}${hint ? ` (did you mean ${hint}?)` : ''}`,
+    )
+  }
+  return found
 }
 
 async function loadConfig(path: string): Promise<StartMockServersOptions> {
@@ -104,8 +132,14 @@ async function main(argv: string[]): Promise<void> {
     ...(mcpPort !== undefined ? { mcpPort } : {}),
     ...(oauthPort !== undefined ? { oauthPort } : {}),
     ...(values.stateless ? { stateless: true } : {}),
+    ...(values.protocol ? { protocolVersion: parseProtocol(values.protocol) } : {}),
+    ...(values['no-auth'] ? { auth: false } : {}),
+    ...(values.conformance ? { conformanceFixtures: true } : {}),
     onWarning: (message) => process.stderr.write(`${NAME}: warning: ${message}\n`),
   })
+  if (values['no-auth']) {
+    process.stderr.write(`${NAME}: warning: --no-auth: the MCP server answers requests without a token\n`)
+  }
   process.stdout.write(
     `${JSON.stringify({
       issuer: servers.oauth.issuer,

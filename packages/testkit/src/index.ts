@@ -1,6 +1,12 @@
 export { TestkitError, TestkitErrorCode } from './errors.js'
-export type { McpRequestRecord, ToolCallRecord } from './mcp-server-records.js'
-export type { MockMcpServer, MockMcpServerOptions } from './mock-mcp-server.js'
+export type { McpFailNextOptions, McpRequestRecord, ToolCallRecord } from './mcp-server-records.js'
+export type {
+  McpCacheableMethod,
+  McpCacheHints,
+  McpProtocolVersion,
+  MockMcpServer,
+  MockMcpServerOptions,
+} from './mock-mcp-server.js'
 export { createMockMcpServer } from './mock-mcp-server.js'
 export type {
   IssueTokenClaims,

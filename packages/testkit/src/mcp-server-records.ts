@@ -22,6 +22,12 @@ export interface McpRequestRecord {
   authError?: string
   /** Which transport served the request. */
   transport: 'streamable-http' | 'sse'
+  /**
+   * The MCP revision the request was served in: `2026-07-28` (sessionless), or the 2025-era
+   * version its session negotiated (`2025-11-25`, …, `2024-11-05` for legacy SSE). `undefined`
+   * when the request was refused before MCP (401, 403, an injected failure, an unknown session).
+   */
+  protocolVersion?: string
 }
 
 /** One tool call executed by the mock MCP server. */
@@ -40,4 +46,35 @@ export interface ToolCallRecord {
   subject: string | undefined
   /** Scopes of the access token. */
   scopes: string[]
+  /** The MCP revision of the request that carried the call (see {@link McpRequestRecord.protocolVersion}). */
+  protocolVersion: string | undefined
+}
+
+/** What the next requests to the MCP endpoint fail with (see `MockMcpServer.failNext`). */
+export interface McpFailNextOptions {
+  /**
+   * HTTP status of the failure.
+   * @default 503
+   */
+  status?: number
+  /**
+   * Raw response body, replacing the JSON-RPC error body (e.g. an HTML error page of a proxy).
+   * @default undefined
+   */
+  body?: string
+  /**
+   * Extra response headers (e.g. `Retry-After`).
+   * @default {}
+   */
+  headers?: Record<string, string>
+  /**
+   * Delay before answering, in milliseconds.
+   * @default 0
+   */
+  delayMs?: number
+  /**
+   * Fail at the network level instead (the client's `fetch` rejects).
+   * @default false
+   */
+  networkError?: boolean
 }

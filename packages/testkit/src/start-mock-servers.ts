@@ -182,6 +182,13 @@ export async function startMockServers(options: StartMockServersOptions = {}): P
     ...(options.stateless !== undefined ? { stateless: options.stateless } : {}),
     ...(options.jsonResponse !== undefined ? { jsonResponse: options.jsonResponse } : {}),
     ...(options.name !== undefined ? { name: options.name } : {}),
+    ...(options.protocolVersion !== undefined ? { protocolVersion: options.protocolVersion } : {}),
+    ...(options.cacheHints !== undefined ? { cacheHints: options.cacheHints } : {}),
+    ...(options.auth !== undefined ? { auth: options.auth } : {}),
+    ...(options.conformanceFixtures !== undefined
+      ? { conformanceFixtures: options.conformanceFixtures }
+      : {}),
+    ...(options.allowedHosts !== undefined ? { allowedHosts: options.allowedHosts } : {}),
     sse: sseEnabled,
   })
   return {

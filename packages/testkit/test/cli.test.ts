@@ -4,6 +4,10 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import {
+  Client as V2Client,
+  StreamableHTTPClientTransport as V2Transport,
+} from '@modelcontextprotocol/client'
 import { afterEach, describe, expect, it } from 'vitest'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
@@ -97,6 +101,20 @@ describe('mcp-oauth2-testkit serve', () => {
     await expect(fetch(info.metadataUrl)).rejects.toThrow()
   }, 30_000)
 
+  it('serves MCP without auth and with the conformance fixtures for --no-auth --conformance, and says so', async () => {
+    const { child, info, stderr } = await serve(['--no-auth', '--conformance', '--port', '0'])
+    const client = new V2Client({ name: 'c', version: '1' }, { versionNegotiation: { mode: 'auto' } })
+    await client.connect(new V2Transport(new URL(info.mcpUrl)))
+    const { tools } = await client.listTools()
+    expect(tools[0]?.name).toBe('test_simple_text')
+    expect(tools.map((t) => t.name)).toContain('get_customer_info')
+    await client.close()
+    if (!stderr()) await new Promise((resolve) => child.stderr!.once('data', resolve))
+    expect(stderr()).toContain('warning: --no-auth')
+    process.kill(-child.pid!, 'SIGTERM')
+    await exited(child)
+  }, 30_000)
+
   it('loads clients from --config', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'testkit-cli-'))
     const config = join(dir, 'config.json')
@@ -157,6 +175,10 @@ describe.concurrent('mcp-oauth2-testkit command line', () => {
     [
       ['srve'],
       'mcp-oauth2-testkit: unknown command srve (did you mean serve?). See mcp-oauth2-testkit --help\n',
+    ],
+    [
+      ['serve', '--protocol', '2025-11-52'],
+      'mcp-oauth2-testkit: --protocol must be one of 2026-07-28, 2025-11-25, 2025-06-18, 2025-03-26, 2024-11-05, got 2025-11-52 (did you mean 2025-11-25?). See mcp-oauth2-testkit --help\n',
     ],
     [
       ['serve', '--port', 'eighty'],

@@ -1,4 +1,8 @@
 import { request as httpRequest } from 'node:http'
+import {
+  Client as V2Client,
+  StreamableHTTPClientTransport as V2Transport,
+} from '@modelcontextprotocol/client'
 import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
@@ -185,6 +189,39 @@ describe('startMockServers', () => {
     const error = await startMockServers({ mcpPort: port }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(TestkitError)
     expect(error).toMatchObject({ code: 'ERR_TESTKIT_LISTEN_FAILED' })
+  })
+
+  it('serves an SDK v2 client in 2026-07-28 over loopback HTTP', async () => {
+    const token = await servers.oauth.server.issueToken({ aud: servers.mcp.url, scope: 'customer:read' })
+    const client = new V2Client({ name: 'v2', version: '1' }, { versionNegotiation: { mode: 'auto' } })
+    await client.connect(
+      new V2Transport(new URL(servers.mcp.url), { authProvider: { token: async () => token } }),
+    )
+    try {
+      expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28')
+      await client.callTool({ name: 'get_recent_customers', arguments: {} })
+      expect(servers.mcp.server.toolCalls).toMatchObject([
+        { protocolVersion: '2026-07-28', clientId: 'test-client' },
+      ])
+    } finally {
+      await client.close()
+    }
+  })
+
+  it('refuses a request whose Host is not its own or loopback with 403 (DNS rebinding)', async () => {
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest(servers.mcp.resourceMetadataUrl, { headers: { host } }, (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        })
+        req.on('error', reject)
+        req.end()
+      })
+    const port = new URL(servers.mcp.url).port
+    expect(await status(`evil.example:${port}`)).toBe(403)
+    expect(await status(`localhost:${port}`)).toBe(200)
+    expect(await status(`127.0.0.1:${port}`)).toBe(200)
   })
 
   it('serves HEAD and unknown paths without crashing', async () => {

@@ -4,7 +4,7 @@
  *
  * @see RFC 6750 §3, RFC 9068 §4, RFC 9728 §5.1
  */
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
+import type { AuthInfo } from '@modelcontextprotocol/server'
 import { createLocalJWKSet, type JWK, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose'
 import { headersToRecord, jsonResponse, parseCookies, quote } from '../http.js'
 

@@ -4,12 +4,15 @@
  * streams any `Response`). JSON-RPC handling stays in the SDK's `Server`. Never re-exported.
  */
 import { randomUUID } from 'node:crypto'
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import {
+  type AuthInfo,
   type JSONRPCMessage,
-  JSONRPCMessageSchema,
+  type McpServer,
   type MessageExtraInfo,
-} from '@modelcontextprotocol/sdk/types.js'
+  parseJSONRPCMessage,
+  type Transport,
+} from '@modelcontextprotocol/server'
+import { jsonResponse } from '../http.js'
 
 export class WebSseServerTransport implements Transport {
   readonly sessionId = randomUUID()
@@ -17,7 +20,7 @@ export class WebSseServerTransport implements Transport {
   readonly response: Response
   onclose?: () => void
   onerror?: (error: Error) => void
-  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void
+  onmessage?: Transport['onmessage']
   #controller: ReadableStreamDefaultController<Uint8Array> | undefined
   #closed = false
   readonly #endpoint: string
@@ -52,7 +55,7 @@ export class WebSseServerTransport implements Transport {
   receive(body: unknown, extra: MessageExtraInfo): void {
     let message: JSONRPCMessage
     try {
-      message = JSONRPCMessageSchema.parse(body)
+      message = parseJSONRPCMessage(body)
     } catch (error) {
       this.onerror?.(error as Error)
       throw error
@@ -87,10 +90,8 @@ export class WebSseServerTransport implements Transport {
   }
 }
 
-/** Something an SSE session's transport is connected to (the SDK's server). */
-export interface SseSessionServer {
-  connect(transport: WebSseServerTransport): Promise<void>
-  close(): Promise<void>
+function jsonRpcError(status: number, code: number, message: string): Response {
+  return jsonResponse({ jsonrpc: '2.0', error: { code, message }, id: null }, status)
 }
 
 /** Why a POSTed message was not delivered. */
@@ -98,7 +99,7 @@ export type SseDeliveryFailure = 'no-session' | 'invalid-message'
 
 /** The open legacy SSE sessions of one mock MCP server. */
 export class LegacySseSessions {
-  readonly #sessions = new Map<string, { transport: WebSseServerTransport; server: SseSessionServer }>()
+  readonly #sessions = new Map<string, { transport: WebSseServerTransport; server: McpServer }>()
   readonly #messagesPath: string
 
   constructor(messagesPath: string) {
@@ -106,7 +107,7 @@ export class LegacySseSessions {
   }
 
   /** Opens a session on a new server; answer the GET with `transport.response`. */
-  async open(server: SseSessionServer): Promise<WebSseServerTransport> {
+  async open(server: McpServer): Promise<WebSseServerTransport> {
     const transport = new WebSseServerTransport(this.#messagesPath)
     this.#sessions.set(transport.sessionId, { transport, server })
     transport.onclose = () => {
@@ -131,6 +132,46 @@ export class LegacySseSessions {
       return 'invalid-message'
     }
     return undefined
+  }
+
+  /**
+   * Answers an admitted legacy SSE request: GET (`stream`) opens a session on a new server; POST
+   * delivers one message to `sessionId`, answered on that session's stream.
+   */
+  async serve(
+    request: Request,
+    stream: boolean,
+    sessionId: string | undefined,
+    admitted: { body?: unknown; bodyOk?: boolean; authInfo?: AuthInfo | undefined },
+    createServer: () => McpServer,
+  ): Promise<{ response: Response; sessionId?: string; protocolVersion?: string }> {
+    if (request.method !== (stream ? 'GET' : 'POST')) {
+      return {
+        response: jsonResponse({ error: 'method_not_allowed' }, 405, { allow: stream ? 'GET' : 'POST' }),
+      }
+    }
+    if (stream) {
+      const transport = await this.open(createServer())
+      return { response: transport.response, sessionId: transport.sessionId }
+    }
+    if (!admitted.bodyOk) {
+      return { response: jsonRpcError(400, -32700, 'Parse error') }
+    }
+    const outcome = this.deliver(sessionId, admitted.body, { authInfo: admitted.authInfo, request })
+    if (outcome === 'no-session') return { response: jsonRpcError(404, -32001, 'Session not found') }
+    if (outcome === 'invalid-message') return { response: new Response('Invalid message', { status: 400 }) }
+    // No body: the SDK client cancels the body of a 202, and cancelling a body that msw has
+    // tee'd for its own events never settles.
+    return {
+      response: new Response(null, { status: 202 }),
+      protocolVersion: this.protocolVersion(sessionId) ?? '2024-11-05',
+    }
+  }
+
+  /** The revision a session's `initialize` settled on. */
+  protocolVersion(sessionId: string | undefined): string | undefined {
+    const session = sessionId ? this.#sessions.get(sessionId) : undefined
+    return session?.server.server.getNegotiatedProtocolVersion()
   }
 
   /** Closes every session and its event stream. */
