@@ -1,3 +1,4 @@
+export type { MockDpopOptions } from './dpop-options.js'
 export { TestkitError, TestkitErrorCode } from './errors.js'
 export type { McpFailNextOptions, McpRequestRecord, ToolCallRecord } from './mcp-server-records.js'
 export type {
@@ -11,12 +12,12 @@ export { createMockMcpServer } from './mock-mcp-server.js'
 export type {
   IssueTokenClaims,
   IssueTokenOptions,
-  MockClient,
   MockOAuthServer,
   MockOAuthServerOptions,
   RotateKeysOptions,
 } from './mock-oauth-server.js'
 export { createMockOAuthServer } from './mock-oauth-server.js'
+export type { MockClient, TrustedIssuer } from './oauth-server-parties.js'
 export type {
   FailNextOptions,
   MockOAuthEndpoint,

@@ -18,8 +18,15 @@ export interface McpRequestRecord {
   sessionId?: string
   /** HTTP status answered (set once the response head is ready). */
   status: number
-  /** OAuth error of a rejected request (`invalid_token`, `insufficient_scope`), if any. */
+  /**
+   * OAuth error of a rejected request (`invalid_token`, `insufficient_scope`, `invalid_dpop_proof`,
+   * `use_dpop_nonce`), if any.
+   */
   authError?: string
+  /** The `Authorization` scheme the request used, when it had a recognised one. */
+  authScheme?: 'Bearer' | 'DPoP'
+  /** The DPoP proof of the request, as far as it was read: key thumbprint, `jti`, `nonce`. */
+  dpop?: { jkt?: string; jti?: string; nonce?: string | undefined }
   /** Which transport served the request. */
   transport: 'streamable-http' | 'sse'
   /**

@@ -1,5 +1,7 @@
 import { type AuthInfo, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server'
 import { HttpResponse, http, type RequestHandler } from 'msw'
+import type { MockDpopOptions } from './dpop-options.js'
+import { DpopPolicy } from './internal/dpop.js'
 import { FailureQueue } from './internal/failure-queue.js'
 import { headersToRecord, jsonResponse } from './internal/http.js'
 import { type AuthRejection, BearerGuard, rejectionResponse } from './internal/mcp/bearer.js'
@@ -7,8 +9,9 @@ import { checkCacheHints } from './internal/mcp/cache-hints.js'
 import { createConformanceFixtures } from './internal/mcp/conformance-fixtures.js'
 import { createHostCheck } from './internal/mcp/host-check.js'
 import { LegacySseSessions } from './internal/mcp/legacy-sse.js'
-import { isModernRequest, jsonRpcMethods } from './internal/mcp/messages.js'
+import { isModernRequest, jsonRpcMethods, requestUrls } from './internal/mcp/messages.js'
 import { checkParamHeaders } from './internal/mcp/param-headers.js'
+import { protectedResourceMetadata } from './internal/mcp/protected-resource.js'
 import { createSdkServer } from './internal/mcp/sdk-server.js'
 import { MODERN_VERSION, StreamableHttpEndpoint } from './internal/mcp/streamable-http.js'
 import { recorded, serveTestTool } from './internal/mcp/tool-calls.js'
@@ -83,6 +86,13 @@ export interface MockMcpServerOptions {
    */
   cacheHints?: McpCacheHints
   /**
+   * DPoP (RFC 9449 §7): `DPoP`-scheme tokens must carry `cnf.jkt` and come with a proof for this
+   * request (`htm`, `htu`, `iat`, `jti` not replayed, `ath`, the key of `cnf.jkt`, and the nonce
+   * when one is required); a DPoP-bound token sent as `Bearer` is refused.
+   * @default {} (DPoP accepted, not required, no nonce)
+   */
+  dpop?: MockDpopOptions
+  /**
    * Check bearer tokens and tool scopes. `false` serves anyone (the conformance suite sends no token).
    * @default true
    */
@@ -138,7 +148,9 @@ export interface MockMcpServer {
   failNext(n: number, options?: McpFailNextOptions): void
   /** Delays the next `n` requests to the MCP endpoints by `delayMs`, then answers normally. */
   delayNext(n: number, delayMs: number): void
-  /** Clears records and queued failures (open sessions stay). */
+  /** Requires a new DPoP nonce from now on (turning nonces on) and returns it. */
+  rotateDpopNonce(): string
+  /** Clears records, queued failures and seen DPoP proofs (open sessions stay). */
   reset(): void
   /** Closes every open session (and their SSE streams). */
   close(): Promise<void>
@@ -196,7 +208,8 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
   const sseAudience = [...audience, sseUrl]
   const requests: McpRequestRecord[] = []
   const toolCalls: ToolCallRecord[] = []
-  const guard = new BearerGuard(oauth, toolScopes)
+  const dpop = new DpopPolicy(options.dpop, () => oauth.now())
+  const guard = new BearerGuard(oauth, toolScopes, dpop)
   const hostCheck = createHostCheck(url, options.allowedHosts)
   const failures = new FailureQueue<'mcp'>(['mcp'], (status) => ({
     error: 'mock_failure',
@@ -230,16 +243,14 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
     legacyVersions,
   })
   const sseSessions = new LegacySseSessions('/messages')
-
-  function protectedResourceMetadata(resource: string) {
-    return {
+  const metadataFor = (resource: string) =>
+    protectedResourceMetadata({
       resource,
-      authorization_servers: [oauth.issuer],
-      bearer_methods_supported: ['header'],
-      scopes_supported: [...new Set(Object.values(toolScopes).flat())],
-      resource_name: name,
-    }
-  }
+      issuer: oauth.issuer,
+      toolScopes,
+      name,
+      dpopRequired: dpop.required,
+    })
 
   function newRecord(request: Request, transport: McpRequestRecord['transport']): McpRequestRecord {
     const entry: McpRequestRecord = {
@@ -285,9 +296,11 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
       return { entry, response: failure.response }
     }
     if (!authEnabled) return { entry, body, bodyOk, authInfo: undefined }
-    const auth = await guard.authenticate(request.headers, metadataUrl, accepted)
+    const auth = await guard.authenticate(request, metadataUrl, accepted, requestUrls(request))
+    if (auth.scheme) entry.authScheme = auth.scheme
+    if (auth.dpop) entry.dpop = { ...auth.dpop }
     if (!auth.ok) return { entry, response: rejected(entry, auth) }
-    const denied = bodyOk ? guard.checkScopes(body, auth.authInfo.scopes, metadataUrl) : undefined
+    const denied = bodyOk ? guard.checkScopes(body, auth, metadataUrl) : undefined
     if (denied) return { entry, response: rejected(entry, denied) }
     return { entry, body, bodyOk, authInfo: auth.authInfo as AuthInfo | undefined }
   }
@@ -338,10 +351,10 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
     if (sseEnabled && key === messagesUrl) return handleSse(request, false)
     const cached = { 'cache-control': 'max-age=60' }
     if (sseEnabled && request.method === 'GET' && key === sseMetadataUrl) {
-      return jsonResponse(protectedResourceMetadata(sseUrl), 200, cached)
+      return jsonResponse(metadataFor(sseUrl), 200, cached)
     }
     if (request.method === 'GET' && (key === resourceMetadataUrl || key === rootMetadataUrl)) {
-      return jsonResponse(protectedResourceMetadata(url), 200, cached)
+      return jsonResponse(metadataFor(url), 200, cached)
     }
     return jsonResponse({ error: 'not_found' }, 404)
   }
@@ -382,10 +395,12 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
     delayNext(n: number, delayMs: number) {
       failures.delay('mcp', n, delayMs)
     },
+    rotateDpopNonce: () => dpop.rotate(),
     reset() {
       requests.length = 0
       toolCalls.length = 0
       failures.clear()
+      dpop.verifier.reset()
     },
     async close() {
       await streamable.close()

@@ -1,56 +1,23 @@
-import { randomUUID } from 'node:crypto'
 import type { JWK } from 'jose'
 import { HttpResponse, http, type RequestHandler } from 'msw'
+import type { MockDpopOptions } from './dpop-options.js'
+import { DPOP_ALGS, DpopPolicy } from './internal/dpop.js'
 import { FailureQueue } from './internal/failure-queue.js'
 import { jsonResponse, trimTrailingSlash } from './internal/http.js'
 import { ClientAuthenticator } from './internal/oauth/client-authentication.js'
 import { endpointOf, metadataDocuments, oauthEndpoints } from './internal/oauth/endpoints.js'
-import {
-  audClaim,
-  clientDefaultScopes,
-  type GrantClient,
-  handleTokenRequest,
-} from './internal/oauth/token-endpoint.js'
+import type { GrantClient } from './internal/oauth/grants/grant.js'
+import { issueAccessTokenFor, issueIdTokenFor } from './internal/oauth/self-issued.js'
+import { GRANT_TYPES, handleTokenRequest } from './internal/oauth/token-endpoint.js'
 import { TokenSigner } from './internal/oauth/token-signer.js'
+import { type KeySource, TokenTrust } from './internal/oauth/token-trust.js'
+import type { MockClient, TrustedIssuer } from './oauth-server-parties.js'
 import type {
   FailNextOptions,
   MockOAuthEndpoint,
   OAuthServerRequestRecord,
   TokenRequestRecord,
 } from './oauth-server-records.js'
-
-/** A client registered with the mock authorization server. */
-export interface MockClient {
-  /** The `client_id`. */
-  clientId: string
-  /**
-   * The client secret, for `client_secret_basic` and `client_secret_post`.
-   * @default undefined (the client cannot authenticate with a secret)
-   */
-  clientSecret?: string
-  /**
-   * Public keys for `private_key_jwt` (RFC 7523): client assertions are verified against them.
-   * @default undefined (the client cannot use `private_key_jwt`)
-   */
-  jwks?: { keys: JWK[] }
-  /**
-   * Scopes the client may be granted. A request for any other scope fails with `invalid_scope`.
-   * `undefined` allows any scope.
-   * @default undefined
-   */
-  allowedScopes?: string[]
-  /**
-   * Scopes granted when the request has no `scope`.
-   * @default allowedScopes (or no scope when that is undefined too)
-   */
-  defaultScopes?: string[]
-  /**
-   * Token endpoint authentication methods the client may use (`client_secret_basic`,
-   * `client_secret_post`, `private_key_jwt`, `none`).
-   * @default the secret methods when `clientSecret` is set, plus `private_key_jwt` when `jwks` is set
-   */
-  tokenEndpointAuthMethods?: string[]
-}
 
 /** Options of {@link createMockOAuthServer}. */
 export interface MockOAuthServerOptions {
@@ -79,6 +46,23 @@ export interface MockOAuthServerOptions {
    * @default the URLs of the mock MCP servers created with this server, else no `aud` claim
    */
   defaultAudience?: string | string[]
+  /**
+   * Issuers whose JWTs are accepted as jwt-bearer assertions (RFC 7523 §2.1: workload identity,
+   * ID-JAGs) and token-exchange subject or actor tokens (RFC 8693), besides this server's own.
+   * @default []
+   */
+  trustedIssuers?: TrustedIssuer[]
+  /**
+   * DPoP at the token endpoint (RFC 9449 §5): a valid proof binds the token (`cnf.jkt`,
+   * `token_type: "DPoP"`); see {@link MockDpopOptions}.
+   * @default {} (proofs verified when sent, not required, no nonce)
+   */
+  dpop?: MockDpopOptions
+  /**
+   * Lifetime of ID-JAGs this server issues as an IdP, in seconds.
+   * @default 300
+   */
+  idJagTtlSeconds?: number
   /**
    * The clock, in epoch milliseconds. Also settable later with `setNow`.
    * @default Date.now
@@ -116,7 +100,11 @@ export type IssueTokenClaims = Record<string, unknown> & {
   expiresIn?: number
 }
 
-/** A mock OAuth2 authorization server (RFC 6749 client credentials, RFC 8414, RFC 9068 tokens). */
+/**
+ * A mock OAuth2 authorization server: RFC 8414 metadata, RFC 9068 tokens for the client
+ * credentials, token exchange (RFC 8693, ID-JAGs as an IdP) and jwt-bearer (RFC 7523) grants,
+ * optionally DPoP-bound (RFC 9449).
+ */
 export interface MockOAuthServer {
   /** The issuer identifier. */
   readonly issuer: string
@@ -138,6 +126,13 @@ export interface MockOAuthServer {
   handle(request: Request): Promise<Response>
   /** Signs an access token with the current key; claims override the defaults. */
   issueToken(claims?: IssueTokenClaims, options?: IssueTokenOptions): Promise<string>
+  /**
+   * Signs an OpenID Connect ID token (`typ: JWT`, `sub: 'test-user'`, `aud`: the first client by
+   * default), e.g. the subject token of an ID-JAG exchange; claims override the defaults.
+   */
+  issueIdToken(claims?: IssueTokenClaims, options?: Pick<IssueTokenOptions, 'kid'>): Promise<string>
+  /** Requires a new DPoP nonce at the token endpoint from now on (turning nonces on) and returns it. */
+  rotateDpopNonce(): string
   /** Generates a new signing key; the JWKS then serves it. */
   rotateKeys(options?: RotateKeysOptions): Promise<void>
   /** Makes the next `n` requests to an endpoint (default: token) fail, after failures already queued. */
@@ -154,7 +149,7 @@ export interface MockOAuthServer {
   publicJwks(): { keys: JWK[] }
   /** Adds accepted `aud` values used as the default audience (mock MCP servers call this). */
   registerResource(resource: string | string[]): void
-  /** Clears records (`tokenRequests`, `requests`), queued failures and delays, and used assertion `jti`s. Keys stay. */
+  /** Clears records (`tokenRequests`, `requests`), queued failures and delays, used assertion and proof `jti`s. Keys stay. */
   reset(): void
 }
 
@@ -185,6 +180,14 @@ function validateOptions(options: MockOAuthServerOptions): void {
   if (options.algorithm !== undefined && options.algorithm !== 'RS256' && options.algorithm !== 'ES256') {
     throw new TypeError('"algorithm" option must be "RS256" or "ES256"')
   }
+  const jagTtl = options.idJagTtlSeconds
+  if (jagTtl !== undefined && (!Number.isFinite(jagTtl) || jagTtl <= 0)) {
+    throw new TypeError('"idJagTtlSeconds" option must be a positive number')
+  }
+  for (const trusted of options.trustedIssuers ?? []) {
+    if (!trusted || typeof trusted.issuer !== 'string' || !('jwks' in trusted || 'publicJwks' in trusted))
+      throw new TypeError('"trustedIssuers" option: every entry needs an issuer and jwks (or publicJwks())')
+  }
   const ids = new Set<string>()
   for (const client of options.clients ?? []) {
     if (!client.clientId) throw new TypeError('"clients" option: every client needs a clientId')
@@ -209,15 +212,16 @@ function oauthFailureBody(status: number, spec: FailNextOptions) {
 }
 
 /**
- * Creates a mock OAuth2 authorization server: RFC 8414 metadata, a client-credentials token
- * endpoint (client_secret_basic, client_secret_post, private_key_jwt) issuing RFC 9068 JWT access
- * tokens, and a JWKS. Use its `handlers` with msw, or serve it over loopback HTTP with
+ * Creates a mock OAuth2 authorization server: RFC 8414 metadata, a token endpoint (client
+ * credentials, token exchange with `may_act`/`act` and ID-JAGs, jwt-bearer assertions from trusted
+ * issuers; client_secret_basic, client_secret_post, private_key_jwt) issuing RFC 9068 JWT access
+ * tokens, DPoP-bound on request, and a JWKS. Use its `handlers` with msw, or serve it over loopback HTTP with
  * `startMockServers`.
  *
  * @example
  * const oauth = createMockOAuthServer()
  * const server = setupServer(...oauth.handlers)
- * @see RFC 6749 §4.4, RFC 8414, RFC 7523, RFC 8707, RFC 9068
+ * @see RFC 6749 §4.4, RFC 8414, RFC 7523, RFC 8693, RFC 8707, RFC 9068, RFC 9449
  */
 export function createMockOAuthServer(options: MockOAuthServerOptions = {}): MockOAuthServer {
   validateOptions(options)
@@ -255,9 +259,10 @@ export function createMockOAuthServer(options: MockOAuthServerOptions = {}): Moc
   const authenticator = new ClientAuthenticator({ clients: clientsById, issuer, tokenEndpoint, clock })
 
   const documents = metadataDocuments(endpoints, {
-    grantTypes: ['client_credentials'],
+    grantTypes: GRANT_TYPES,
     scopes: [...new Set(clients.flatMap((c) => c.allowedScopes ?? []))],
     signingAlgorithm: algorithm,
+    dpopAlgorithms: DPOP_ALGS,
   })
 
   function defaultAudience(): string[] | undefined {
@@ -265,30 +270,26 @@ export function createMockOAuthServer(options: MockOAuthServerOptions = {}): Moc
     return registeredResources.length > 0 ? [...registeredResources] : undefined
   }
 
-  async function issueToken(claims: IssueTokenClaims = {}, tokenOptions: IssueTokenOptions = {}) {
-    const { expiresIn, ...rest } = claims
-    const iat = Math.floor(clock() / 1000)
-    const clientId =
-      typeof rest['client_id'] === 'string' ? rest['client_id'] : (clients[0]?.clientId ?? 'test-client')
-    const scope = Array.isArray(rest['scope'])
-      ? (rest['scope'] as unknown[]).join(' ')
-      : 'scope' in rest
-        ? rest['scope']
-        : clientDefaultScopes(clientsById.get(clientId)).join(' ')
-    const base: Record<string, unknown> = {
-      iss: issuer,
-      sub: clientId,
-      aud: audClaim(defaultAudience()),
-      client_id: clientId,
-      iat,
-      exp: iat + (expiresIn ?? ttl),
-      jti: randomUUID(),
-    }
-    const header = {
-      typ: tokenOptions.typ ?? 'at+jwt',
-      ...(tokenOptions.kid ? { kid: tokenOptions.kid } : {}),
-    }
-    return signer.sign({ ...base, ...rest, scope: scope === '' ? undefined : scope }, header)
+  const selfIssue = { issuer, signer, clock, ttlSeconds: ttl, clients, defaultAudience }
+  const dpop = new DpopPolicy(options.dpop, clock)
+  const self: KeySource = { issuer, jwks: () => signer.publicJwks() }
+  const trusted = (options.trustedIssuers ?? []).map(
+    (t): KeySource => ({ issuer: t.issuer, jwks: () => ('publicJwks' in t ? t.publicJwks() : t.jwks) }),
+  )
+  const tokenEndpointContext = {
+    issuer,
+    tokenEndpoint,
+    authenticator,
+    signer,
+    trust: new TokenTrust([self, ...trusted], clock),
+    failures,
+    records: tokenRequests,
+    clock,
+    ttlSeconds: ttl,
+    idJagTtlSeconds: options.idJagTtlSeconds ?? 300,
+    defaultAudience,
+    resources: () => registeredResources,
+    dpop: { verifier: dpop.verifier, required: dpop.required, nonce: () => dpop.nonce() },
   }
 
   async function handle(request: Request): Promise<Response> {
@@ -311,19 +312,7 @@ export function createMockOAuthServer(options: MockOAuthServerOptions = {}): Moc
   async function route(request: Request, target: string, endpoint: OAuthServerRequestRecord['endpoint']) {
     if (endpoint === 'token') {
       if (request.method !== 'POST') return jsonResponse({ error: 'invalid_request' }, 405, { allow: 'POST' })
-      return handleTokenRequest(
-        {
-          issuer,
-          authenticator,
-          signer,
-          failures,
-          records: tokenRequests,
-          clock,
-          ttlSeconds: ttl,
-          defaultAudience,
-        },
-        request,
-      )
+      return handleTokenRequest(tokenEndpointContext, request)
     }
     if (request.method !== 'GET' && request.method !== 'HEAD')
       return jsonResponse({ error: 'not_found' }, 404)
@@ -367,7 +356,11 @@ export function createMockOAuthServer(options: MockOAuthServerOptions = {}): Moc
     tokenRequests,
     requests,
     handle,
-    issueToken,
+    issueToken: (claims: IssueTokenClaims = {}, tokenOptions: IssueTokenOptions = {}) =>
+      issueAccessTokenFor(selfIssue, claims, tokenOptions),
+    issueIdToken: (claims: IssueTokenClaims = {}, tokenOptions: Pick<IssueTokenOptions, 'kid'> = {}) =>
+      issueIdTokenFor(selfIssue, claims, tokenOptions),
+    rotateDpopNonce: () => dpop.rotate(),
     rotateKeys: (rotateOptions: RotateKeysOptions = {}) => signer.rotate(rotateOptions.keepPrevious ?? false),
     failNext(n: number, failOptions: FailNextOptions = {}) {
       const { endpoint = 'token', ...spec } = failOptions
@@ -395,6 +388,7 @@ export function createMockOAuthServer(options: MockOAuthServerOptions = {}): Moc
       requests.length = 0
       failures.clear()
       authenticator.reset()
+      dpop.verifier.reset()
     },
   }
 }

@@ -7,7 +7,7 @@
 export interface TokenRequestRecord {
   /** The client that (tried to) authenticate; `undefined` when none could be identified. */
   clientId: string | undefined
-  /** `client_secret_basic`, `client_secret_post`, `private_key_jwt`, `none` or `undefined`. */
+  /** `client_secret_basic`, `client_secret_post`, `private_key_jwt`, `none` or `undefined` (no client authentication). */
   authMethod: string | undefined
   /** The `grant_type` parameter. */
   grantType: string | undefined
@@ -27,8 +27,18 @@ export interface TokenRequestRecord {
   error?: string
   /** The scopes granted, when a token was issued. */
   grantedScope?: string[]
-  /** The access token issued, if any. */
+  /** The access token issued, if any (an ID-JAG for an ID-JAG exchange). */
   accessToken?: string
+  /** The `token_type` answered: `Bearer`, `DPoP` (bound to the proof's key), or `N_A` (an ID-JAG). */
+  tokenType?: string
+  /** RFC 8693 `issued_token_type`, for token exchange. */
+  issuedTokenType?: string
+  /** The `sub` of the issued token. */
+  subject?: string
+  /** The `sub` of the actor (RFC 8693 `actor_token`), when one acted. */
+  actor?: string
+  /** The DPoP proof of the request: its key thumbprint and the nonce it carried. */
+  dpop?: { jkt?: string; nonce?: string }
   /** When the request arrived (epoch ms, from the server's clock). */
   at: number
 }

@@ -1,5 +1,6 @@
 import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { MockDpopOptions } from './dpop-options.js'
 import { TestkitError, TestkitErrorCode } from './errors.js'
 import { isLoopbackHost } from './internal/loopback.js'
 import { sendWebResponse, toWebRequest } from './internal/node-http.js'
@@ -12,8 +13,13 @@ import {
 
 /** Options of {@link startMockServers}: those of both mock servers, plus where to listen. */
 export interface StartMockServersOptions
-  extends Omit<MockOAuthServerOptions, 'issuer'>,
-    Omit<MockMcpServerOptions, 'oauth' | 'url'> {
+  extends Omit<MockOAuthServerOptions, 'issuer' | 'dpop'>,
+    Omit<MockMcpServerOptions, 'oauth' | 'url' | 'dpop'> {
+  /**
+   * DPoP for both servers (each keeps its own nonce): the token endpoint and the MCP endpoint.
+   * @default {} (DPoP accepted, not required, no nonce)
+   */
+  dpop?: MockDpopOptions
   /**
    * Address to listen on. An address that is not loopback (`0.0.0.0`, a LAN address, a hostname)
    * is refused with `ERR_TESTKIT_NON_LOOPBACK_HOST` unless `allowRemote` is set: the mock servers
@@ -172,6 +178,9 @@ export async function startMockServers(options: StartMockServersOptions = {}): P
     ...(options.algorithm ? { algorithm: options.algorithm } : {}),
     ...(options.defaultAudience !== undefined ? { defaultAudience: options.defaultAudience } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.trustedIssuers ? { trustedIssuers: options.trustedIssuers } : {}),
+    ...(options.idJagTtlSeconds !== undefined ? { idJagTtlSeconds: options.idJagTtlSeconds } : {}),
+    ...(options.dpop ? { dpop: options.dpop } : {}),
   })
   mcp = createMockMcpServer({
     url: mcpUrl,
@@ -189,6 +198,7 @@ export async function startMockServers(options: StartMockServersOptions = {}): P
       ? { conformanceFixtures: options.conformanceFixtures }
       : {}),
     ...(options.allowedHosts !== undefined ? { allowedHosts: options.allowedHosts } : {}),
+    ...(options.dpop ? { dpop: options.dpop } : {}),
     sse: sseEnabled,
   })
   return {

@@ -70,7 +70,12 @@ describe('metadata', () => {
       token_endpoint: as.tokenEndpoint,
       jwks_uri: as.jwksUri,
       authorization_endpoint: `${as.issuer}/authorize`,
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      token_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+        'none',
+      ],
     })
     expect(server.token_endpoint_auth_signing_alg_values_supported).toContain('ES256')
     expect(as.metadataUrl).toBe(`${as.issuer}/.well-known/oauth-authorization-server`)

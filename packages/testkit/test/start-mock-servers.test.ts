@@ -11,6 +11,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose'
 import * as oauth from 'oauth4webapi'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type MockServers, startMockServers, TestkitError } from '../src/index.js'
+import { client, dpopMcpClient, dpopToken, keyPair } from './helpers/dpop-client.js'
 
 let servers: MockServers
 const clients: Client[] = []
@@ -234,6 +235,26 @@ describe('startMockServers', () => {
       req.end()
     })
     expect(status).toBe(404)
+  })
+})
+
+describe('startMockServers with DPoP', () => {
+  const dpopClients: Client[] = []
+  it('serves DPoP over loopback HTTP: nonces at both servers, bound token, fresh proofs', async () => {
+    const dpopServers = await startMockServers({ dpop: { nonce: true } })
+    try {
+      const handle = oauth.DPoP(client, keyPair)
+      const { access_token } = await dpopToken(dpopServers.oauth.server, handle, {
+        resource: dpopServers.mcp.url,
+      })
+      const mcpClient = await dpopMcpClient(dpopServers.mcp.server, access_token, handle, dpopClients)
+      expect((await mcpClient.listTools()).tools).toHaveLength(4)
+      expect(dpopServers.oauth.server.tokenRequests.map((r) => r.status)).toEqual([400, 200])
+      expect(dpopServers.mcp.server.requests[0]).toMatchObject({ status: 401, authError: 'use_dpop_nonce' })
+    } finally {
+      await Promise.all(dpopClients.splice(0).map((c) => c.close()))
+      await dpopServers.close()
+    }
   })
 })
 

@@ -1,4 +1,4 @@
-/** Reading JSON-RPC bodies without trusting them. Never re-exported. */
+/** Reading requests without trusting them: JSON-RPC bodies, target URLs. Never re-exported. */
 
 /** The JSON-RPC methods of a (batch) body. */
 export function jsonRpcMethods(body: unknown): string[] {
@@ -16,4 +16,12 @@ export function isModernRequest(body: unknown): boolean {
     | { params?: { _meta?: Record<string, unknown> } }
     | undefined
   return typeof first?.params?._meta?.['io.modelcontextprotocol/protocolVersion'] === 'string'
+}
+
+/** The URLs a request may have been sent to: its own, and the one its Host header names. */
+export function requestUrls(request: Request): string[] {
+  const url = new URL(request.url)
+  const host = request.headers.get('host')
+  const viaHost = host ? `${url.protocol}//${host}${url.pathname}` : undefined
+  return viaHost && viaHost !== `${url.origin}${url.pathname}` ? [request.url, viaHost] : [request.url]
 }

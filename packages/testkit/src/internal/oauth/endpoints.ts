@@ -45,6 +45,7 @@ export interface MetadataFacts {
   grantTypes: readonly string[]
   scopes: readonly string[]
   signingAlgorithm: string
+  dpopAlgorithms: readonly string[]
 }
 
 /**
@@ -60,10 +61,16 @@ export function metadataDocuments(endpoints: OAuthEndpoints, facts: MetadataFact
     jwks_uri: endpoints.jwksUri,
     response_types_supported: ['code'],
     grant_types_supported: [...facts.grantTypes],
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    token_endpoint_auth_methods_supported: [
+      'client_secret_basic',
+      'client_secret_post',
+      'private_key_jwt',
+      'none',
+    ],
     token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
     scopes_supported: [...facts.scopes],
     code_challenge_methods_supported: ['S256'],
+    dpop_signing_alg_values_supported: [...facts.dpopAlgorithms],
   }
   const openid = {
     ...metadata,
