@@ -137,6 +137,19 @@ async function main(argv: string[]): Promise<void> {
     ...(values.conformance ? { conformanceFixtures: true } : {}),
     onWarning: (message) => process.stderr.write(`${NAME}: warning: ${message}\n`),
   })
+  // Handlers first: a supervisor may signal as soon as it has read the JSON line. `on`, not
+  // `once`: a signal sent to the process group also arrives relayed by a wrapper (tsx, npx).
+  let stopping = false
+  const stop = () => {
+    if (stopping) return
+    stopping = true
+    servers.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    )
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
   if (values['no-auth']) {
     process.stderr.write(`${NAME}: warning: --no-auth: the MCP server answers requests without a token\n`)
   }
@@ -154,17 +167,6 @@ async function main(argv: string[]): Promise<void> {
       })),
     })}\n`,
   )
-  let stopping = false
-  const stop = () => {
-    if (stopping) return
-    stopping = true
-    servers.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    )
-  }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
