@@ -12,7 +12,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 const children: ChildProcess[] = []
-const tsx = join(root, 'node_modules', '.bin', 'tsx')
+// The CLI runs in this Node with tsx as its loader: one process, so a signal reaches it directly
+// (tsx's wrapper process relays signals with a 30 ms grace, then SIGKILLs a busy child).
+const cli = ['--import', 'tsx', 'packages/testkit/src/cli.ts']
 
 afterEach(async () => {
   for (const child of children.splice(0)) {
@@ -40,9 +42,9 @@ interface Started {
 }
 
 function serve(args: string[]): Promise<Started> {
-  const child = spawn(tsx, ['packages/testkit/src/cli.ts', 'serve', ...args], {
+  const child = spawn(process.execPath, [...cli, 'serve', ...args], {
     cwd: root,
-    detached: true, // own process group, so the whole tsx → node chain can be signalled
+    detached: true, // own process group, so the test can signal it like a terminal does
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   children.push(child)
@@ -65,7 +67,7 @@ function serve(args: string[]): Promise<Started> {
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const options = { cwd: root, timeout: 20_000 }
-    execFile(tsx, ['packages/testkit/src/cli.ts', ...args], options, (error, stdout, stderr) => {
+    execFile(process.execPath, [...cli, ...args], options, (error, stdout, stderr) => {
       resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr })
     })
   })
