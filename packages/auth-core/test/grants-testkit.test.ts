@@ -65,7 +65,7 @@ describe('TokenExchangeTokenProvider against the testkit', () => {
     })
     const token = await provider.getToken({ subjectToken: userToken })
     expect(decodeJwt(token.value)).toMatchObject({ sub: 'alice', act: { sub: 'gateway' }, aud: mcp.url })
-    const exchange = oauth.tokenRequests.find((r) => r.grantType.endsWith('token-exchange'))
+    const exchange = oauth.tokenRequests.find((r) => r.grantType?.endsWith('token-exchange'))
     expect(exchange).toMatchObject({
       status: 200,
       issuedTokenType: 'urn:ietf:params:oauth:token-type:access_token',
