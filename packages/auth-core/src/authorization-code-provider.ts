@@ -99,6 +99,7 @@ const MAX_CACHED_SCOPE_SETS = 16
  *
  * @example
  * ```ts
+ * declare function openBrowserAndWaitForCallback(url: URL): Promise<string> // your UI: returns the redirect URL
  * const provider = new AuthorizationCodeTokenProvider({
  *   resourceServerUrl: 'https://mcp.example.com/mcp',
  *   clientId: 'my-desktop-app',

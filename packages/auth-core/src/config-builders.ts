@@ -60,7 +60,9 @@ export interface TokenProviderFromConfigOptions
  *
  * @example
  * ```ts
- * const options = toTokenProviderOptions(config.servers.crm, { fetch: myFetch })
+ * declare const config: McpConfig
+ * declare const myFetch: FetchLike
+ * const options = toTokenProviderOptions(config.servers['crm']!, { fetch: myFetch })
  * ```
  */
 export function toTokenProviderOptions(
@@ -124,7 +126,8 @@ export function toTokenProviderOptions(
  *
  * @example
  * ```ts
- * const provider = tokenProviderFromConfig(config.servers.crm)
+ * declare const config: McpConfig
+ * const provider = tokenProviderFromConfig(config.servers['crm']!)
  * const token = await provider?.getToken()
  * ```
  */
@@ -173,6 +176,7 @@ export function tokenProviderFromConfig(
  *
  * @example
  * ```ts
+ * declare const config: McpConfig
  * const providers = tokenProvidersFromConfig(config, { fetch })
  * providers.get('crm') === providers.get('tickets') // true when they share a client
  * ```
@@ -333,7 +337,9 @@ export interface UserTokenProviderFromConfigOptions extends TokenProviderFromCon
  *
  * @example
  * ```ts
- * const userProvider = userTokenProviderFromConfig(config.servers.crm)
+ * declare const config: McpConfig
+ * declare const usersToken: string // the access token your gateway received from the user
+ * const userProvider = userTokenProviderFromConfig(config.servers['crm']!)
  * const token = await userProvider?.getToken({ subjectToken: usersToken })
  * ```
  */
@@ -364,6 +370,8 @@ export function userTokenProviderFromConfig(
  *
  * @example
  * ```ts
+ * declare const config: McpConfig
+ * declare const store: TokenStore // e.g. a RedisTokenStore
  * const service = tokenProvidersFromConfig(config, { store })
  * const users = userTokenProvidersFromConfig(config, { store, serviceProviders: service })
  * ```

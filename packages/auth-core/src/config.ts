@@ -36,7 +36,8 @@ export interface ParseConfigOptions {
  *
  * @example
  * ```ts
- * const config = parseConfig(yamlText, { env: process.env })
+ * import { readFileSync } from 'node:fs'
+ * const config = parseConfig(readFileSync('config.yaml', 'utf8'), { env: process.env }) // YAML or JSON text, or an object
  * for (const server of Object.values(config.servers)) console.log(server.name, server.url)
  * ```
  */

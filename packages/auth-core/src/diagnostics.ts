@@ -6,7 +6,8 @@
  * @example
  * import { tracingChannel } from 'node:diagnostics_channel'
  * import { TOKEN_REQUEST_CHANNEL } from '@mcp-oauth2/auth-core'
- * tracingChannel(TOKEN_REQUEST_CHANNEL).subscribe({
+ * import type { TokenRequestContext } from '@mcp-oauth2/auth-core'
+ * tracingChannel<unknown, TokenRequestContext>(TOKEN_REQUEST_CHANNEL).subscribe({
  *   start(ctx) { console.log('token request', ctx.grant, ctx.endpoint) },
  *   asyncEnd(ctx) { console.log(ctx.outcome, 'after', ctx.attempts, 'attempt(s)') },
  *   end() {}, asyncStart() {}, error() {},

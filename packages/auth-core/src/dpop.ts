@@ -106,6 +106,7 @@ export function dpopHtu(url: string | URL): string {
  *
  * @example
  * ```ts
+ * declare const tokenUrl: string, clientId: string, clientSecret: string
  * const key = new DpopKey() // ES256, generated once
  * const provider = new ClientCredentialsTokenProvider({ tokenUrl, clientId, clientSecret, dpop: key })
  * const token = await provider.getToken()

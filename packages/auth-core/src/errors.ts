@@ -76,8 +76,11 @@ export interface AuthCoreErrorOptions {
  *
  * @example
  * ```ts
- * try { await provider.getToken() } catch (err) {
- *   if (err instanceof AuthCoreError && err.code === 'ERR_OAUTH_ERROR_RESPONSE') { … }
+ * declare const provider: TokenProvider
+ * try {
+ *   await provider.getToken()
+ * } catch (err) {
+ *   if (err instanceof AuthCoreError && err.code === 'ERR_OAUTH_ERROR_RESPONSE') console.error(err.message)
  * }
  * ```
  */

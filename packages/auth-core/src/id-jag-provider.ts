@@ -102,6 +102,7 @@ interface IdJag extends SharedToken {}
  *   clientSecret: process.env.MCP_AS_SECRET,
  *   idp: { issuer: 'https://idp.example.com', clientId: 'gateway-at-idp', clientSecret: process.env.IDP_SECRET },
  * })
+ * declare const usersIdToken: string // the OpenID Connect ID token of the user's sign-in
  * const token = await provider.getToken({ idToken: usersIdToken })
  * ```
  * @see RFC 8693 §2, RFC 7523 §2.1, draft-ietf-oauth-identity-assertion-authz-grant

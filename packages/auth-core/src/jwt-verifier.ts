@@ -490,6 +490,7 @@ function deepFreeze<T>(value: T): T {
  *   jwksUri: 'https://auth.example.com/.well-known/jwks.json',
  *   typ: 'at+jwt',
  * })
+ * declare const bearer: string // the token of the request's Authorization header
  * const token = await verifier.verify(bearer, { requiredScopes: ['customer:read'] })
  * token.scopes // ['customer:read', …]
  * ```
@@ -512,6 +513,8 @@ export class JwtScopeVerifier {
    *
    * @example
    * ```ts
+   * declare const verifier: JwtScopeVerifier
+   * declare const token: string
    * const { clientId, scopes } = await verifier.verify(token, { requiredScopes: ['mcp:read'] })
    * ```
    */
@@ -552,6 +555,10 @@ export class JwtScopeVerifier {
    *
    * @example
    * ```ts
+   * import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js'
+   * declare const verifier: JwtScopeVerifier
+   * declare const app: { post(path: string, ...handlers: unknown[]): void } // an express app
+   * declare const handler: unknown // your MCP endpoint
    * app.post('/mcp', requireBearerAuth({ verifier: verifier.toMcpTokenVerifier() }), handler)
    * ```
    * @see RFC 6750 §3.1

@@ -16,6 +16,7 @@ const REDACTED = '[redacted]'
  * const secret = new Secret(process.env.CLIENT_SECRET!)
  * console.log({ secret })          // { secret: [redacted] }
  * JSON.stringify({ secret })       // '{"secret":"[redacted]"}'
+ * const form = new URLSearchParams()
  * form.set('client_secret', secret.reveal())
  * ```
  */

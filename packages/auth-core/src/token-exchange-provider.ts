@@ -108,6 +108,8 @@ const RESERVED_PARAMS = new Set([
  *
  * @example
  * ```ts
+ * declare const tokenUrl: string, clientSecret: string
+ * declare const usersAccessToken: string // the token your gateway received from the user
  * const service = new ClientCredentialsTokenProvider({ tokenUrl, clientId: 'gateway', clientSecret })
  * const exchange = new TokenExchangeTokenProvider({
  *   resourceServerUrl: 'https://mcp.example.com/mcp', // RFC 9728: its authorization server and resource

@@ -65,6 +65,7 @@ function scopeTokens(value: unknown, name: string): readonly string[] {
  * })
  * policy.requiredScopesFor('get_customer_info') // ['customer:read']
  * policy.requiredScopesFor('drop_tables')       // null: denied
+ * declare const token: AccessToken
  * policy.check('create_support_ticket', token.scopes).allowed
  * ```
  * @see RFC 6750 §3.1 (insufficient_scope)

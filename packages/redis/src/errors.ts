@@ -45,8 +45,11 @@ export interface RedisTokenStoreErrorOptions {
  *
  * @example
  * ```ts
- * try { await store.get(key) } catch (err) {
- *   if (err instanceof RedisTokenStoreError && err.code === 'ERR_REDIS_AUTH') { … }
+ * declare const store: RedisTokenStore
+ * try {
+ *   await store.get('cache-key')
+ * } catch (err) {
+ *   if (err instanceof RedisTokenStoreError && err.code === 'ERR_REDIS_AUTH') console.error(err.message)
  * }
  * ```
  */

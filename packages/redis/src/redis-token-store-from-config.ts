@@ -19,7 +19,8 @@ export type RedisTokenStoreFromConfigOptions = Pick<
  * import { parseConfig, tokenProvidersFromConfig } from '@mcp-oauth2/auth-core'
  * import { redisTokenStoreFromConfig } from '@mcp-oauth2/redis'
  *
- * const config = parseConfig(yamlText)
+ * import { readFileSync } from 'node:fs'
+ * const config = parseConfig(readFileSync('config.yaml', 'utf8'))
  * const store = config.tokenStore?.type === 'redis' ? redisTokenStoreFromConfig(config.tokenStore) : undefined
  * const providers = tokenProvidersFromConfig(config, { store })
  * ```

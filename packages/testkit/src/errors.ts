@@ -7,7 +7,10 @@
  * Stable codes of {@link TestkitError}.
  *
  * @example
- * if (error.code === TestkitErrorCode.ListenFailed) retryOnAnotherPort()
+ * const servers = await startMockServers({ mcpPort: 4100 }).catch(async (error: unknown) => {
+ *   if (error instanceof TestkitError && error.code === TestkitErrorCode.ListenFailed) return startMockServers()
+ *   throw error
+ * })
  */
 export const TestkitErrorCode = {
   /** A loopback server could not be started (e.g. the port is taken). */

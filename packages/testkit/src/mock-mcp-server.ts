@@ -179,6 +179,7 @@ function validate(options: MockMcpServerOptions): URL {
  * HTTP with `startMockServers`.
  *
  * @example
+ * import { setupServer } from 'msw/node'
  * const oauth = createMockOAuthServer()
  * const mcp = createMockMcpServer({ oauth })
  * const server = setupServer(...oauth.handlers, ...mcp.handlers)

@@ -219,6 +219,7 @@ function oauthFailureBody(status: number, spec: FailNextOptions) {
  * `startMockServers`.
  *
  * @example
+ * import { setupServer } from 'msw/node'
  * const oauth = createMockOAuthServer()
  * const server = setupServer(...oauth.handlers)
  * @see RFC 6749 §4.4, RFC 8414, RFC 7523, RFC 8693, RFC 8707, RFC 9068, RFC 9449

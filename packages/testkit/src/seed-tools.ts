@@ -100,6 +100,8 @@ function userOf(ctx: MockToolContext) {
  * passthrough is visible.
  *
  * @example
+ * declare const myTool: MockTool
+ * const oauth = createMockOAuthServer()
  * createMockMcpServer({ oauth, tools: [...createSeedTools(), myTool] })
  */
 export function createSeedTools(): MockTool[] {
@@ -187,6 +189,7 @@ export function createSeedTools(): MockTool[] {
  * Scopes of the seed tools, the default `toolScopes` of the mock MCP server.
  *
  * @example
+ * const oauth = createMockOAuthServer()
  * await oauth.issueToken({ scope: [...seedToolScopes.get_customer_info!] })
  */
 export const seedToolScopes: Readonly<Record<string, readonly string[]>> = Object.freeze({

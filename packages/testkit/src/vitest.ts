@@ -44,8 +44,12 @@ export function useMswServer(
  * them after all. The returned getter throws when called before `beforeAll` ran.
  *
  * @example
+ * import { expect, it } from 'vitest'
  * const servers = useMockServers()
- * it('connects', async () => { const { mcp } = servers(); ... })
+ * it('serves the MCP endpoint', async () => {
+ *   const { mcp } = servers()
+ *   expect(mcp.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/)
+ * })
  */
 export function useMockServers(options: StartMockServersOptions = {}): () => MockServers {
   let servers: MockServers | undefined
