@@ -78,7 +78,7 @@ describe('the built entries', () => {
   function importsOf(file: string, seen = new Set<string>()): string[] {
     if (seen.has(file)) return []
     seen.add(file)
-    const source = readFileSync(join(out, file), 'utf8')
+    const source = readFileSync(join(out, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '')
     const found: string[] = []
     for (const m of source.matchAll(/\b(?:from|import)\s*\(?\s*["']([^"']+)["']/g)) {
       const specifier = m[1]!
