@@ -10,6 +10,68 @@ export interface StoredUserContext {
     | ReadonlyArray<readonly [string, string]>
     | Readonly<Record<string, string | readonly string[] | undefined>>
     | undefined
+  readonly userId?: string | undefined
+  /** The user's token for the user token provider (non-enumerable: never printed). */
+  readonly subjectToken?: string | undefined
+  /** The user's ID token for the user token provider (non-enumerable: never printed). */
+  readonly idToken?: string | undefined
+}
+
+/** What {@link storeUserContext} is given: the checked, copied fields of a user context. */
+export interface UserContextFields {
+  readonly cookie: string | null | undefined
+  readonly headers: StoredUserContext['headers']
+  readonly userId: string | undefined
+  readonly subjectToken: string | undefined
+  readonly idToken: string | undefined
+}
+
+const REDACTED = '[redacted]'
+
+/** What a user context shows of itself: who, and which names; never a value of a credential. */
+function describe(context: StoredUserContext): Record<string, unknown> {
+  const shown: Record<string, unknown> = {}
+  if (context.userId !== undefined) shown['userId'] = context.userId
+  if (typeof context.cookie === 'string') shown['cookie'] = REDACTED
+  const headers = context.headers
+  if (headers !== undefined) {
+    shown['headers'] = Array.isArray(headers)
+      ? (headers as ReadonlyArray<readonly [string, string]>).map(([name]) => name)
+      : Object.keys(headers)
+  }
+  if (context.subjectToken !== undefined) shown['subjectToken'] = REDACTED
+  if (context.idToken !== undefined) shown['idToken'] = REDACTED
+  return shown
+}
+
+/**
+ * The frozen context `withUserContext` runs in. Cookie, headers and user id are plain fields (the
+ * pipeline and the manager read them); the user's tokens are non-enumerable, so spreading,
+ * `Object.keys` and test matchers do not see them. `util.inspect` and `JSON.stringify` show the
+ * user id and the names of cookies and headers only: no cookie, header or token value.
+ */
+export function storeUserContext(fields: UserContextFields): StoredUserContext {
+  const context: Record<string, unknown> = { cookie: fields.cookie, headers: fields.headers }
+  if (fields.userId !== undefined) context['userId'] = fields.userId
+  const hidden = { enumerable: false, writable: false, configurable: false } as const
+  if (fields.subjectToken !== undefined)
+    Object.defineProperty(context, 'subjectToken', { ...hidden, value: fields.subjectToken })
+  if (fields.idToken !== undefined)
+    Object.defineProperty(context, 'idToken', { ...hidden, value: fields.idToken })
+  Object.defineProperty(context, 'toJSON', {
+    ...hidden,
+    value: function toJSON(this: StoredUserContext) {
+      return describe(this)
+    },
+  })
+  Object.defineProperty(context, Symbol.for('nodejs.util.inspect.custom'), {
+    ...hidden,
+    value: function inspect(this: StoredUserContext) {
+      const parts = Object.entries(describe(this)).map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+      return `UserContext { ${parts.join(', ')} }`
+    },
+  })
+  return Object.freeze(context) as StoredUserContext
 }
 
 const storage = new AsyncLocalStorage<StoredUserContext>()
