@@ -46,32 +46,48 @@ function describe(context: StoredUserContext): Record<string, unknown> {
 
 /**
  * The frozen context `withUserContext` runs in. Cookie, headers and user id are plain fields (the
- * pipeline and the manager read them); the user's tokens are non-enumerable, so spreading,
- * `Object.keys` and test matchers do not see them. `util.inspect` and `JSON.stringify` show the
- * user id and the names of cookies and headers only: no cookie, header or token value.
+ * pipeline and the manager read them); the user's tokens are private, read through getters, so
+ * spreading, `Object.keys` and test matchers do not see them. `util.inspect` and
+ * `JSON.stringify` show the user id and the names of cookies and headers only: no cookie, header
+ * or token value. A class, so that making one per call stays as cheap as a frozen literal.
  */
+class UserContextRecord implements StoredUserContext {
+  readonly cookie: string | null | undefined
+  readonly headers: StoredUserContext['headers']
+  declare readonly userId?: string | undefined
+  readonly #subjectToken: string | undefined
+  readonly #idToken: string | undefined
+
+  constructor(fields: UserContextFields) {
+    this.cookie = fields.cookie
+    this.headers = fields.headers
+    if (fields.userId !== undefined) (this as { userId?: string }).userId = fields.userId
+    this.#subjectToken = fields.subjectToken
+    this.#idToken = fields.idToken
+    Object.freeze(this)
+  }
+
+  get subjectToken(): string | undefined {
+    return this.#subjectToken
+  }
+
+  get idToken(): string | undefined {
+    return this.#idToken
+  }
+
+  toJSON(): Record<string, unknown> {
+    return describe(this)
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const parts = Object.entries(describe(this)).map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+    return `UserContext { ${parts.join(', ')} }`
+  }
+}
+
+/** The frozen context `withUserContext` runs in (see {@link UserContextRecord}). */
 export function storeUserContext(fields: UserContextFields): StoredUserContext {
-  const context: Record<string, unknown> = { cookie: fields.cookie, headers: fields.headers }
-  if (fields.userId !== undefined) context['userId'] = fields.userId
-  const hidden = { enumerable: false, writable: false, configurable: false } as const
-  if (fields.subjectToken !== undefined)
-    Object.defineProperty(context, 'subjectToken', { ...hidden, value: fields.subjectToken })
-  if (fields.idToken !== undefined)
-    Object.defineProperty(context, 'idToken', { ...hidden, value: fields.idToken })
-  Object.defineProperty(context, 'toJSON', {
-    ...hidden,
-    value: function toJSON(this: StoredUserContext) {
-      return describe(this)
-    },
-  })
-  Object.defineProperty(context, Symbol.for('nodejs.util.inspect.custom'), {
-    ...hidden,
-    value: function inspect(this: StoredUserContext) {
-      const parts = Object.entries(describe(this)).map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
-      return `UserContext { ${parts.join(', ')} }`
-    },
-  })
-  return Object.freeze(context) as StoredUserContext
+  return new UserContextRecord(fields)
 }
 
 const storage = new AsyncLocalStorage<StoredUserContext>()
