@@ -21,7 +21,10 @@ export interface AuthFetchOptions {
   serverUrl: string | URL
   /**
    * Source of the service's bearer token: outside a user context, and inside one without a
-   * `subjectToken` or `idToken`. Without one, no `Authorization` is added there.
+   * `subjectToken` or `idToken`. Without one, no `Authorization` is added there. A DPoP-bound
+   * token (`tokenType: 'DPoP'`, from a provider with the `dpop` option) is sent as
+   * `Authorization: DPoP <token>` with a new proof per request (RFC 9449 §7), the same for
+   * `userTokenProvider`'s tokens.
    */
   tokenProvider?: TokenProvider | undefined
   /**
@@ -198,13 +201,19 @@ function resolve(
  * the server. It is marked with what it delegates to, so `globalThis.fetch = createAuthFetch(…)`
  * works. Call `close()` when done if it has `tls`.
  *
+ * A DPoP-bound token goes as `Authorization: DPoP <token>` with a `DPoP` proof per request made
+ * with `token.dpopKey` (`htm`, `htu` without query, `iat`, a fresh `jti`, `ath`, the server's
+ * nonce once it sent one); a `401 use_dpop_nonce` challenge is answered by one retry with a new
+ * proof (the token is kept), and a `DPoP-Nonce` on any answer is remembered for the server's
+ * origin. Proofs go to the MCP server's origin only, like the token.
+ *
  * @example
  * ```ts
  * const transport = new StreamableHTTPClientTransport(new URL(serverUrl), {
  *   fetch: createAuthFetch({ serverUrl, tokenProvider, cookies: { allow: ['session_id'] } }),
  * })
  * ```
- * @see RFC 6750 §2.1, §3.1
+ * @see RFC 6750 §2.1, §3.1, RFC 9449 §7, §9
  */
 export function createAuthFetch(options: AuthFetchOptions): AuthFetch {
   return buildAuthFetch(resolve(options, undefined, true))

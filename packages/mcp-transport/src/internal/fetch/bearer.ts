@@ -11,6 +11,7 @@ import { McpTransportError, McpTransportErrorCode } from '../../errors.js'
 import { currentUserContext, type StoredUserContext } from '../user-context-store.js'
 import { parseWwwAuthenticate } from '../www-authenticate.js'
 import {
+  DPOP_TOKEN,
   discard,
   isReplayable,
   type ServerInit,
@@ -79,12 +80,40 @@ function userKey(context: StoredUserContext): string {
 }
 
 /**
+ * Puts `token` on the request: `Authorization: Bearer <token>`, or for a DPoP-bound token
+ * (`tokenType` `DPoP`) `Authorization: DPoP <token>` and the mark the DPoP step makes its proof
+ * from. A token of type `DPoP` without its key cannot be used: nothing is sent.
+ *
+ * @see RFC 6750 §2.1, RFC 9449 §7.1
+ */
+function authorize(init: ServerInit, token: AccessToken, origin: string | undefined): ServerInit {
+  const type = token.tokenType
+  if (type === 'Bearer' || type.toLowerCase() !== 'dpop') {
+    init.headers.set('authorization', `Bearer ${token.value}`)
+    if (init[DPOP_TOKEN] === undefined) return init
+    // A retry whose new token is a bearer token: no proof of the earlier one goes along.
+    init.headers.delete('dpop')
+    return { ...init, [DPOP_TOKEN]: undefined }
+  }
+  if (token.dpopKey === undefined) {
+    throw new McpTransportError(
+      McpTransportErrorCode.DpopKeyRequired,
+      `the token for ${origin ?? 'the MCP server'} is DPoP-bound but came without its key (AccessToken.dpopKey): nothing was sent`,
+    )
+  }
+  init.headers.set('authorization', `DPoP ${token.value}`)
+  return { ...init, [DPOP_TOKEN]: token }
+}
+
+/**
  * Adds the bearer token (RFC 6750 §2.1) and answers the server's challenges once: a 401
  * `invalid_token` (or a 401 without `error`) drops exactly the token that was sent and retries
  * with a new one; a 403 `insufficient_scope` retries with a token for the held and the
  * challenged scopes (step-up), which later requests keep using. Never a loop: the retry's answer
  * is the answer. A request that carries the user's own credential (a header renamed to
- * `authorization`) is left alone.
+ * `authorization`) is left alone. A DPoP-bound token goes as `Authorization: DPoP` (the DPoP step
+ * below adds its proofs); a `401` whose DPoP challenge says `use_dpop_nonce` or
+ * `invalid_dpop_proof` is about the proof, not the token: it is not retried with a new token.
  *
  * Inside a user context with a `subjectToken` or `idToken`, the token is the user's, from
  * `userTokenProvider` (e.g. an RFC 8693 exchange of the user's token): a 401 drops that user's
@@ -172,10 +201,9 @@ export function bearer({
       principal: Principal,
       scopes: readonly string[] | undefined,
     ): Promise<{ response: Response; token: AccessToken }> {
-      return getToken(principal, init, scopes).then((token) => {
-        init.headers.set('authorization', `Bearer ${token.value}`)
-        return next(url, init).then((response) => ({ response, token }))
-      })
+      return getToken(principal, init, scopes).then((token) =>
+        next(url, authorize(init, token, origin)).then((response) => ({ response, token })),
+      )
     }
 
     /** The scopes a 403 asks for beyond the held ones; `undefined`: do not step up. */
@@ -204,14 +232,19 @@ export function bearer({
       principal: Principal,
     ): Promise<Response> {
       if (!isReplayable(init.body)) return response
-      const challenge = parseWwwAuthenticate(response.headers.get('www-authenticate')).find(
-        (c) => c.scheme === 'bearer',
+      const challenges = parseWwwAuthenticate(response.headers.get('www-authenticate'))
+      // The challenge of the scheme we sent (RFC 9449 §7.1), else the Bearer one.
+      const challenge = (
+        (init[DPOP_TOKEN] !== undefined ? challenges.find((c) => c.scheme === 'dpop') : undefined) ??
+        challenges.find((c) => c.scheme === 'bearer')
       )?.params
       let scopes = principal.state?.kept
       let key: string | undefined
       let state: StepUpState | undefined
       if (response.status === 401) {
         // RFC 6750 §3.1: invalid_token, or no error at all → drop exactly the token we sent, once.
+        // A DPoP `use_dpop_nonce` / `invalid_dpop_proof` is about the proof (the DPoP step already
+        // answered a nonce challenge once): the token stays.
         if (challenge?.error !== undefined && challenge.error !== 'invalid_token') return response
         principal.provider.invalidate(token.value)
       } else {
@@ -245,10 +278,10 @@ export function bearer({
 
     async function authorized(url: string, init: ServerInit, principal: Principal): Promise<Response> {
       const token = await getToken(principal, init, principal.state?.kept)
-      init.headers.set('authorization', `Bearer ${token.value}`)
-      const response = await next(url, init)
+      const sent = authorize(init, token, origin)
+      const response = await next(url, sent)
       return response.status === 401 || response.status === 403
-        ? challenged(url, init, response, token, principal)
+        ? challenged(url, sent, response, token, principal)
         : response
     }
 

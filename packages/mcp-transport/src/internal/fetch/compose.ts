@@ -1,5 +1,6 @@
 import type { CookieFilter, HeaderFilter, TokenProvider } from '@mcp-oauth2/auth-core'
 import { bearer } from './bearer.js'
+import { dpop } from './dpop.js'
 import { originScope } from './origin-scope.js'
 import { redirects } from './redirects.js'
 import type { FetchLike, ServerFetch, ServerMiddleware, ServerOrigin } from './request.js'
@@ -37,8 +38,8 @@ function composeServer(steps: readonly ServerMiddleware[], last: ServerFetch): S
 
 /**
  * The auth fetch, composed in one place, outermost first:
- * redirects → origin scope → (MCP server only: static headers → user passthrough → bearer) →
- * the underlying fetch (the server's TLS settings for its origin only).
+ * redirects → origin scope → (MCP server only: static headers → user passthrough → bearer →
+ * DPoP proofs) → the underlying fetch (the server's TLS settings for its origin only).
  * Steps that have nothing to do (no filters, no static headers) are left out; the bearer step
  * stays even without token providers, to refuse a user context that carries a user's token.
  */
@@ -60,6 +61,7 @@ export function buildAuthFetch(settings: AuthFetchSettings): AuthFetchFunction {
       origin: server.origin,
     }),
   )
+  if (settings.tokenProvider || settings.userTokenProvider) steps.push(dpop())
   const toServer = composeServer(steps, bottom as ServerFetch)
   const pipeline = redirects({ server, maxRedirects: settings.maxRedirects })(
     originScope({ server, toServer })(bottom),
