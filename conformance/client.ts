@@ -3,25 +3,21 @@
 // MCP_CONFORMANCE_SCENARIO and its credentials as JSON in MCP_CONFORMANCE_CONTEXT (absent for the
 // DPoP scenarios); every token endpoint is found through RFC 9728 discovery from the server URL.
 //
-// The DPoP scenarios need `Authorization: DPoP` and a fresh proof on every MCP request. Until the
-// transport has its DPoP middleware, `dpopFetch` below builds that from auth-core's public DPoP
-// API (DpopKey.proof, isDpopNonceChallenge, rememberNonce); the other scenarios use the
-// transport's createAuthFetch.
+// The DPoP scenarios use the transport's DPoP step (Authorization: DPoP and a fresh proof per
+// MCP request, the server's nonce after use_dpop_nonce); enterprise-managed authorization acts
+// for the user of the context's ID token: withUserContext({ idToken }) with the ID-JAG provider as
+// the auth fetch's userTokenProvider.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import {
-  type AccessToken,
   AuthorizationCodeTokenProvider,
   ClientCredentialsTokenProvider,
   type FetchLike,
-  type GetTokenOptions,
   IdJagTokenProvider,
-  isDpopNonceChallenge,
   JwtBearerTokenProvider,
   type PrivateKeyAlgorithm,
-  type TokenProvider,
 } from '../packages/auth-core/src/index.js'
-import { createAuthFetch } from '../packages/mcp-transport/src/index.js'
+import { createAuthFetch, type UserContext, withUserContext } from '../packages/mcp-transport/src/index.js'
 
 interface ConformanceContext {
   name?: string
@@ -36,47 +32,6 @@ interface ConformanceContext {
   idp_token_endpoint?: string
   // auth/wif-jwt-bearer
   valid_jwt?: string
-}
-
-/** A provider for one user: the ID token of the context goes with every getToken. */
-function forUser(
-  provider: TokenProvider,
-  user: Pick<GetTokenOptions, 'idToken' | 'subjectToken'>,
-): TokenProvider {
-  return {
-    getToken: (options) => provider.getToken({ ...options, ...user }),
-    invalidate: (rejected) => provider.invalidate(rejected),
-  }
-}
-
-/**
- * MCP requests with a DPoP-bound token (RFC 9449 §7): `Authorization: DPoP <token>` and a new
- * proof (htm, htu, iat, jti, ath) per request; a `401 use_dpop_nonce` challenge is answered once,
- * with a new proof that carries the server's nonce (kept for the origin's later requests).
- */
-function dpopFetch(provider: TokenProvider): FetchLike {
-  return async function dpopFetch(input, init) {
-    const url = input instanceof Request ? input.url : String(input)
-    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase()
-    const send = async (token: AccessToken) => {
-      const headers = new Headers(init?.headers)
-      if (token.tokenType === 'DPoP' && token.dpopKey) {
-        headers.set('authorization', `DPoP ${token.value}`)
-        headers.set('dpop', await token.dpopKey.proof({ method, url, accessToken: token.value }))
-      } else {
-        headers.set('authorization', `Bearer ${token.value}`)
-      }
-      return fetch(url, { ...init, method, headers })
-    }
-    const token = await provider.getToken({ signal: init?.signal ?? undefined })
-    const response = await send(token)
-    if (token.dpopKey && isDpopNonceChallenge(response)) {
-      token.dpopKey.rememberNonce(url, response.headers.get('dpop-nonce'))
-      await response.body?.cancel()
-      return send(token)
-    }
-    return response
-  }
 }
 
 /** The authorization step of a server that answers at once: the callback URL is its redirect. */
@@ -97,10 +52,7 @@ function fetchFor(scenario: string, serverUrl: string, context: ConformanceConte
         clientSecret: context.client_secret,
         idp: { tokenUrl: context.idp_token_endpoint!, clientId: context.idp_client_id },
       })
-      return createAuthFetch({
-        serverUrl,
-        tokenProvider: forUser(provider, { idToken: context.idp_id_token }),
-      })
+      return createAuthFetch({ serverUrl, userTokenProvider: provider })
     }
     case 'auth/wif-jwt-bearer': {
       const tokenProvider = new JwtBearerTokenProvider({
@@ -119,7 +71,7 @@ function fetchFor(scenario: string, serverUrl: string, context: ConformanceConte
         dpop: true,
         authorize: followAuthorizationRedirect,
       })
-      return dpopFetch(provider)
+      return createAuthFetch({ serverUrl, tokenProvider: provider })
     }
     default: {
       const tokenProvider = new ClientCredentialsTokenProvider({
@@ -143,16 +95,21 @@ async function main(): Promise<void> {
   if (!serverUrl || !/^https?:/.test(serverUrl)) throw new Error('usage: client.ts <server-url>')
   const context = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? '{}') as ConformanceContext
   const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? context.name ?? ''
-  const client = new Client({ name: 'mcp-oauth2-kit-conformance', version: '0.1.0' })
   const fetch = fetchFor(scenario, serverUrl, context)
-  await client.connect(new StreamableHTTPClientTransport(new URL(serverUrl), { fetch }))
-  const { tools } = await client.listTools()
-  console.log(`tools: ${tools.map((t) => t.name).join(', ')}`)
-  if (tools[0]) {
-    const result = await client.callTool({ name: tools[0].name, arguments: {} })
-    console.log(`called ${tools[0].name}: isError=${result.isError === true}`)
-  }
-  await client.close()
+  // The whole session acts for the user of the ID token (the ID-JAG scenario); the others as the client.
+  const user: UserContext =
+    scenario === 'auth/enterprise-managed-authorization' ? { idToken: context.idp_id_token } : {}
+  await withUserContext(user, async () => {
+    const client = new Client({ name: 'mcp-oauth2-kit-conformance', version: '0.1.0' })
+    await client.connect(new StreamableHTTPClientTransport(new URL(serverUrl), { fetch }))
+    const { tools } = await client.listTools()
+    console.log(`tools: ${tools.map((t) => t.name).join(', ')}`)
+    if (tools[0]) {
+      const result = await client.callTool({ name: tools[0].name, arguments: {} })
+      console.log(`called ${tools[0].name}: isError=${result.isError === true}`)
+    }
+    await client.close()
+  })
 }
 
 main().catch((error: unknown) => {

@@ -19,8 +19,26 @@ import { createTlsFetch, type TlsOptions } from './tls.js'
 export interface AuthFetchOptions {
   /** The MCP server's URL. Bearer tokens, cookies and user headers go only to its origin. */
   serverUrl: string | URL
-  /** Source of the service's bearer token. Without one, no `Authorization` is added. */
+  /**
+   * Source of the service's bearer token: outside a user context, and inside one without a
+   * `subjectToken` or `idToken`. Without one, no `Authorization` is added there. A DPoP-bound
+   * token (`tokenType: 'DPoP'`, from a provider with the `dpop` option) is sent as
+   * `Authorization: DPoP <token>` with a new proof per request (RFC 9449 §7), the same for
+   * `userTokenProvider`'s tokens.
+   */
   tokenProvider?: TokenProvider | undefined
+  /**
+   * Source of the users' tokens: inside `withUserContext({ subjectToken })` (or `{ idToken }`),
+   * `userTokenProvider.getToken({ subjectToken, idToken, scopes, signal })` gives the token sent
+   * instead of the service token (a `TokenExchangeTokenProvider`, an `IdJagTokenProvider`). A
+   * `401` drops that user's token only and retries once; a `403 insufficient_scope` steps up for
+   * that user. Without it, a request in a user context with a subject or ID token fails with
+   * `ERR_USER_TOKEN_PROVIDER_REQUIRED` and nothing is sent: never the service token instead, and
+   * never the user's own token (token passthrough, which the MCP spec forbids).
+   * @default none (user contexts with a user's token are refused)
+   * @see RFC 8693 §2.1
+   */
+  userTokenProvider?: TokenProvider | undefined
   /**
    * Which of the user's cookies (from {@link withUserContext}) to forward, or a ready filter.
    * Without it, no cookie is forwarded.
@@ -110,10 +128,22 @@ function resolve(
       throw new TypeError(`"staticHeaders.${k}" must be a string without control characters`)
     return [k.toLowerCase(), v] as const
   })
+  for (const name of ['tokenProvider', 'userTokenProvider'] as const) {
+    const provider = options[name]
+    if (
+      provider !== undefined &&
+      (typeof provider !== 'object' ||
+        provider === null ||
+        typeof provider.getToken !== 'function' ||
+        typeof provider.invalidate !== 'function')
+    )
+      throw new TypeError(`"${name}" must be a TokenProvider (getToken and invalidate)`)
+  }
   // Every credential we add, not only the bearer token: plain http exposes cookies, user headers
   // (one renamed to `authorization` above all) and static headers (API keys) just as well.
   const credentials = [
     options.tokenProvider !== undefined && 'a bearer token',
+    options.userTokenProvider !== undefined && "users' tokens",
     options.cookies !== undefined && 'user cookies',
     options.headers !== undefined && 'user headers',
     staticHeaders.length > 0 && 'static headers',
@@ -134,6 +164,7 @@ function resolve(
   return {
     server: serverOrigin(server),
     tokenProvider: options.tokenProvider,
+    userTokenProvider: options.userTokenProvider,
     cookieFilter:
       cookies === undefined
         ? undefined
@@ -161,12 +192,20 @@ function resolve(
 }
 
 /**
- * A fetch for MCP SDK transports that adds the service's bearer token and the current user's
- * allowed cookies and headers to the MCP server's requests, and nothing to any other: not to
+ * A fetch for MCP SDK transports that adds the service's bearer token (inside
+ * `withUserContext({ subjectToken })` or `({ idToken })`: that user's token from
+ * `userTokenProvider` instead) and the current user's allowed cookies and headers to the MCP
+ * server's requests, and nothing to any other: not to
  * other origins, not to the authorization server on the same origin (metadata under
  * `/.well-known/`, form-encoded token requests), not to any hop of a redirect chain once it left
  * the server. It is marked with what it delegates to, so `globalThis.fetch = createAuthFetch(…)`
  * works. Call `close()` when done if it has `tls`.
+ *
+ * A DPoP-bound token goes as `Authorization: DPoP <token>` with a `DPoP` proof per request made
+ * with `token.dpopKey` (`htm`, `htu` without query, `iat`, a fresh `jti`, `ath`, the server's
+ * nonce once it sent one); a `401 use_dpop_nonce` challenge is answered by one retry with a new
+ * proof (the token is kept), and a `DPoP-Nonce` on any answer is remembered for the server's
+ * origin. Proofs go to the MCP server's origin only, like the token.
  *
  * @example
  * ```ts
@@ -174,7 +213,7 @@ function resolve(
  *   fetch: createAuthFetch({ serverUrl, tokenProvider, cookies: { allow: ['session_id'] } }),
  * })
  * ```
- * @see RFC 6750 §2.1, §3.1
+ * @see RFC 6750 §2.1, §3.1, RFC 9449 §7, §9
  */
 export function createAuthFetch(options: AuthFetchOptions): AuthFetch {
   return buildAuthFetch(resolve(options, undefined, true))

@@ -1,7 +1,7 @@
 /**
- * Errors thrown by `@mcp-oauth2/mcp-transport`'s server manager. Every error has a stable `code`
- * and extends auth-core's `AuthCoreError`, so one `instanceof AuthCoreError` check covers both
- * packages. No message or field holds a token or cookie value.
+ * Errors thrown by `@mcp-oauth2/mcp-transport`'s server manager and auth fetch. Every error has a
+ * stable `code` and extends auth-core's `AuthCoreError`, so one `instanceof AuthCoreError` check
+ * covers both packages. No message or field holds a token or cookie value.
  */
 import {
   AuthCoreError,
@@ -18,6 +18,16 @@ export const McpTransportErrorCode = {
   UnknownTool: 'ERR_UNKNOWN_TOOL',
   /** A plain tool name matches tools of several servers; use the qualified name. */
   AmbiguousTool: 'ERR_AMBIGUOUS_TOOL',
+  /**
+   * The auth fetch: a user context has a `subjectToken` or `idToken` but the auth fetch has no
+   * `userTokenProvider`; nothing was sent (never the service token instead, nor the user's token).
+   */
+  UserTokenProviderRequired: 'ERR_USER_TOKEN_PROVIDER_REQUIRED',
+  /**
+   * The auth fetch: a token of type `DPoP` came without its key (`AccessToken.dpopKey`), so no
+   * proof can be made; nothing was sent.
+   */
+  DpopKeyRequired: 'ERR_DPOP_KEY_REQUIRED',
   /** The server could not be connected (it is retried in the background); nothing was sent. */
   ServerUnavailable: 'ERR_SERVER_UNAVAILABLE',
   /** The pre-flight scope check refused the call; nothing was sent to the MCP server. */

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util'
 import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -80,5 +81,55 @@ describe('withUserContext', () => {
   it('rejects what is not a context', () => {
     expect(() => withUserContext(null as never, () => 0)).toThrow(TypeError)
     expect(() => withUserContext({ cookie: 42 as never }, () => 0)).toThrow(/"cookie"/)
+    expect(() => withUserContext({ userId: '' }, () => 0)).toThrow(/"userId"/)
+    expect(() => withUserContext({ userId: 'u'.repeat(257) }, () => 0)).toThrow(/"userId"/)
+    expect(() => withUserContext({ subjectToken: '' }, () => 0)).toThrow(/"subjectToken"/)
+    expect(() => withUserContext({ subjectToken: 42 as never }, () => 0)).toThrow(/"subjectToken"/)
+    expect(() => withUserContext({ idToken: 'x'.repeat(16_385) }, () => 0)).toThrow(/"idToken"/)
+  })
+
+  it('keeps userId, subjectToken and idToken, and never prints a token, cookie or header value', () => {
+    const subjectToken = 'eyJ.subject-token-secret.sig'
+    const idToken = 'eyJ.id-token-secret.sig'
+    withUserContext(
+      {
+        userId: 'alice',
+        subjectToken,
+        idToken,
+        cookie: 'session_id=cookie-secret',
+        headers: { 'x-user-id': 'hdr-secret' },
+      },
+      () => {
+        const context = getUserContext()!
+        expect(context.userId).toBe('alice')
+        expect(context.subjectToken).toBe(subjectToken)
+        expect(context.idToken).toBe(idToken)
+        const printed = [
+          inspect(context),
+          inspect(context, { showHidden: true, depth: 10 }),
+          inspect({ nested: context }),
+          JSON.stringify(context),
+          String(Object.keys(context)),
+        ]
+        for (const text of printed) {
+          for (const secret of ['subject-token-secret', 'id-token-secret', 'cookie-secret', 'hdr-secret'])
+            expect(text).not.toContain(secret)
+        }
+        expect(inspect(context)).toBe(
+          'UserContext { userId: "alice", cookie: "[redacted]", headers: ["x-user-id"], subjectToken: "[redacted]", idToken: "[redacted]" }',
+        )
+        expect(JSON.parse(JSON.stringify(context))).toEqual({
+          userId: 'alice',
+          cookie: '[redacted]',
+          headers: ['x-user-id'],
+          subjectToken: '[redacted]',
+          idToken: '[redacted]',
+        })
+        expect(Object.isFrozen(context)).toBe(true)
+        expect(() => {
+          ;(context as { subjectToken?: string }).subjectToken = 'other'
+        }).toThrow(TypeError)
+      },
+    )
   })
 })

@@ -10,6 +10,84 @@ export interface StoredUserContext {
     | ReadonlyArray<readonly [string, string]>
     | Readonly<Record<string, string | readonly string[] | undefined>>
     | undefined
+  readonly userId?: string | undefined
+  /** The user's token for the user token provider (non-enumerable: never printed). */
+  readonly subjectToken?: string | undefined
+  /** The user's ID token for the user token provider (non-enumerable: never printed). */
+  readonly idToken?: string | undefined
+}
+
+/** What {@link storeUserContext} is given: the checked, copied fields of a user context. */
+export interface UserContextFields {
+  readonly cookie: string | null | undefined
+  readonly headers: StoredUserContext['headers']
+  readonly userId: string | undefined
+  readonly subjectToken: string | undefined
+  readonly idToken: string | undefined
+}
+
+const REDACTED = '[redacted]'
+
+/** What a user context shows of itself: who, and which names; never a value of a credential. */
+function describe(context: StoredUserContext): Record<string, unknown> {
+  const shown: Record<string, unknown> = {}
+  if (context.userId !== undefined) shown['userId'] = context.userId
+  if (typeof context.cookie === 'string') shown['cookie'] = REDACTED
+  const headers = context.headers
+  if (headers !== undefined) {
+    shown['headers'] = Array.isArray(headers)
+      ? (headers as ReadonlyArray<readonly [string, string]>).map(([name]) => name)
+      : Object.keys(headers)
+  }
+  if (context.subjectToken !== undefined) shown['subjectToken'] = REDACTED
+  if (context.idToken !== undefined) shown['idToken'] = REDACTED
+  return shown
+}
+
+/**
+ * The frozen context `withUserContext` runs in. Cookie, headers and user id are plain fields (the
+ * pipeline and the manager read them); the user's tokens are private, read through getters, so
+ * spreading, `Object.keys` and test matchers do not see them. `util.inspect` and
+ * `JSON.stringify` show the user id and the names of cookies and headers only: no cookie, header
+ * or token value. A class, so that making one per call stays as cheap as a frozen literal.
+ */
+class UserContextRecord implements StoredUserContext {
+  readonly cookie: string | null | undefined
+  readonly headers: StoredUserContext['headers']
+  declare readonly userId?: string | undefined
+  readonly #subjectToken: string | undefined
+  readonly #idToken: string | undefined
+
+  constructor(fields: UserContextFields) {
+    this.cookie = fields.cookie
+    this.headers = fields.headers
+    if (fields.userId !== undefined) (this as { userId?: string }).userId = fields.userId
+    this.#subjectToken = fields.subjectToken
+    this.#idToken = fields.idToken
+    Object.freeze(this)
+  }
+
+  get subjectToken(): string | undefined {
+    return this.#subjectToken
+  }
+
+  get idToken(): string | undefined {
+    return this.#idToken
+  }
+
+  toJSON(): Record<string, unknown> {
+    return describe(this)
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const parts = Object.entries(describe(this)).map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+    return `UserContext { ${parts.join(', ')} }`
+  }
+}
+
+/** The frozen context `withUserContext` runs in (see {@link UserContextRecord}). */
+export function storeUserContext(fields: UserContextFields): StoredUserContext {
+  return new UserContextRecord(fields)
 }
 
 const storage = new AsyncLocalStorage<StoredUserContext>()

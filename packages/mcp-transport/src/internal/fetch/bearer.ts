@@ -1,12 +1,17 @@
+import { createHash } from 'node:crypto'
 import {
   type AccessToken,
+  type GetTokenOptions,
   isScopeToken,
   parseScope,
   scopeKey,
   type TokenProvider,
 } from '@mcp-oauth2/auth-core'
-import { bearerChallenge } from '../www-authenticate.js'
+import { McpTransportError, McpTransportErrorCode } from '../../errors.js'
+import { currentUserContext, type StoredUserContext } from '../user-context-store.js'
+import { parseWwwAuthenticate } from '../www-authenticate.js'
 import {
+  DPOP_TOKEN,
   discard,
   isReplayable,
   type ServerInit,
@@ -20,52 +25,193 @@ export const STEP_UP_REFUSED_MS = 30_000
 export const MAX_STEP_UP_SCOPES = 32
 /** A challenged scope longer than this (characters) is not stepped up to. */
 export const MAX_SCOPE_LENGTH = 256
-/** Refused scope sets remembered at most (then forgotten all at once). */
+/** Refused scope sets remembered at most, per principal (then forgotten all at once). */
 const MAX_REFUSED = 256
+/** Users whose step-up state (kept and refused scopes) is remembered at most; the oldest go first. */
+export const MAX_USER_STEP_UPS = 1024
 
 /** Options of {@link bearer}. */
 export interface BearerOptions {
-  readonly tokenProvider: TokenProvider
+  /** The service's tokens: outside a user context, and inside one without a user token. */
+  readonly tokenProvider: TokenProvider | undefined
+  /** The users' tokens: inside a user context with a `subjectToken` or an `idToken`. */
+  readonly userTokenProvider?: TokenProvider | undefined
   /** Scopes a 403 may make us request: a set, any (`'any'`), or none (`false`). */
   readonly stepUp: ReadonlySet<string> | 'any' | false
   /** Clock for the step-up pause, epoch ms. */
   readonly now: () => number
+  /** The MCP server's origin, for error messages. */
+  readonly origin?: string | undefined
+}
+
+/** Who a request is for, and the step-up scopes that worked (and were refused) for them. */
+interface StepUpState {
+  /** Step-up scopes that worked, oldest first, sent with every later token request. */
+  kept: readonly string[] | undefined
+  /** Scope sets the authorization server refused (scopeKey), with when we may ask again. */
+  readonly refused: Map<string, number>
+}
+
+/** One party tokens are requested for: the service, or one user (by their token). */
+interface Principal {
+  readonly provider: TokenProvider
+  /** The user's `subjectToken` / `idToken` for `getToken`; `undefined` for the service. */
+  readonly user: Pick<GetTokenOptions, 'subjectToken' | 'idToken'> | undefined
+  /** The step-up state; for a user made on first need. */
+  state: StepUpState | undefined
+  /** For a user: where the state is kept (a digest of their token). */
+  readonly key: (() => string) | undefined
+}
+
+/** The user's token(s) of a context, when it has any: the auth fetch then acts for that user. */
+function userCredential(context: StoredUserContext | undefined): StoredUserContext | undefined {
+  return context !== undefined && (context.subjectToken !== undefined || context.idToken !== undefined)
+    ? context
+    : undefined
+}
+
+/** A digest naming a user's step-up state: never the token itself. */
+function userKey(context: StoredUserContext): string {
+  return createHash('sha256')
+    .update(context.subjectToken ?? '')
+    .update('\0')
+    .update(context.idToken ?? '')
+    .digest('base64url')
 }
 
 /**
- * Adds the service's bearer token (RFC 6750 §2.1) and answers the server's challenges once:
- * a 401 `invalid_token` (or a 401 without `error`) drops exactly the token that was sent and
- * retries with a new one; a 403 `insufficient_scope` retries with a token for the held and the
+ * Puts `token` on the request: `Authorization: Bearer <token>`, or for a DPoP-bound token
+ * (`tokenType` `DPoP`) `Authorization: DPoP <token>` and the mark the DPoP step makes its proof
+ * from. A token of type `DPoP` without its key cannot be used: nothing is sent.
+ *
+ * @see RFC 6750 §2.1, RFC 9449 §7.1
+ */
+function authorize(init: ServerInit, token: AccessToken, origin: string | undefined): ServerInit {
+  const type = token.tokenType
+  if (type === 'Bearer' || type.toLowerCase() !== 'dpop') {
+    init.headers.set('authorization', `Bearer ${token.value}`)
+    if (init[DPOP_TOKEN] === undefined) return init
+    // A retry whose new token is a bearer token: no proof of the earlier one goes along.
+    init.headers.delete('dpop')
+    return { ...init, [DPOP_TOKEN]: undefined }
+  }
+  if (token.dpopKey === undefined) {
+    throw new McpTransportError(
+      McpTransportErrorCode.DpopKeyRequired,
+      `the token for ${origin ?? 'the MCP server'} is DPoP-bound but came without its key (AccessToken.dpopKey): nothing was sent`,
+    )
+  }
+  init.headers.set('authorization', `DPoP ${token.value}`)
+  return { ...init, [DPOP_TOKEN]: token }
+}
+
+/**
+ * Adds the bearer token (RFC 6750 §2.1) and answers the server's challenges once: a 401
+ * `invalid_token` (or a 401 without `error`) drops exactly the token that was sent and retries
+ * with a new one; a 403 `insufficient_scope` retries with a token for the held and the
  * challenged scopes (step-up), which later requests keep using. Never a loop: the retry's answer
- * is the answer. A request that carries the user's own credential is left alone.
+ * is the answer. A request that carries the user's own credential (a header renamed to
+ * `authorization`) is left alone. A DPoP-bound token goes as `Authorization: DPoP` (the DPoP step
+ * below adds its proofs); a `401` whose DPoP challenge says `use_dpop_nonce` or
+ * `invalid_dpop_proof` is about the proof, not the token: it is not retried with a new token.
+ *
+ * Inside a user context with a `subjectToken` or `idToken`, the token is the user's, from
+ * `userTokenProvider` (e.g. an RFC 8693 exchange of the user's token): a 401 drops that user's
+ * token only, and step-up scopes are kept per user (a scope one user was granted says nothing
+ * about another). Without a `userTokenProvider` such a request fails with
+ * `ERR_USER_TOKEN_PROVIDER_REQUIRED` before anything is sent: never the service token instead,
+ * and never the user's token itself (the MCP spec forbids token passthrough).
  *
  * The step-up set is bounded ({@link MAX_STEP_UP_SCOPES} scopes, each at most
  * {@link MAX_SCOPE_LENGTH} characters and a valid scope token), so a server cannot make every
  * later token request carry what it asked for; a scope set the authorization server refused is
- * not asked for again for {@link STEP_UP_REFUSED_MS}.
+ * not asked for again for {@link STEP_UP_REFUSED_MS}. At most {@link MAX_USER_STEP_UPS} users'
+ * step-up states are kept.
  *
- * @see RFC 6750 §3.1
+ * @see RFC 6750 §3.1, RFC 8693 §2.1
  */
-export function bearer({ tokenProvider, stepUp, now }: BearerOptions): ServerMiddleware {
+export function bearer({
+  tokenProvider,
+  userTokenProvider,
+  stepUp,
+  now,
+  origin,
+}: BearerOptions): ServerMiddleware {
   return function addBearer(next) {
-    // Step-up scopes that worked, oldest first, sent with every later token request.
-    let kept: readonly string[] | undefined
-    // Scope sets the authorization server refused (scopeKey), with when we may ask again.
-    const refused = new Map<string, number>()
+    const service: Principal | undefined = tokenProvider && {
+      provider: tokenProvider,
+      user: undefined,
+      state: { kept: undefined, refused: new Map() },
+      key: undefined,
+    }
+    // Users' step-up states, by a digest of their token; least recently used first.
+    const users = new Map<string, StepUpState>()
+
+    function userPrincipal(context: StoredUserContext): Principal {
+      if (userTokenProvider === undefined) {
+        const what = context.subjectToken !== undefined ? 'a subject token' : 'an ID token'
+        throw new McpTransportError(
+          McpTransportErrorCode.UserTokenProviderRequired,
+          `the user context has ${what}, but the auth fetch for ${origin ?? 'the MCP server'} has no userTokenProvider: nothing was sent (neither the service token nor the user's token is sent instead)`,
+        )
+      }
+      const user = { subjectToken: context.subjectToken, idToken: context.idToken }
+      let key: string | undefined
+      const keyOf = () => {
+        key ??= userKey(context)
+        return key
+      }
+      // No digest on the common path: only once some user stepped up.
+      let state: StepUpState | undefined
+      if (users.size > 0) {
+        state = users.get(keyOf())
+        if (state !== undefined) {
+          users.delete(keyOf())
+          users.set(keyOf(), state)
+        }
+      }
+      return { provider: userTokenProvider, user, state, key: keyOf }
+    }
+
+    /** The principal's step-up state, made (and for a user, remembered) when first needed. */
+    function stateOf(principal: Principal): StepUpState {
+      if (principal.state !== undefined) return principal.state
+      const state: StepUpState = { kept: undefined, refused: new Map() }
+      principal.state = state
+      const key = principal.key?.()
+      if (key !== undefined) {
+        if (users.size >= MAX_USER_STEP_UPS) users.delete(users.keys().next().value as string)
+        users.set(key, state)
+      }
+      return state
+    }
+
+    function getToken(
+      principal: Principal,
+      init: ServerInit,
+      scopes: readonly string[] | undefined,
+    ): Promise<AccessToken> {
+      const options: GetTokenOptions = { signal: init.signal ?? undefined, scopes }
+      return principal.provider.getToken(principal.user ? { ...options, ...principal.user } : options)
+    }
 
     function send(
       url: string,
       init: ServerInit,
+      principal: Principal,
       scopes: readonly string[] | undefined,
     ): Promise<{ response: Response; token: AccessToken }> {
-      return tokenProvider.getToken({ signal: init.signal ?? undefined, scopes }).then((token) => {
-        init.headers.set('authorization', `Bearer ${token.value}`)
-        return next(url, init).then((response) => ({ response, token }))
-      })
+      return getToken(principal, init, scopes).then((token) =>
+        next(url, authorize(init, token, origin)).then((response) => ({ response, token })),
+      )
     }
 
     /** The scopes a 403 asks for beyond the held ones; `undefined`: do not step up. */
-    function stepUpScopes(challenged: string | undefined, held: readonly string[]): string[] | undefined {
+    function stepUpScopes(
+      challenged: string | undefined,
+      held: readonly string[],
+      kept: readonly string[] | undefined,
+    ): string[] | undefined {
       if (stepUp === false) return undefined
       const needed = parseScope(challenged ?? '').filter((s) => !held.includes(s))
       if (needed.length === 0 || needed.length > MAX_STEP_UP_SCOPES) return undefined
@@ -83,50 +229,73 @@ export function bearer({ tokenProvider, stepUp, now }: BearerOptions): ServerMid
       init: ServerInit,
       response: Response,
       token: AccessToken,
+      principal: Principal,
     ): Promise<Response> {
       if (!isReplayable(init.body)) return response
-      const challenge = bearerChallenge(response.headers.get('www-authenticate'))
-      let scopes = kept
+      const challenges = parseWwwAuthenticate(response.headers.get('www-authenticate'))
+      // The challenge of the scheme we sent (RFC 9449 §7.1), else the Bearer one.
+      const challenge = (
+        (init[DPOP_TOKEN] !== undefined ? challenges.find((c) => c.scheme === 'dpop') : undefined) ??
+        challenges.find((c) => c.scheme === 'bearer')
+      )?.params
+      let scopes = principal.state?.kept
       let key: string | undefined
+      let state: StepUpState | undefined
       if (response.status === 401) {
         // RFC 6750 §3.1: invalid_token, or no error at all → drop exactly the token we sent, once.
+        // A DPoP `use_dpop_nonce` / `invalid_dpop_proof` is about the proof (the DPoP step already
+        // answered a nonce challenge once): the token stays.
         if (challenge?.error !== undefined && challenge.error !== 'invalid_token') return response
-        tokenProvider.invalidate(token.value)
+        principal.provider.invalidate(token.value)
       } else {
         if (challenge?.error !== 'insufficient_scope') return response
-        scopes = stepUpScopes(challenge.scope, token.scopes)
+        scopes = stepUpScopes(challenge.scope, token.scopes, principal.state?.kept)
         if (scopes === undefined) return response
         key = scopeKey(scopes)
-        if ((refused.get(key) ?? 0) > now()) return response
+        if ((principal.state?.refused.get(key) ?? 0) > now()) return response
+        state = stateOf(principal)
       }
       let retry: { response: Response; token: AccessToken }
       try {
-        retry = await send(url, { ...init, headers: new Headers(init.headers) }, scopes)
+        retry = await send(url, { ...init, headers: new Headers(init.headers) }, principal, scopes)
       } catch (error) {
         // The authorization server refused the step-up (or is down): the server's answer stands,
         // and the same scope set is not requested again for a while.
-        if (key === undefined) throw error
-        if (refused.size >= MAX_REFUSED) refused.clear()
-        refused.set(key, now() + STEP_UP_REFUSED_MS)
+        if (key === undefined || state === undefined) throw error
+        if (state.refused.size >= MAX_REFUSED) state.refused.clear()
+        state.refused.set(key, now() + STEP_UP_REFUSED_MS)
         return response
       }
       discard(response)
       // Keep the step-up for later calls once it worked; merge, as concurrent 403s may have added others.
-      if (key !== undefined && retry.response.ok && scopes !== undefined) {
-        const added = scopes.filter((s) => !(kept ?? []).includes(s))
-        kept = [...(kept ?? []).filter((s) => !added.includes(s)), ...added].slice(-MAX_STEP_UP_SCOPES)
+      if (state !== undefined && retry.response.ok && scopes !== undefined) {
+        const kept = state.kept ?? []
+        const added = scopes.filter((s) => !kept.includes(s))
+        state.kept = [...kept.filter((s) => !added.includes(s)), ...added].slice(-MAX_STEP_UP_SCOPES)
       }
       return retry.response
     }
 
-    return async function withBearer(url: string, init: ServerInit): Promise<Response> {
-      if (init[USER_AUTHORIZATION] === true) return next(url, init)
-      const token = await tokenProvider.getToken({ signal: init.signal ?? undefined, scopes: kept })
-      init.headers.set('authorization', `Bearer ${token.value}`)
-      const response = await next(url, init)
+    async function authorized(url: string, init: ServerInit, principal: Principal): Promise<Response> {
+      const token = await getToken(principal, init, principal.state?.kept)
+      const sent = authorize(init, token, origin)
+      const response = await next(url, sent)
       return response.status === 401 || response.status === 403
-        ? challenged(url, init, response, token)
+        ? challenged(url, sent, response, token, principal)
         : response
+    }
+
+    async function forUser(url: string, init: ServerInit, context: StoredUserContext): Promise<Response> {
+      return authorized(url, init, userPrincipal(context))
+    }
+
+    return function withBearer(url: string, init: ServerInit): Promise<Response> {
+      const user = userCredential(currentUserContext())
+      // The user's token replaces whatever else would authorize the request, the service token
+      // and a user header renamed to `authorization` alike.
+      if (user !== undefined) return forUser(url, init, user)
+      if (init[USER_AUTHORIZATION] === true || service === undefined) return next(url, init)
+      return authorized(url, init, service)
     }
   }
 }

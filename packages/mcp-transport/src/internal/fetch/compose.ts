@@ -1,5 +1,6 @@
 import type { CookieFilter, HeaderFilter, TokenProvider } from '@mcp-oauth2/auth-core'
 import { bearer } from './bearer.js'
+import { dpop } from './dpop.js'
 import { originScope } from './origin-scope.js'
 import { redirects } from './redirects.js'
 import type { FetchLike, ServerFetch, ServerMiddleware, ServerOrigin } from './request.js'
@@ -11,6 +12,8 @@ import { userPassthrough } from './user-passthrough.js'
 export interface AuthFetchSettings {
   readonly server: ServerOrigin
   readonly tokenProvider: TokenProvider | undefined
+  /** The users' tokens, inside a user context with a subject token or ID token. */
+  readonly userTokenProvider: TokenProvider | undefined
   readonly cookieFilter: CookieFilter | undefined
   readonly headerFilter: HeaderFilter | undefined
   readonly staticHeaders: ReadonlyArray<readonly [string, string]>
@@ -35,9 +38,10 @@ function composeServer(steps: readonly ServerMiddleware[], last: ServerFetch): S
 
 /**
  * The auth fetch, composed in one place, outermost first:
- * redirects → origin scope → (MCP server only: static headers → user passthrough → bearer) →
- * the underlying fetch (the server's TLS settings for its origin only).
- * Steps that have nothing to do (no token provider, no filters, no static headers) are left out.
+ * redirects → origin scope → (MCP server only: static headers → user passthrough → bearer →
+ * DPoP proofs) → the underlying fetch (the server's TLS settings for its origin only).
+ * Steps that have nothing to do (no filters, no static headers) are left out; the bearer step
+ * stays even without token providers, to refuse a user context that carries a user's token.
  */
 export function buildAuthFetch(settings: AuthFetchSettings): AuthFetchFunction {
   const { server } = settings
@@ -47,9 +51,17 @@ export function buildAuthFetch(settings: AuthFetchSettings): AuthFetchFunction {
   if (settings.cookieFilter || settings.headerFilter) {
     steps.push(userPassthrough({ cookieFilter: settings.cookieFilter, headerFilter: settings.headerFilter }))
   }
-  if (settings.tokenProvider) {
-    steps.push(bearer({ tokenProvider: settings.tokenProvider, stepUp: settings.stepUp, now: settings.now }))
-  }
+  // Always: without a user token provider it refuses user contexts that carry a user's token.
+  steps.push(
+    bearer({
+      tokenProvider: settings.tokenProvider,
+      userTokenProvider: settings.userTokenProvider,
+      stepUp: settings.stepUp,
+      now: settings.now,
+      origin: server.origin,
+    }),
+  )
+  if (settings.tokenProvider || settings.userTokenProvider) steps.push(dpop())
   const toServer = composeServer(steps, bottom as ServerFetch)
   const pipeline = redirects({ server, maxRedirects: settings.maxRedirects })(
     originScope({ server, toServer })(bottom),

@@ -2,8 +2,14 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { AccessToken, GetTokenOptions, TokenProvider } from '@mcp-oauth2/auth-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bearer, MAX_SCOPE_LENGTH, MAX_STEP_UP_SCOPES } from '../../../src/internal/fetch/bearer.js'
+import {
+  bearer,
+  MAX_SCOPE_LENGTH,
+  MAX_STEP_UP_SCOPES,
+  MAX_USER_STEP_UPS,
+} from '../../../src/internal/fetch/bearer.js'
 import { type ServerFetch, USER_AUTHORIZATION } from '../../../src/internal/fetch/request.js'
+import { withUserContext } from '../../../src/user-context.js'
 
 /**
  * A real loopback MCP-like endpoint that wants the scope named in the request body: 403
@@ -120,4 +126,20 @@ describe('bearer', () => {
     expect(asked).toEqual([])
     expect(seen).toEqual(['Bearer t:user'])
   })
+
+  it('keeps the step-up states of at most MAX_USER_STEP_UPS users, dropping the least recently used', async () => {
+    const { provider: userTokenProvider, asked } = grantingProvider()
+    const fetch = bearer({ tokenProvider: undefined, userTokenProvider, stepUp: 'any', now: Date.now })(
+      network,
+    )
+    const asUser = (i: number, need?: string) =>
+      withUserContext({ subjectToken: `user-${i}` }, () => call(fetch, need))
+    const users = MAX_USER_STEP_UPS + 1
+    for (let i = 0; i < users; i++) expect(await asUser(i, 'extra')).toBe(200)
+    asked.length = 0
+    // The newest users still carry their step-up; the first one's state was dropped.
+    expect(await asUser(users - 1)).toBe(200)
+    expect(await asUser(0)).toBe(200)
+    expect(asked).toEqual([['extra'], []])
+  }, 60_000) // about 2,000 loopback requests
 })
