@@ -5,13 +5,14 @@ export type { AuthFetch, AuthFetchOptions } from './auth-fetch.js'
 export { authMiddleware, createAuthFetch } from './auth-fetch.js'
 export type { CreateTransportOptions, McpClientTransport } from './create-transport.js'
 export { createTransport } from './create-transport.js'
-export type { McpCauseCode, ScopeDeniedReason } from './errors.js'
+export type { McpCauseCode, RateLimitScope, ScopeDeniedReason } from './errors.js'
 export {
   httpFailureCode,
   McpFailureCode,
   McpTransportError,
   McpTransportErrorCode,
   mcpFailureCode,
+  RateLimitedError,
   ScopeDeniedError,
   ServerUnavailableError,
   UnknownToolError,

@@ -9,6 +9,7 @@ import {
   tokenProvidersFromConfig,
 } from '@mcp-oauth2/auth-core'
 import type { CallToolResult, Implementation } from '@modelcontextprotocol/sdk/types.js'
+import { type AnthropicTool, toAnthropicTools } from './anthropic-tools.js'
 import { createAuthFetch } from './auth-fetch.js'
 import { authFetchOptionsFor, transportOver } from './create-transport.js'
 import { McpTransportError, McpTransportErrorCode } from './errors.js'
@@ -25,7 +26,10 @@ import { positiveOption, type ReconnectOptions, reconnectPolicy } from './intern
 import { type ManagedTool, ToolIndex } from './internal/manager/tool-index.js'
 import { currentUserContext, runAsService } from './internal/user-context-store.js'
 import { type OpenAITool, type OpenAIToolset, toOpenAITools } from './openai-tools.js'
+import { type ResponsesTool, toResponsesTools } from './responses-tools.js'
 import { type McpServerDefinition, toServerConfig } from './server-definition.js'
+import type { ToolCall, ToolResultFor } from './tool-call-formats.js'
+import { type RunToolCallsOptions, runToolCalls, type ToolCallRun } from './tool-call-runner.js'
 
 // The manager's concepts live in internal/manager/ (one file each); their public types are
 // part of this module's API.
@@ -283,6 +287,59 @@ export class McpServerManager {
   /** The tool behind an OpenAI function name from {@link openAITools}. */
   openAINameToTool(name: string): ManagedTool | undefined {
     return this.#toolset().byOpenAIName.get(name)
+  }
+
+  /**
+   * The tools in Anthropic's Messages format (`name`, `description`, `input_schema`), named as
+   * {@link openAITools} names them, so {@link runToolCalls} maps a `tool_use` back to its tool.
+   *
+   * @example
+   * ```ts
+   * const message = await anthropic.messages.create({ model, max_tokens: 1024, messages, tools: await manager.anthropicTools() })
+   * ```
+   * @see https://docs.anthropic.com/en/docs/build-with-claude/tool-use
+   */
+  async anthropicTools(options: { refresh?: boolean } = {}): Promise<AnthropicTool[]> {
+    await this.listTools(options)
+    return toAnthropicTools(this.#index.tools).tools
+  }
+
+  /**
+   * The tools in the OpenAI Responses format (`{ type: 'function', name, parameters, strict }`),
+   * named as {@link openAITools} names them. `strict` is sent as given (default `false`: strict
+   * mode needs schemas few MCP tools declare).
+   *
+   * @example
+   * ```ts
+   * const response = await openai.responses.create({ model, input, tools: await manager.responsesTools() })
+   * ```
+   */
+  async responsesTools(options: { refresh?: boolean; strict?: boolean } = {}): Promise<ResponsesTool[]> {
+    const { strict, ...list } = options
+    await this.listTools(list)
+    return toResponsesTools(this.#index.tools, { strict }).tools
+  }
+
+  /**
+   * Runs a model's tool calls through this manager and returns one result message per call, in
+   * the calls' format and order: OpenAI Chat Completions `tool_calls`, Responses `function_call`
+   * items or Anthropic `tool_use` blocks in; `tool` messages, `function_call_output` items or
+   * `tool_result` blocks out. Every call goes through {@link callTool} in the caller's context
+   * (inside `withUserContext`: as that user), so rate limits and the scope check apply; a call
+   * that fails becomes an error result, never a rejection. The standalone `runToolCalls(manager,
+   * calls, options)` does the same.
+   *
+   * @example
+   * ```ts
+   * const run = await withUserContext({ cookie: req.headers.cookie }, () => manager.runToolCalls(reply.tool_calls ?? []))
+   * messages.push(reply, ...run.messages)
+   * ```
+   */
+  runToolCalls<C extends ToolCall>(
+    calls: readonly C[],
+    options: RunToolCallsOptions = {},
+  ): Promise<ToolCallRun<ToolResultFor<C>>> {
+    return runToolCalls(this, calls, options)
   }
 
   /**

@@ -117,7 +117,7 @@ export interface ToolCallEvent {
   /**
    * The failure's code: the host's (`ERR_SCOPE_DENIED`, `ERR_UNKNOWN_TOOL`, `ERR_RATE_LIMITED`,
    * `ERR_HTTP_<status>`, `ERR_MCP_<code>`, …) or the runner's (`ERR_INVALID_ARGUMENTS`,
-   * `ERR_TIMEOUT`, `ERR_ABORTED`). Undefined for `ok` and `tool_error`.
+   * `ERR_MCP_TIMEOUT` for its `timeoutMs`, `ERR_ABORTED`). Undefined for `ok` and `tool_error`.
    */
   readonly code: string | undefined
   /** Whether the call ran inside `withUserContext`. */

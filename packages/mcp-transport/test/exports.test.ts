@@ -10,6 +10,7 @@ it('exports exactly the public API', () => {
       "McpTransportError",
       "McpTransportErrorCode",
       "OPENAI_NAME_PATTERN",
+      "RateLimitedError",
       "ScopeDeniedError",
       "ServerUnavailableError",
       "UnknownToolError",
