@@ -21,6 +21,14 @@ export type { OpenAITool, OpenAIToolSource, OpenAIToolset, ToOpenAIToolOptions }
 export { OPENAI_NAME_PATTERN, toOpenAIName, toOpenAITool, toOpenAITools } from './openai-tools.js'
 export type { ResponsesTool, ResponsesToolset, ToResponsesToolOptions } from './responses-tools.js'
 export { toResponsesTool, toResponsesTools } from './responses-tools.js'
+export type {
+  RateLimit,
+  RateLimitRedisClient,
+  RateLimitsFromConfigOptions,
+  RateLimitsOptions,
+  ScopedRateLimit,
+} from './rate-limits.js'
+export { rateLimitsFromConfig } from './rate-limits.js'
 export type { McpAuthProvider, ToAuthProviderOptions } from './sdk-v2.js'
 export { toAuthProvider } from './sdk-v2.js'
 export type {

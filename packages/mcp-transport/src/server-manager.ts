@@ -22,9 +22,11 @@ import {
 import { failureCode } from './internal/manager/failure-code.js'
 import { type CallToolOptions, ManagedServer, type ServerStatus } from './internal/manager/managed-server.js'
 import { preflight, requiredScopes, type ScopeVerifier } from './internal/manager/preflight.js'
+import { RateLimiter, type RateLimitsOptions } from './internal/manager/rate-limiter.js'
 import { positiveOption, type ReconnectOptions, reconnectPolicy } from './internal/manager/reconnect.js'
 import { type ManagedTool, ToolIndex } from './internal/manager/tool-index.js'
 import { currentUserContext, runAsService } from './internal/user-context-store.js'
+import { createIdentify, type Identify } from './internal/user-identity.js'
 import { type OpenAITool, type OpenAIToolset, toOpenAITools } from './openai-tools.js'
 import { type ResponsesTool, toResponsesTools } from './responses-tools.js'
 import { type McpServerDefinition, toServerConfig } from './server-definition.js'
@@ -87,6 +89,13 @@ export interface McpServerManagerBaseOptions {
    * @default 10000
    */
   connectTimeoutMs?: number | undefined
+  /**
+   * Rate limits per user, per tool, per server and global, checked before anything is sent (a
+   * refused call throws `RateLimitedError`, `ERR_RATE_LIMITED`, and emits `rate_limited`). In
+   * memory, or shared by every replica with `redis`. From a config file: `rateLimitsFromConfig`.
+   * @default no limits
+   */
+  rateLimits?: RateLimitsOptions | undefined
 }
 
 /** Options of `new McpServerManager(…)`. */
@@ -135,6 +144,8 @@ export class McpServerManager {
   readonly #policy: ToolScopePolicy | undefined
   readonly #verifier: McpServerManagerBaseOptions['verifier']
   readonly #emit: Emit | undefined
+  readonly #limiter: RateLimiter | undefined
+  readonly #identify: Identify
   #openAI: { for: readonly ManagedTool[]; toolset: OpenAIToolset<ManagedTool> } | undefined
   #connectCalled = false
   #closed = false
@@ -160,6 +171,9 @@ export class McpServerManager {
     this.#policy = toPolicy(options.toolScopes)
     this.#verifier = options.verifier
     this.#emit = createEmitter(options.onEvent)
+    this.#limiter =
+      options.rateLimits === undefined ? undefined : new RateLimiter(options.rateLimits, this.#emit, now)
+    this.#identify = this.#limiter?.identify ?? createIdentify(undefined)
     const reconnect = reconnectPolicy(options.retry)
     const clientInfo = options.clientInfo ?? DEFAULT_CLIENT_INFO
     const connectTimeoutMs = positiveOption(options.connectTimeoutMs, 10_000, 'connectTimeoutMs')
@@ -348,7 +362,8 @@ export class McpServerManager {
    * cookies and headers go along.
    *
    * Throws, with nothing sent: `UnknownToolError` (`ERR_UNKNOWN_TOOL`, `ERR_AMBIGUOUS_TOOL`),
-   * `ServerUnavailableError`, `ScopeDeniedError` (pre-flight check, when `toolScopes` is set).
+   * `ServerUnavailableError`, `RateLimitedError` (`ERR_RATE_LIMITED`, when `rateLimits` is set),
+   * `ScopeDeniedError` (pre-flight check, when `toolScopes` is set).
    * An expired session (HTTP 404) is replaced by a new one and the call retried once.
    */
   async callTool(
@@ -359,9 +374,19 @@ export class McpServerManager {
     const start = this.#now()
     this.#assertOpen()
     this.#assertConnectCalled()
-    const user = currentUserContext() !== undefined
+    const context = currentUserContext()
+    const user = context !== undefined
+    const identity = this.#identify(context)
     const tool = this.#index.resolve(name, (n) => this.#toolset().byOpenAIName.get(n))
     const server = this.#servers.get(tool.server) as ManagedServer
+    // Limits first: a refused call must not even ask for a token.
+    await this.#limiter?.check({
+      server: tool.server,
+      tool: tool.name,
+      qualifiedName: tool.qualifiedName,
+      identity,
+      user,
+    })
     if (this.#policy && server.provider) {
       const verifier = typeof this.#verifier === 'function' ? this.#verifier(tool.server) : this.#verifier
       await preflight({
@@ -372,6 +397,7 @@ export class McpServerManager {
         now: this.#now,
         start,
         user,
+        userId: identity.id,
       })
     }
     let reconnected = false
@@ -384,7 +410,9 @@ export class McpServerManager {
         qualifiedName: tool.qualifiedName,
         durationMs: this.#now() - start,
         isError,
+        requiredScopes: tool.requiredScopes,
         user,
+        userId: identity.id,
         reconnected,
         ...(code === undefined ? {} : { code }),
       })
@@ -409,7 +437,7 @@ export class McpServerManager {
     if (this.#closing) return this.#closing
     this.#closed = true
     this.#closing = runAsService(async () => {
-      await Promise.allSettled([...this.#servers.values()].map((s) => s.close()))
+      await Promise.allSettled([...[...this.#servers.values()].map((s) => s.close()), this.#limiter?.close()])
       this.#rebuildIndex()
     })
     return this.#closing

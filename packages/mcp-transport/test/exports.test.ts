@@ -21,6 +21,7 @@ it('exports exactly the public API', () => {
       "getUserContext",
       "httpFailureCode",
       "mcpFailureCode",
+      "rateLimitsFromConfig",
       "resolveTls",
       "runToolCalls",
       "toAnthropicTool",

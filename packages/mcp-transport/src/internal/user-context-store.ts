@@ -10,6 +10,7 @@ export interface StoredUserContext {
     | ReadonlyArray<readonly [string, string]>
     | Readonly<Record<string, string | readonly string[] | undefined>>
     | undefined
+  readonly userId?: string | undefined
 }
 
 const storage = new AsyncLocalStorage<StoredUserContext>()
