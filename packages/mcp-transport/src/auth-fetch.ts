@@ -11,9 +11,26 @@ import {
   isLoopbackHost,
   type TokenProvider,
 } from '@mcp-oauth2/auth-core'
+import type { AuthRetry } from './internal/fetch/bearer.js'
 import { type AuthFetchSettings, buildAuthFetch } from './internal/fetch/compose.js'
 import { serverOrigin } from './internal/fetch/request.js'
+import { serverAttributes } from './internal/telemetry/attributes.js'
+import { createTelemetry } from './internal/telemetry/create-telemetry.js'
+import { ATTR_SERVER_NAME } from './internal/telemetry/semconv.js'
+import type { Telemetry, TelemetryOptions } from './internal/telemetry/telemetry.js'
+import { unwatchTokenChannels } from './internal/telemetry/token-channels.js'
 import { createTlsFetch, type TlsOptions } from './tls.js'
+
+/**
+ * What an auth fetch tells `onEvent`: the MCP server challenged a request and it was retried
+ * once, with a new token (401 `invalid_token`) or a token for more scopes (403
+ * `insufficient_scope`, step-up). No token or header value is part of it.
+ */
+export interface AuthFetchEvent extends AuthRetry {
+  readonly type: 'auth_retry'
+  /** When, epoch ms (the `now` option). */
+  readonly at: number
+}
 
 /** Options of {@link createAuthFetch} and {@link authMiddleware}. */
 export interface AuthFetchOptions {
@@ -69,6 +86,26 @@ export interface AuthFetchOptions {
    * @default Date.now
    */
   now?: (() => number) | undefined
+  /**
+   * OpenTelemetry: W3C trace context to the MCP server's origin only, metrics (401 retries,
+   * step-ups, token cache lookups), and with `httpSpans` an HTTP client span per request. On
+   * when `@opentelemetry/api` is installed, with the global providers; `false` turns it off.
+   * @default the global providers when `@opentelemetry/api` is installed, else off
+   */
+  telemetry?: TelemetryOptions | false | undefined
+  /**
+   * Told of each challenge answered with a retry (`auth_retry`). A listener that throws is ignored.
+   * @default none
+   */
+  onEvent?: ((event: AuthFetchEvent) => void) | undefined
+}
+
+/** What the manager gives the auth fetch of one of its servers (not public API). */
+export interface ServerAuthFetchExtras {
+  /** The manager's telemetry (shared by its servers), or `undefined` when off. */
+  readonly telemetry: Telemetry | undefined
+  /** The server's name in the manager, on spans and metrics. */
+  readonly serverName: string
 }
 
 /**
@@ -90,6 +127,7 @@ function resolve(
   options: AuthFetchOptions,
   next: FetchLike | undefined,
   withTls: boolean,
+  extras?: ServerAuthFetchExtras,
 ): AuthFetchSettings {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
   let server: URL
@@ -129,8 +167,13 @@ function resolve(
       `refusing to send ${credentials.join(', ')} over plain http to ${server.origin}: use https, or set allowInsecureHttp`,
     )
   }
+  const onEvent = options.onEvent
+  if (onEvent !== undefined && typeof onEvent !== 'function')
+    throw new TypeError('"onEvent" must be a function')
   const cookies = options.cookies
   const headers = options.headers
+  const own = extras === undefined
+  const telemetry = own ? createTelemetry(options.telemetry) : extras.telemetry
   return {
     server: serverOrigin(server),
     tokenProvider: options.tokenProvider,
@@ -157,6 +200,13 @@ function resolve(
     now,
     fetch: next ?? (options.fetch as FetchLike | undefined),
     tls: withTls && options.tls ? createTlsFetch(options.tls) : undefined,
+    telemetry,
+    telemetryAttributes: {
+      ...serverAttributes(server),
+      ...(extras ? { [ATTR_SERVER_NAME]: extras.serverName } : {}),
+    },
+    onRetry: onEvent && ((retry) => onEvent({ type: 'auth_retry', ...retry })),
+    release: own && telemetry ? () => unwatchTokenChannels(telemetry) : undefined,
   }
 }
 
@@ -178,6 +228,11 @@ function resolve(
  */
 export function createAuthFetch(options: AuthFetchOptions): AuthFetch {
   return buildAuthFetch(resolve(options, undefined, true))
+}
+
+/** The auth fetch of one of the manager's servers: its telemetry and name from the manager. (Not public API.) */
+export function createServerAuthFetch(options: AuthFetchOptions, extras: ServerAuthFetchExtras): AuthFetch {
+  return buildAuthFetch(resolve(options, undefined, true, extras))
 }
 
 /**

@@ -1,7 +1,11 @@
 export type { FetchLike } from '@mcp-oauth2/auth-core'
 export type { AnthropicTool, AnthropicToolset, ToAnthropicToolOptions } from './anthropic-tools.js'
 export { toAnthropicTool, toAnthropicTools } from './anthropic-tools.js'
-export type { AuthFetch, AuthFetchOptions } from './auth-fetch.js'
+export type { AuditRecord, AuditSeverity } from './audit-record.js'
+export { AUDIT_SCHEMA, toAuditRecord } from './audit-record.js'
+export type { AuditLineWriter, PinoLikeLogger } from './audit-sinks.js'
+export { createJsonLinesAuditSink, createPinoAuditSink } from './audit-sinks.js'
+export type { AuthFetch, AuthFetchEvent, AuthFetchOptions } from './auth-fetch.js'
 export { authMiddleware, createAuthFetch } from './auth-fetch.js'
 export type { CreateTransportOptions, McpClientTransport } from './create-transport.js'
 export { createTransport } from './create-transport.js'
@@ -19,8 +23,6 @@ export {
 } from './errors.js'
 export type { OpenAITool, OpenAIToolSource, OpenAIToolset, ToOpenAIToolOptions } from './openai-tools.js'
 export { OPENAI_NAME_PATTERN, toOpenAIName, toOpenAITool, toOpenAITools } from './openai-tools.js'
-export type { ResponsesTool, ResponsesToolset, ToResponsesToolOptions } from './responses-tools.js'
-export { toResponsesTool, toResponsesTools } from './responses-tools.js'
 export type {
   RateLimit,
   RateLimitRedisClient,
@@ -29,6 +31,8 @@ export type {
   ScopedRateLimit,
 } from './rate-limits.js'
 export { rateLimitsFromConfig } from './rate-limits.js'
+export type { ResponsesTool, ResponsesToolset, ToResponsesToolOptions } from './responses-tools.js'
+export { toResponsesTool, toResponsesTools } from './responses-tools.js'
 export type { McpAuthProvider, ToAuthProviderOptions } from './sdk-v2.js'
 export { toAuthProvider } from './sdk-v2.js'
 export type {
@@ -45,6 +49,7 @@ export type {
   ServerStatus,
 } from './server-manager.js'
 export { McpServerManager } from './server-manager.js'
+export type { TelemetryOptions } from './telemetry.js'
 export type { ResolvedTls, TlsFetch, TlsFetchOptions, TlsOptions } from './tls.js'
 export { createTlsFetch, resolveTls } from './tls.js'
 export type {

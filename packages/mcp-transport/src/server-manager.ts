@@ -10,7 +10,7 @@ import {
 } from '@mcp-oauth2/auth-core'
 import type { CallToolResult, Implementation } from '@modelcontextprotocol/sdk/types.js'
 import { type AnthropicTool, toAnthropicTools } from './anthropic-tools.js'
-import { createAuthFetch } from './auth-fetch.js'
+import { createServerAuthFetch } from './auth-fetch.js'
 import { authFetchOptionsFor, transportOver } from './create-transport.js'
 import { McpTransportError, McpTransportErrorCode } from './errors.js'
 import {
@@ -25,8 +25,16 @@ import { preflight, requiredScopes, type ScopeVerifier } from './internal/manage
 import { RateLimiter, type RateLimitsOptions } from './internal/manager/rate-limiter.js'
 import { positiveOption, type ReconnectOptions, reconnectPolicy } from './internal/manager/reconnect.js'
 import { type ManagedTool, ToolIndex } from './internal/manager/tool-index.js'
+import { serverAttributes } from './internal/telemetry/attributes.js'
+import { createTelemetry } from './internal/telemetry/create-telemetry.js'
+import { traceOperation } from './internal/telemetry/operation-span.js'
+import { loadOtelApi } from './internal/telemetry/otel-api.js'
+import { propagatingFetch } from './internal/telemetry/propagating-fetch.js'
+import { ATTR_SERVER_NAME } from './internal/telemetry/semconv.js'
+import type { Telemetry, TelemetryOptions } from './internal/telemetry/telemetry.js'
+import { unwatchTokenChannels } from './internal/telemetry/token-channels.js'
 import { currentUserContext, runAsService } from './internal/user-context-store.js'
-import { createIdentify, type Identify } from './internal/user-identity.js'
+import { createIdentify, type Identify, type UserIdentity } from './internal/user-identity.js'
 import { type OpenAITool, type OpenAIToolset, toOpenAITools } from './openai-tools.js'
 import { type ResponsesTool, toResponsesTools } from './responses-tools.js'
 import { type McpServerDefinition, toServerConfig } from './server-definition.js'
@@ -96,6 +104,14 @@ export interface McpServerManagerBaseOptions {
    * @default no limits
    */
   rateLimits?: RateLimitsOptions | undefined
+  /**
+   * OpenTelemetry: spans for tool calls (`tools/call <tool>`), `initialize`, `tools/list`, the
+   * HTTP requests under them and token requests; metrics; W3C trace context to each MCP
+   * server's origin only. On when `@opentelemetry/api` is installed (global providers unless
+   * given); `false` turns it off. Without `@opentelemetry/api` nothing is loaded.
+   * @default the global providers when `@opentelemetry/api` is installed, else off
+   */
+  telemetry?: TelemetryOptions | false | undefined
 }
 
 /** Options of `new McpServerManager(…)`. */
@@ -146,6 +162,9 @@ export class McpServerManager {
   readonly #emit: Emit | undefined
   readonly #limiter: RateLimiter | undefined
   readonly #identify: Identify
+  readonly #telemetry: Telemetry | undefined
+  /** Per server: its attributes on spans and metrics. */
+  readonly #attributes = new Map<string, Record<string, string | number>>()
   #openAI: { for: readonly ManagedTool[]; toolset: OpenAIToolset<ManagedTool> } | undefined
   #connectCalled = false
   #closed = false
@@ -170,7 +189,19 @@ export class McpServerManager {
     this.#now = now
     this.#policy = toPolicy(options.toolScopes)
     this.#verifier = options.verifier
-    this.#emit = createEmitter(options.onEvent)
+    const telemetry = createTelemetry(options.telemetry)
+    this.#telemetry = telemetry
+    const onEvent = options.onEvent
+    // Metrics of denials, refusals and outages come from the events; without a listener or
+    // telemetry, events cost nothing.
+    this.#emit = createEmitter(
+      telemetry
+        ? (event) => {
+            telemetry.observe(event)
+            onEvent?.(event)
+          }
+        : onEvent,
+    )
     this.#limiter =
       options.rateLimits === undefined ? undefined : new RateLimiter(options.rateLimits, this.#emit, now)
     this.#identify = this.#limiter?.identify ?? createIdentify(undefined)
@@ -193,17 +224,36 @@ export class McpServerManager {
         const config = configs[i] as ServerConfig
         const emit = this.#emit
         let provider = def.tokenProvider
-        if (provider && emit) {
+        if (provider && emit && onEvent) {
           const last = seen.get(provider) ?? { value: undefined }
           seen.set(provider, last)
           provider = observeTokenProvider(provider, config.name, emit, now, last)
         }
-        const fetch = createAuthFetch(
-          authFetchOptionsFor(config, {
-            tokenProvider: provider,
-            fetch: options.fetch,
-            allowInsecureHttp: def.allowInsecureHttp,
-          }),
+        const attributes = { ...serverAttributes(new URL(config.url)), [ATTR_SERVER_NAME]: config.name }
+        this.#attributes.set(config.name, attributes as Record<string, string | number>)
+        const fetch = createServerAuthFetch(
+          {
+            ...authFetchOptionsFor(config, {
+              tokenProvider: provider,
+              fetch: options.fetch,
+              allowInsecureHttp: def.allowInsecureHttp,
+            }),
+            now,
+            onEvent:
+              emit &&
+              ((e) =>
+                emit({
+                  type: 'auth_retry',
+                  at: e.at,
+                  server: config.name,
+                  tool: undefined,
+                  durationMs: 0,
+                  status: e.status,
+                  reason: e.reason,
+                  ...(e.scopes ? { scopes: e.scopes } : {}),
+                })),
+          },
+          { telemetry, serverName: config.name },
         )
         const server = new ManagedServer({
           name: config.name,
@@ -218,6 +268,7 @@ export class McpServerManager {
           now,
           emit,
           onToolsChanged: () => this.#rebuildIndex(),
+          trace: telemetry && ((method, fn) => traceOperation(telemetry, { method, attributes }, fn)),
         })
         built.push(server)
         this.#servers.set(config.name, server)
@@ -242,9 +293,13 @@ export class McpServerManager {
    */
   static fromConfig(config: McpConfig, options: McpServerManagerConfigOptions = {}): McpServerManager {
     const { tokenProviderOptions, ...rest } = options
+    // Trace context reaches the authorization server only when asked for.
+    const telemetry = options.telemetry === false ? undefined : options.telemetry
+    const api = telemetry?.propagateToAuthorizationServer === true ? loadOtelApi() : null
+    const tokenFetch = api ? propagatingFetch(api, options.fetch) : options.fetch
     const providers = tokenProvidersFromConfig(config, {
       ...tokenProviderOptions,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(tokenFetch ? { fetch: tokenFetch } : {}),
       ...(options.now ? { now: options.now } : {}),
     })
     const servers = Object.values(config.servers).map(
@@ -374,10 +429,30 @@ export class McpServerManager {
     const start = this.#now()
     this.#assertOpen()
     this.#assertConnectCalled()
+    const tool = this.#index.resolve(name, (n) => this.#toolset().byOpenAIName.get(n))
+    const telemetry = this.#telemetry
+    if (!telemetry) return this.#call(tool, args, options, start)
+    return traceOperation(
+      telemetry,
+      {
+        method: 'tools/call',
+        tool: tool.name,
+        toolCallId: options.toolCallId,
+        attributes: this.#attributes.get(tool.server) ?? {},
+      },
+      () => this.#call(tool, args, options, start),
+    )
+  }
+
+  async #call(
+    tool: ManagedTool,
+    args: Record<string, unknown>,
+    options: CallToolOptions,
+    start: number,
+  ): Promise<CallToolResult> {
     const context = currentUserContext()
     const user = context !== undefined
-    const identity = this.#identify(context)
-    const tool = this.#index.resolve(name, (n) => this.#toolset().byOpenAIName.get(n))
+    const identity: UserIdentity = this.#identify(context)
     const server = this.#servers.get(tool.server) as ManagedServer
     // Limits first: a refused call must not even ask for a token.
     await this.#limiter?.check({
@@ -438,6 +513,8 @@ export class McpServerManager {
     this.#closed = true
     this.#closing = runAsService(async () => {
       await Promise.allSettled([...[...this.#servers.values()].map((s) => s.close()), this.#limiter?.close()])
+      // Its token requests are no longer this manager's to report.
+      if (this.#telemetry) unwatchTokenChannels(this.#telemetry)
       this.#rebuildIndex()
     })
     return this.#closing

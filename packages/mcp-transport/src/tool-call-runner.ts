@@ -46,7 +46,12 @@ export interface ToolCallHost {
   callTool(
     name: string,
     args: Record<string, unknown>,
-    options: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined },
+    options: {
+      signal?: AbortSignal | undefined
+      timeoutMs?: number | undefined
+      /** The model's call id (the manager puts it on the tool call's span). */
+      toolCallId?: string | undefined
+    },
   ): Promise<ToolCallHostResult>
 }
 
@@ -340,7 +345,7 @@ async function runOne(
     try {
       const name = tool ? (tool.qualifiedName ?? tool.name) : call.name
       pending = Promise.resolve(
-        host.callTool(name, call.args ?? {}, { signal: controller.signal, timeoutMs }),
+        host.callTool(name, call.args ?? {}, { signal: controller.signal, timeoutMs, toolCallId: call.id }),
       )
     } catch (err) {
       pending = Promise.reject(err)

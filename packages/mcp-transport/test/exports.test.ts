@@ -5,6 +5,7 @@ import * as api from '../src/index.js'
 it('exports exactly the public API', () => {
   expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
     [
+      "AUDIT_SCHEMA",
       "McpFailureCode",
       "McpServerManager",
       "McpTransportError",
@@ -16,6 +17,8 @@ it('exports exactly the public API', () => {
       "UnknownToolError",
       "authMiddleware",
       "createAuthFetch",
+      "createJsonLinesAuditSink",
+      "createPinoAuditSink",
       "createTlsFetch",
       "createTransport",
       "getUserContext",
@@ -26,6 +29,7 @@ it('exports exactly the public API', () => {
       "runToolCalls",
       "toAnthropicTool",
       "toAnthropicTools",
+      "toAuditRecord",
       "toAuthProvider",
       "toOpenAIName",
       "toOpenAITool",

@@ -23,6 +23,15 @@ export const MAX_SCOPE_LENGTH = 256
 /** Refused scope sets remembered at most (then forgotten all at once). */
 const MAX_REFUSED = 256
 
+/** A challenge the bearer step answers with one retry. */
+export interface AuthRetry {
+  readonly status: 401 | 403
+  /** `invalid_token`: a new token; `insufficient_scope`: a token for more scopes (step-up). */
+  readonly reason: 'invalid_token' | 'insufficient_scope'
+  /** For a step-up: the scopes the new token is requested for. */
+  readonly scopes?: readonly string[]
+}
+
 /** Options of {@link bearer}. */
 export interface BearerOptions {
   readonly tokenProvider: TokenProvider
@@ -30,6 +39,8 @@ export interface BearerOptions {
   readonly stepUp: ReadonlySet<string> | 'any' | false
   /** Clock for the step-up pause, epoch ms. */
   readonly now: () => number
+  /** Told of each retry, before it is sent (events, metrics). Must not throw. */
+  readonly onRetry?: ((retry: AuthRetry) => void) | undefined
 }
 
 /**
@@ -46,7 +57,7 @@ export interface BearerOptions {
  *
  * @see RFC 6750 §3.1
  */
-export function bearer({ tokenProvider, stepUp, now }: BearerOptions): ServerMiddleware {
+export function bearer({ tokenProvider, stepUp, now, onRetry }: BearerOptions): ServerMiddleware {
   return function addBearer(next) {
     // Step-up scopes that worked, oldest first, sent with every later token request.
     let kept: readonly string[] | undefined
@@ -92,12 +103,14 @@ export function bearer({ tokenProvider, stepUp, now }: BearerOptions): ServerMid
         // RFC 6750 §3.1: invalid_token, or no error at all → drop exactly the token we sent, once.
         if (challenge?.error !== undefined && challenge.error !== 'invalid_token') return response
         tokenProvider.invalidate(token.value)
+        onRetry?.({ status: 401, reason: 'invalid_token' })
       } else {
         if (challenge?.error !== 'insufficient_scope') return response
         scopes = stepUpScopes(challenge.scope, token.scopes)
         if (scopes === undefined) return response
         key = scopeKey(scopes)
         if ((refused.get(key) ?? 0) > now()) return response
+        onRetry?.({ status: 403, reason: 'insufficient_scope', scopes: [...scopes] })
       }
       let retry: { response: Response; token: AccessToken }
       try {

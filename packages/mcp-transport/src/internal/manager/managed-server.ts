@@ -42,6 +42,12 @@ export interface CallToolOptions {
   /** Aborts the call. */
   signal?: AbortSignal | undefined
   /**
+   * The model's id of this call (`tool_call_id`, `call_id`, `tool_use_id`), for the span's
+   * `gen_ai.tool.call.id`; `runToolCalls` passes it.
+   * @default none
+   */
+  toolCallId?: string | undefined
+  /**
    * Timeout of the call, in milliseconds.
    * @default the SDK's (60000)
    */
@@ -68,6 +74,12 @@ export interface ManagedServerOptions {
   readonly emit: Emit | undefined
   /** Called whenever the server's tools or its usability changed. */
   readonly onToolsChanged: () => void
+  /** Runs an MCP operation (`initialize`, `tools/list`) inside its span, when tracing is on. */
+  readonly trace?: (<T>(method: string, fn: () => Promise<T>) => Promise<T>) | undefined
+}
+
+function untraced<T>(_method: string, fn: () => Promise<T>): Promise<T> {
+  return fn()
 }
 
 /** How long `close()` waits for a session's HTTP DELETE, and for the pool to drain, ms. */
@@ -252,8 +264,9 @@ export class ManagedServer {
       created.setNotificationHandler(ToolListChangedNotificationSchema, () => {
         void runAsService(() => this.#refresh(created))
       })
-      await created.connect(transport, { timeout: connectTimeoutMs })
-      const tools = await listAllTools(created, connectTimeoutMs)
+      const trace = this.#options.trace ?? untraced
+      await trace('initialize', () => created.connect(transport, { timeout: connectTimeoutMs }))
+      const tools = await trace('tools/list', () => listAllTools(created, connectTimeoutMs))
       this.#pending = undefined
       if (this.#closed) {
         await created.close().catch(() => {})
@@ -343,7 +356,8 @@ export class ManagedServer {
     // fetched with one user's cookies, whoever triggered the refresh.
     const refreshing = runAsService(async () => {
       try {
-        const tools = await listAllTools(client, connectTimeoutMs)
+        const trace = this.#options.trace ?? untraced
+        const tools = await trace('tools/list', () => listAllTools(client, connectTimeoutMs))
         if (this.#client !== client || this.#closed) return
         this.#tools = tools
         this.#options.onToolsChanged()
