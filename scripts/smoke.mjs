@@ -207,6 +207,7 @@ try {
       '@mcp-oauth2/mcp-transport',
       '@mcp-oauth2/testkit',
       '@mcp-oauth2/testkit/vitest',
+      '@mcp-oauth2/redis',
     ]
     writeFileSync(
       join(dir, 'require.cjs'),

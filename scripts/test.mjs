@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: everything CI checks, in the order a failure is cheapest to find.
-//   1. the full suite on the toolchain Node (24 LTS): types, format + lint, every
+//   1. the full suite on the toolchain Node (24 LTS): types, format + lint, import cycles, every
 //      vitest file, the MCP conformance scenarios, package builds + publint + attw, and a consumer
 //      smoke test from the packed tarballs in a project outside the workspace;
 //   2. the package test suites again on Node 22 (the floor) and Node 26 (current), each taken from
@@ -64,6 +64,7 @@ const here = `node ${process.versions.node}`
 step('install', process.execPath, [join(root, 'scripts', 'ensure-deps.mjs')])
 step('typecheck (tsc)', bin('tsc'), ['-p', 'tsconfig.json'])
 step('format + lint (biome check)', bin('biome'), ['check', '.'])
+step('import cycles, internal/ is a leaf', process.execPath, [join(root, 'scripts', 'check-cycles.mjs')])
 
 const fullReport = join(cache, 'vitest-full.json')
 let seconds = step('vitest: every test file', bin('vitest'), [

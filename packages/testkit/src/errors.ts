@@ -14,6 +14,10 @@ export const TestkitErrorCode = {
   ListenFailed: 'ERR_TESTKIT_LISTEN_FAILED',
   /** A CLI config file could not be read or parsed. */
   ConfigFile: 'ERR_TESTKIT_CONFIG_FILE',
+  /** A non-loopback `host` was given without `allowRemote: true` (`--allow-remote`). */
+  NonLoopbackHost: 'ERR_TESTKIT_NON_LOOPBACK_HOST',
+  /** The CLI's command line was wrong (unknown option or command, missing value). */
+  Usage: 'ERR_TESTKIT_USAGE',
 } as const
 
 export type TestkitErrorCode = (typeof TestkitErrorCode)[keyof typeof TestkitErrorCode]

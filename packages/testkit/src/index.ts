@@ -1,24 +1,29 @@
+export type { MockDpopOptions } from './dpop-options.js'
 export { TestkitError, TestkitErrorCode } from './errors.js'
+export type { McpFailNextOptions, McpRequestRecord, ToolCallRecord } from './mcp-server-records.js'
 export type {
-  McpRequestRecord,
+  McpCacheableMethod,
+  McpCacheHints,
+  McpProtocolVersion,
   MockMcpServer,
   MockMcpServerOptions,
-  ToolCallRecord,
 } from './mock-mcp-server.js'
 export { createMockMcpServer } from './mock-mcp-server.js'
 export type {
-  FailNextOptions,
   IssueTokenClaims,
   IssueTokenOptions,
-  MockClient,
-  MockOAuthEndpoint,
   MockOAuthServer,
   MockOAuthServerOptions,
-  OAuthServerRequestRecord,
   RotateKeysOptions,
-  TokenRequestRecord,
 } from './mock-oauth-server.js'
 export { createMockOAuthServer } from './mock-oauth-server.js'
+export type { MockClient, TrustedIssuer } from './oauth-server-parties.js'
+export type {
+  FailNextOptions,
+  MockOAuthEndpoint,
+  OAuthServerRequestRecord,
+  TokenRequestRecord,
+} from './oauth-server-records.js'
 export type { MockTool, MockToolContext } from './seed-tools.js'
 export { createSeedTools, seedToolScopes } from './seed-tools.js'
 export type { MockServers, StartMockServersOptions } from './start-mock-servers.js'

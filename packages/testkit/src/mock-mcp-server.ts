@@ -1,22 +1,40 @@
-import { randomUUID } from 'node:crypto'
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
-import {
-  CallToolRequestSchema,
-  type CallToolResult,
-  ErrorCode,
-  isInitializeRequest,
-  ListToolsRequestSchema,
-  McpError,
-} from '@modelcontextprotocol/sdk/types.js'
-import { createLocalJWKSet, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose'
+import { type AuthInfo, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server'
 import { HttpResponse, http, type RequestHandler } from 'msw'
-import { headersToRecord, jsonResponse, parseCookies, quote } from './internal/http.js'
-import { type AuthOutcome, type McpInternals, mcpInternals } from './internal/mcp-internals.js'
-import { WebSseServerTransport } from './internal/web-sse-transport.js'
+import type { MockDpopOptions } from './dpop-options.js'
+import { DpopPolicy } from './internal/dpop.js'
+import { FailureQueue } from './internal/failure-queue.js'
+import { headersToRecord, jsonResponse } from './internal/http.js'
+import { type AuthRejection, BearerGuard, rejectionResponse } from './internal/mcp/bearer.js'
+import { checkCacheHints } from './internal/mcp/cache-hints.js'
+import { createConformanceFixtures } from './internal/mcp/conformance-fixtures.js'
+import { createHostCheck } from './internal/mcp/host-check.js'
+import { LegacySseSessions } from './internal/mcp/legacy-sse.js'
+import { isModernRequest, jsonRpcMethods, requestUrls } from './internal/mcp/messages.js'
+import { checkParamHeaders } from './internal/mcp/param-headers.js'
+import { protectedResourceMetadata } from './internal/mcp/protected-resource.js'
+import { createSdkServer } from './internal/mcp/sdk-server.js'
+import { MODERN_VERSION, StreamableHttpEndpoint } from './internal/mcp/streamable-http.js'
+import { recorded, serveTestTool } from './internal/mcp/tool-calls.js'
+import type { McpFailNextOptions, McpRequestRecord, ToolCallRecord } from './mcp-server-records.js'
 import type { MockOAuthServer } from './mock-oauth-server.js'
-import { createSeedTools, type MockTool, type MockToolContext, seedToolScopes } from './seed-tools.js'
+import { createSeedTools, type MockTool, seedToolScopes } from './seed-tools.js'
+
+/** An MCP revision the mock MCP server can serve. */
+export type McpProtocolVersion = '2026-07-28' | '2025-11-25' | '2025-06-18' | '2025-03-26' | '2024-11-05'
+
+/** The list (and read) operations whose 2026-07-28 results carry `ttlMs` and `cacheScope` (SEP-2549). */
+export type McpCacheableMethod =
+  | 'tools/list'
+  | 'prompts/list'
+  | 'resources/list'
+  | 'resources/templates/list'
+  | 'resources/read'
+  | 'server/discover'
+
+/** Cache hints per operation; an operation left out gets `ttlMs: 0`, `cacheScope: 'private'`. */
+export type McpCacheHints = Partial<
+  Record<McpCacheableMethod, { ttlMs?: number; cacheScope?: 'public' | 'private' }>
+>
 
 /** Options of {@link createMockMcpServer}. */
 export interface MockMcpServerOptions {
@@ -44,15 +62,54 @@ export interface MockMcpServerOptions {
    */
   toolScopes?: Record<string, readonly string[]>
   /**
-   * Stateless mode: no `Mcp-Session-Id`, a new SDK server and transport per request.
+   * Serve only this MCP revision. `'2026-07-28'`: sessionless only (a 2025 client's `initialize`
+   * gets `-32022`). A 2025-era version: that one only (a 2026 client's `server/discover` probe gets
+   * 400, so it falls back to `initialize`, which settles on this version).
+   * @default undefined (every revision; the client's negotiation decides)
+   */
+  protocolVersion?: McpProtocolVersion
+  /**
+   * Stateless 2025-era serving: no `Mcp-Session-Id`, a new SDK server and transport per request.
+   * (2026-07-28 is sessionless anyway.)
    * @default false
    */
   stateless?: boolean
   /**
-   * Answer POSTs with plain JSON instead of an SSE stream (always true when `stateless`).
+   * Answer with plain JSON instead of SSE streams (always true for stateless 2025-era requests).
    * @default false
    */
   jsonResponse?: boolean
+  /**
+   * `ttlMs` / `cacheScope` of 2026-07-28 list results, per list; change them later with
+   * `setCacheHints`.
+   * @default {} (ttlMs 0, cacheScope 'private' everywhere)
+   */
+  cacheHints?: McpCacheHints
+  /**
+   * DPoP (RFC 9449 §7): `DPoP`-scheme tokens must carry `cnf.jkt` and come with a proof for this
+   * request (`htm`, `htu`, `iat`, `jti` not replayed, `ath`, the key of `cnf.jkt`, and the nonce
+   * when one is required); a DPoP-bound token sent as `Bearer` is refused.
+   * @default {} (DPoP accepted, not required, no nonce)
+   */
+  dpop?: MockDpopOptions
+  /**
+   * Check bearer tokens and tool scopes. `false` serves anyone (the conformance suite sends no token).
+   * @default true
+   */
+  auth?: boolean
+  /**
+   * Also serve the fixtures the official MCP conformance suite's server scenarios call by name
+   * (`test_simple_text` and the other `test_*` tools, listed before the others; prompts;
+   * resources; a resource template; completion; subscriptions; logging).
+   * @default false
+   */
+  conformanceFixtures?: boolean
+  /**
+   * Host names (no port) accepted in `Host` and `Origin` besides the url's host and `localhost`,
+   * `127.0.0.1`, `[::1]`; `['*']` accepts any. Others get 403 (DNS-rebinding protection).
+   * @default []
+   */
+  allowedHosts?: string[]
   /**
    * Also serve the legacy HTTP+SSE transport (MCP 2024-11-05): the event stream at `{origin}/sse`,
    * messages at `{origin}/messages`. It accepts tokens for `audience` or for the `/sse` URL.
@@ -61,55 +118,13 @@ export interface MockMcpServerOptions {
    */
   sse?: boolean
   /**
-   * Server name reported in `initialize`.
+   * Server name reported in `initialize` and `server/discover`.
    * @default 'mock-mcp-server'
    */
   name?: string
 }
 
-/** One HTTP request received by the mock MCP server. */
-export interface McpRequestRecord {
-  /** HTTP method. */
-  method: string
-  /** URL path. */
-  path: string
-  /** Full URL. */
-  url: string
-  /** Request headers, lower-cased names (includes `authorization` and `cookie`). */
-  headers: Record<string, string>
-  /** JSON-RPC method of the (first) message in the body, if any. */
-  jsonRpcMethod?: string
-  /** JSON-RPC methods of all messages in the body. */
-  jsonRpcMethods: string[]
-  /** `Mcp-Session-Id` (streamable) or `sessionId` query (legacy SSE) of the request, if any. */
-  sessionId?: string
-  /** HTTP status answered (set once the response head is ready). */
-  status: number
-  /** OAuth error of a rejected request (`invalid_token`, `insufficient_scope`), if any. */
-  authError?: string
-  /** Which transport served the request. */
-  transport: 'streamable-http' | 'sse'
-}
-
-/** One tool call executed by the mock MCP server. */
-export interface ToolCallRecord {
-  /** Tool name. */
-  tool: string
-  /** Arguments. */
-  args: Record<string, unknown>
-  /** Cookies of the HTTP request, name → value. */
-  cookies: Record<string, string>
-  /** Request headers, lower-cased names. */
-  headers: Record<string, string>
-  /** `client_id` of the access token. */
-  clientId: string | undefined
-  /** `sub` of the access token. */
-  subject: string | undefined
-  /** Scopes of the access token. */
-  scopes: string[]
-}
-
-/** A mock MCP server on the SDK's real `McpServer`, guarded by OAuth2 bearer tokens. */
+/** A mock MCP server on the MCP SDK's real server, guarded by OAuth2 bearer tokens. */
 export interface MockMcpServer {
   /** The MCP endpoint URL. */
   readonly url: string
@@ -127,43 +142,41 @@ export interface MockMcpServer {
   readonly toolCalls: ToolCallRecord[]
   /** Answers one request to the MCP endpoint or metadata URLs (404 for others). */
   handle(request: Request): Promise<Response>
-  /** Clears records (open sessions stay). */
+  /** Replaces the cache hints of the lists named in `hints` (others keep theirs). */
+  setCacheHints(hints: McpCacheHints): void
+  /** Makes the next `n` requests to the MCP endpoints fail (before authentication), after failures already queued. */
+  failNext(n: number, options?: McpFailNextOptions): void
+  /** Delays the next `n` requests to the MCP endpoints by `delayMs`, then answers normally. */
+  delayNext(n: number, delayMs: number): void
+  /** Requires a new DPoP nonce from now on (turning nonces on) and returns it. */
+  rotateDpopNonce(): string
+  /** Clears records, queued failures and seen DPoP proofs (open sessions stay). */
   reset(): void
   /** Closes every open session (and their SSE streams). */
   close(): Promise<void>
 }
 
-interface Session {
-  transport: WebStandardStreamableHTTPServerTransport
-  server: McpServer
-}
+const SERVED_VERSIONS: readonly string[] = [MODERN_VERSION, ...SUPPORTED_PROTOCOL_VERSIONS]
 
-function scopesOf(payload: JWTPayload): string[] {
-  const scope = payload['scope'] ?? payload['scp']
-  if (typeof scope === 'string') return scope.split(' ').filter(Boolean)
-  if (Array.isArray(scope)) return scope.filter((s): s is string => typeof s === 'string')
-  return []
-}
-
-function jsonRpcMethods(body: unknown): string[] {
-  const messages = Array.isArray(body) ? body : [body]
-  return messages
-    .map((m) =>
-      m && typeof m === 'object' && typeof m.method === 'string' ? (m.method as string) : undefined,
-    )
-    .filter((m): m is string => m !== undefined)
-}
-
-function toResult(value: CallToolResult | string | Record<string, unknown>): CallToolResult {
-  if (typeof value === 'string') return { content: [{ type: 'text', text: value }] }
-  if (Array.isArray((value as CallToolResult).content)) return value as CallToolResult
-  return { content: [{ type: 'text', text: JSON.stringify(value) }], structuredContent: value }
+function validate(options: MockMcpServerOptions): URL {
+  if (!options?.oauth) throw new TypeError('"oauth" option is required')
+  let parsed: URL
+  try {
+    parsed = new URL(options.url ?? 'https://mcp.mock.test/mcp')
+  } catch {
+    throw new TypeError('"url" option must be an absolute URL')
+  }
+  if (options.protocolVersion !== undefined && !SERVED_VERSIONS.includes(options.protocolVersion))
+    throw new TypeError(`"protocolVersion" option must be one of ${SERVED_VERSIONS.join(', ')}`)
+  return parsed
 }
 
 /**
- * Creates a mock MCP server: the SDK's `McpServer` behind `WebStandardStreamableHTTPServerTransport`,
- * guarded by bearer tokens of `oauth` (RFC 6750 / RFC 9068 verification), with RFC 9728 metadata and
- * per-tool scopes. Use its `handlers` with msw, or serve it over loopback HTTP with `startMockServers`.
+ * Creates a mock MCP server: the MCP SDK's v2 server for every revision (2026-07-28 sessionless,
+ * 2025-11-25 and earlier with sessions, and the legacy HTTP+SSE transport), guarded by bearer
+ * tokens of `oauth` (RFC 6750 / RFC 9068 verification), with RFC 9728 metadata, per-tool scopes,
+ * DNS-rebinding protection and records. Use its `handlers` with msw, or serve it over loopback
+ * HTTP with `startMockServers`.
  *
  * @example
  * const oauth = createMockOAuthServer()
@@ -172,312 +185,75 @@ function toResult(value: CallToolResult | string | Record<string, unknown>): Cal
  * @see RFC 6750 §3, RFC 9728, RFC 9068 §4
  */
 export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServer {
-  if (!options?.oauth) throw new TypeError('"oauth" option is required')
-  const url = options.url ?? 'https://mcp.mock.test/mcp'
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    throw new TypeError('"url" option must be an absolute URL')
-  }
+  const parsed = validate(options)
+  const url = options.url ?? parsed.href
   const oauth = options.oauth
   const origin = parsed.origin
   const path = parsed.pathname === '/' ? '' : parsed.pathname
   const endpoint = `${origin}${parsed.pathname}`
   const rootMetadataUrl = `${origin}/.well-known/oauth-protected-resource`
   const resourceMetadataUrl = `${rootMetadataUrl}${path}`
-  const audience =
-    options.audience === undefined
-      ? [url]
-      : Array.isArray(options.audience)
-        ? [...options.audience]
-        : [options.audience]
+  const audience = options.audience === undefined ? [url] : [options.audience].flat()
   oauth.registerResource(audience)
-  const tools = options.tools ?? createSeedTools()
+  const userTools = options.tools ?? createSeedTools()
   const toolScopes: Record<string, readonly string[]> = {}
-  for (const tool of tools) toolScopes[tool.name] = tool.scopes ?? []
+  for (const tool of userTools) toolScopes[tool.name] = tool.scopes ?? []
   Object.assign(toolScopes, options.toolScopes ?? (options.tools ? {} : seedToolScopes))
-  const stateless = options.stateless ?? false
-  const enableJsonResponse = stateless || (options.jsonResponse ?? false)
   const name = options.name ?? 'mock-mcp-server'
+  const authEnabled = options.auth ?? true
   const sseEnabled = (options.sse ?? true) && parsed.pathname !== '/sse' && parsed.pathname !== '/messages'
   const sseUrl = `${origin}/sse`
   const messagesUrl = `${origin}/messages`
   const sseMetadataUrl = `${rootMetadataUrl}/sse`
   const sseAudience = [...audience, sseUrl]
-  const sseSessions = new Map<string, { transport: WebSseServerTransport; server: McpServer }>()
   const requests: McpRequestRecord[] = []
   const toolCalls: ToolCallRecord[] = []
-  const sessions = new Map<string, Session>()
-  const extraServers = new Set<McpServer>()
+  const dpop = new DpopPolicy(options.dpop, () => oauth.now())
+  const guard = new BearerGuard(oauth, toolScopes, dpop)
+  const hostCheck = createHostCheck(url, options.allowedHosts)
+  const failures = new FailureQueue<'mcp'>(['mcp'], (status) => ({
+    error: 'mock_failure',
+    body: { jsonrpc: '2.0', error: { code: -32603, message: `mock failure (HTTP ${status})` }, id: null },
+  }))
+  let cacheHints = checkCacheHints(options.cacheHints ?? {})
+  const pin = options.protocolVersion
+  const legacyVersions =
+    pin === MODERN_VERSION ? [] : pin ? [pin] : SUPPORTED_PROTOCOL_VERSIONS.filter((v) => v !== '2024-10-07')
 
-  function protectedResourceMetadata(resource: string) {
-    return {
+  const fixtures = options.conformanceFixtures ? createConformanceFixtures() : undefined
+  const tools = [
+    ...(fixtures?.tools ?? []).map((t) => recorded(t, toolCalls)),
+    ...userTools.map((t) => serveTestTool(t, toolCalls)),
+  ]
+
+  const createServer = () =>
+    createSdkServer({
+      name,
+      version: '0.1.0',
+      tools,
+      surface: fixtures?.surface,
+      cacheHints,
+      legacyVersions,
+    })
+  const streamable = new StreamableHttpEndpoint({
+    createServer,
+    pin: pin === undefined ? undefined : pin === MODERN_VERSION ? 'modern' : 'legacy',
+    stateless: options.stateless ?? false,
+    jsonResponse: options.jsonResponse ?? false,
+    legacyVersions,
+  })
+  const sseSessions = new LegacySseSessions('/messages')
+  const metadataFor = (resource: string) =>
+    protectedResourceMetadata({
       resource,
-      authorization_servers: [oauth.issuer],
-      bearer_methods_supported: ['header'],
-      scopes_supported: [...new Set(Object.values(toolScopes).flat())],
-      resource_name: name,
-    }
-  }
-
-  function createServer(): McpServer {
-    const mcp = new McpServer({ name, version: '0.1.0' }, { capabilities: { tools: {} } })
-    // Tools are served with plain JSON Schema through the SDK's request handlers, so consumers
-    // need no zod. The SDK still does all JSON-RPC, sessions and transport work.
-    mcp.server.setRequestHandler(ListToolsRequestSchema, () => ({
-      tools: tools.map((t) => ({
-        name: t.name,
-        description: t.description ?? '',
-        inputSchema: t.inputSchema ?? { type: 'object' as const, properties: {} },
-      })),
-    }))
-    mcp.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-      const tool = tools.find((t) => t.name === request.params.name)
-      if (!tool) throw new McpError(ErrorCode.InvalidParams, `Tool ${request.params.name} not found`)
-      const args = (request.params.arguments ?? {}) as Record<string, unknown>
-      const missing = (tool.inputSchema?.required ?? []).filter((k) => args[k] === undefined)
-      if (missing.length > 0) {
-        throw new McpError(ErrorCode.InvalidParams, `Missing required argument(s): ${missing.join(', ')}`)
-      }
-      const authExtra = (extra.authInfo?.extra ?? {}) as {
-        claims?: Record<string, unknown>
-        cookies?: Record<string, string>
-        headers?: Record<string, string>
-      }
-      const claims = authExtra.claims ?? {}
-      const context: MockToolContext = {
-        cookies: { ...(authExtra.cookies ?? {}) },
-        headers: { ...(authExtra.headers ?? {}) },
-        clientId: extra.authInfo?.clientId,
-        subject: typeof claims['sub'] === 'string' ? claims['sub'] : undefined,
-        scopes: [...(extra.authInfo?.scopes ?? [])],
-        claims,
-      }
-      toolCalls.push({
-        tool: tool.name,
-        args,
-        cookies: context.cookies,
-        headers: context.headers,
-        clientId: context.clientId,
-        subject: context.subject,
-        scopes: context.scopes,
-      })
-      try {
-        return toResult(await tool.handler(args, context))
-      } catch (e) {
-        return {
-          content: [{ type: 'text', text: e instanceof Error ? e.message : String(e) }],
-          isError: true,
-        }
-      }
+      issuer: oauth.issuer,
+      toolScopes,
+      name,
+      dpopRequired: dpop.required,
     })
-    return mcp
-  }
-
-  function challenge(metadataUrl: string, params: Record<string, string> = {}): string {
-    const parts = Object.entries(params).map(([k, v]) => `${k}=${quote(v)}`)
-    parts.push(`resource_metadata=${quote(metadataUrl)}`)
-    return `Bearer ${parts.join(', ')}`
-  }
-
-  // The key set is rebuilt only when the authorization server's JWKS changes (rotation), so
-  // imported keys are reused across requests.
-  let keySet: { id: string; get: ReturnType<typeof createLocalJWKSet> } | undefined
-  function currentKeySet() {
-    const jwks = oauth.publicJwks()
-    const id = jwks.keys.map((k) => k.kid).join(' ')
-    if (keySet?.id !== id) keySet = { id, get: createLocalJWKSet(jwks) }
-    return keySet.get
-  }
-
-  async function authenticate(
-    headers: Headers,
-    metadataUrl: string,
-    accepted: readonly string[],
-  ): Promise<AuthOutcome> {
-    const authorization = headers.get('authorization')
-    const match = authorization ? /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(authorization) : null
-    if (!authorization || !/^bearer\s/i.test(authorization)) {
-      // RFC 6750 §3.1: no credentials → a challenge without an error code.
-      return {
-        ok: false,
-        status: 401,
-        wwwAuthenticate: challenge(metadataUrl),
-        body: { error: 'unauthorized', error_description: 'Bearer token required' },
-      }
-    }
-    const fail = (description: string): AuthOutcome => ({
-      ok: false,
-      status: 401,
-      error: 'invalid_token',
-      wwwAuthenticate: challenge(metadataUrl, { error: 'invalid_token', error_description: description }),
-      body: { error: 'invalid_token', error_description: description },
-    })
-    if (!match?.[1]) return fail('malformed Bearer credentials')
-    const token = match[1]
-    try {
-      const { payload } = await jwtVerify(token, currentKeySet(), {
-        issuer: oauth.issuer,
-        audience: [...accepted],
-        typ: 'at+jwt',
-        algorithms: ['RS256', 'ES256'],
-        requiredClaims: ['exp', 'iat'],
-        currentDate: new Date(oauth.now()),
-      })
-      const clientId =
-        typeof payload['client_id'] === 'string'
-          ? payload['client_id']
-          : typeof payload['azp'] === 'string'
-            ? payload['azp']
-            : (payload.sub ?? '')
-      const cookies = parseCookies(headers.get('cookie'))
-      const authInfo: AuthInfo = {
-        token,
-        clientId,
-        scopes: scopesOf(payload),
-        expiresAt: payload.exp,
-        extra: { claims: { ...payload }, cookies, headers: headersToRecord(headers) },
-      }
-      if (typeof payload.aud === 'string' && URL.canParse(payload.aud))
-        authInfo.resource = new URL(payload.aud)
-      return { ok: true, authInfo }
-    } catch (e) {
-      const reason =
-        e instanceof joseErrors.JWTExpired
-          ? 'token expired'
-          : e instanceof joseErrors.JWTClaimValidationFailed
-            ? `claim ${e.claim} invalid`
-            : e instanceof joseErrors.JOSEError
-              ? `token rejected (${e.code})`
-              : 'token rejected'
-      return fail(reason)
-    }
-  }
-
-  function requiredScopesFor(body: unknown): string[] {
-    const required = new Set<string>()
-    for (const message of Array.isArray(body) ? body : [body]) {
-      if (message && typeof message === 'object' && message.method === 'tools/call') {
-        const toolName = (message.params as { name?: unknown } | undefined)?.name
-        if (typeof toolName === 'string') for (const s of toolScopes[toolName] ?? []) required.add(s)
-      }
-    }
-    return [...required]
-  }
-
-  function checkScopes(body: unknown, authInfo: AuthInfo, metadataUrl: string): AuthOutcome | undefined {
-    const required = requiredScopesFor(body)
-    const missing = required.filter((s) => !authInfo.scopes.includes(s))
-    if (missing.length === 0) return undefined
-    const description = `tool requires scope ${required.join(' ')}`
-    return {
-      ok: false,
-      status: 403,
-      error: 'insufficient_scope',
-      wwwAuthenticate: challenge(metadataUrl, {
-        error: 'insufficient_scope',
-        scope: required.join(' '),
-        error_description: description,
-      }),
-      body: { error: 'insufficient_scope', error_description: description },
-    }
-  }
-
-  function outcomeResponse(outcome: Extract<AuthOutcome, { ok: false }>): Response {
-    return jsonResponse(outcome.body, outcome.status, { 'www-authenticate': outcome.wwwAuthenticate })
-  }
-
-  async function handleMcp(request: Request): Promise<Response> {
-    const record = newRecord(request, 'streamable-http')
-    const sessionId = request.headers.get('mcp-session-id')
-    if (sessionId) record.sessionId = sessionId
-
-    let body: unknown
-    let bodyOk = false
-    if (request.method === 'POST') {
-      try {
-        body = JSON.parse(await request.clone().text())
-        bodyOk = true
-        record.jsonRpcMethods = jsonRpcMethods(body)
-        record.jsonRpcMethod = record.jsonRpcMethods[0]
-      } catch {}
-    }
-
-    const auth = await authenticate(request.headers, resourceMetadataUrl, audience)
-    if (!auth.ok) return rejected(record, auth)
-    const denied = bodyOk ? checkScopes(body, auth.authInfo, resourceMetadataUrl) : undefined
-    if (denied && !denied.ok) return rejected(record, denied)
-    const handleOptions = bodyOk ? { authInfo: auth.authInfo, parsedBody: body } : { authInfo: auth.authInfo }
-    const response = await dispatch(request, body, bodyOk, handleOptions)
-    record.status = response.status
-    return response
-  }
-
-  async function dispatch(
-    request: Request,
-    body: unknown,
-    bodyOk: boolean,
-    handleOptions: { authInfo: AuthInfo; parsedBody?: unknown },
-  ): Promise<Response> {
-    if (stateless) {
-      const server = createServer()
-      const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true })
-      extraServers.add(server)
-      try {
-        await server.connect(transport)
-        return await transport.handleRequest(request, handleOptions)
-      } finally {
-        extraServers.delete(server)
-        await server.close()
-      }
-    }
-    const sessionId = request.headers.get('mcp-session-id')
-    if (sessionId) {
-      const session = sessions.get(sessionId)
-      if (!session) {
-        return jsonResponse(
-          { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null },
-          404,
-        )
-      }
-      return session.transport.handleRequest(request, handleOptions)
-    }
-    if (
-      request.method === 'POST' &&
-      bodyOk &&
-      (Array.isArray(body) ? body : [body]).some(isInitializeRequest)
-    ) {
-      const server = createServer()
-      const transport: WebStandardStreamableHTTPServerTransport =
-        new WebStandardStreamableHTTPServerTransport({
-          sessionIdGenerator: randomUUID,
-          enableJsonResponse,
-          onsessioninitialized: (id) => {
-            sessions.set(id, { transport, server })
-          },
-          onsessionclosed: (id) => {
-            sessions.delete(id)
-          },
-        })
-      transport.onclose = () => {
-        if (transport.sessionId) sessions.delete(transport.sessionId)
-      }
-      await server.connect(transport)
-      return transport.handleRequest(request, handleOptions)
-    }
-    return jsonResponse(
-      {
-        jsonrpc: '2.0',
-        error: { code: -32000, message: 'Bad Request: No valid session ID provided' },
-        id: null,
-      },
-      400,
-    )
-  }
 
   function newRecord(request: Request, transport: McpRequestRecord['transport']): McpRequestRecord {
-    const record: McpRequestRecord = {
+    const entry: McpRequestRecord = {
       method: request.method,
       path: new URL(request.url).pathname,
       url: request.url,
@@ -486,98 +262,99 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
       status: 0,
       transport,
     }
-    requests.push(record)
-    return record
+    requests.push(entry)
+    return entry
   }
 
-  function rejected(record: McpRequestRecord, outcome: Extract<AuthOutcome, { ok: false }>): Response {
-    record.status = outcome.status
-    if (outcome.error) record.authError = outcome.error
-    return outcomeResponse(outcome)
+  function rejected(entry: McpRequestRecord, rejection: AuthRejection): Response {
+    entry.status = rejection.status
+    if (rejection.error) entry.authError = rejection.error
+    return rejectionResponse(rejection)
   }
 
-  /** Legacy SSE, GET: opens the event stream of a new session. */
-  async function handleSseStream(request: Request): Promise<Response> {
-    const record = newRecord(request, 'sse')
-    const auth = await authenticate(request.headers, sseMetadataUrl, sseAudience)
-    if (!auth.ok) return rejected(record, auth)
-    if (request.method !== 'GET') {
-      record.status = 405
-      return jsonResponse({ error: 'method_not_allowed' }, 405, { allow: 'GET' })
-    }
-    const transport = new WebSseServerTransport('/messages')
-    const server = createServer()
-    sseSessions.set(transport.sessionId, { transport, server })
-    transport.onclose = () => {
-      sseSessions.delete(transport.sessionId)
-    }
-    await server.connect(transport)
-    record.status = 200
-    record.sessionId = transport.sessionId
-    return transport.response
-  }
-
-  /** Legacy SSE, POST: one JSON-RPC message for a session, answered on its event stream. */
-  async function handleSseMessage(request: Request): Promise<Response> {
-    const record = newRecord(request, 'sse')
-    const sessionId = new URL(request.url).searchParams.get('sessionId') ?? undefined
-    if (sessionId) record.sessionId = sessionId
+  /** What every MCP request goes through: its record, its body, injected faults, auth and scopes. */
+  async function admit(
+    request: Request,
+    transport: McpRequestRecord['transport'],
+    metadataUrl: string,
+    accepted: string[],
+  ) {
+    const entry = newRecord(request, transport)
     let body: unknown
     let bodyOk = false
     if (request.method === 'POST') {
       try {
-        body = JSON.parse(await request.text())
+        body = JSON.parse(await request.clone().text())
         bodyOk = true
-        record.jsonRpcMethods = jsonRpcMethods(body)
-        record.jsonRpcMethod = record.jsonRpcMethods[0]
+        entry.jsonRpcMethods = jsonRpcMethods(body)
+        entry.jsonRpcMethod = entry.jsonRpcMethods[0]
       } catch {}
     }
-    const auth = await authenticate(request.headers, sseMetadataUrl, sseAudience)
-    if (!auth.ok) return rejected(record, auth)
-    if (request.method !== 'POST') {
-      record.status = 405
-      return jsonResponse({ error: 'method_not_allowed' }, 405, { allow: 'POST' })
+    const failure = await failures.take('mcp')
+    if (failure) {
+      entry.status = failure.status
+      return { entry, response: failure.response }
     }
-    if (!bodyOk) {
-      record.status = 400
-      return jsonResponse({ jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null }, 400)
+    if (!authEnabled) return { entry, body, bodyOk, authInfo: undefined }
+    const auth = await guard.authenticate(request, metadataUrl, accepted, requestUrls(request))
+    if (auth.scheme) entry.authScheme = auth.scheme
+    if (auth.dpop) entry.dpop = { ...auth.dpop }
+    if (!auth.ok) return { entry, response: rejected(entry, auth) }
+    const denied = bodyOk ? guard.checkScopes(body, auth, metadataUrl) : undefined
+    if (denied) return { entry, response: rejected(entry, denied) }
+    return { entry, body, bodyOk, authInfo: auth.authInfo as AuthInfo | undefined }
+  }
+
+  async function handleMcp(request: Request): Promise<Response> {
+    const admitted = await admit(request, 'streamable-http', resourceMetadataUrl, audience)
+    const sessionId = request.headers.get('mcp-session-id')
+    if (sessionId) admitted.entry.sessionId = sessionId
+    if (admitted.response) return admitted.response
+    if (admitted.bodyOk && isModernRequest(admitted.body)) {
+      const mismatch = checkParamHeaders(request.headers, admitted.body, tools)
+      if (mismatch) {
+        admitted.entry.status = 400
+        return mismatch
+      }
     }
-    const denied = checkScopes(body, auth.authInfo, sseMetadataUrl)
-    if (denied && !denied.ok) return rejected(record, denied)
-    const session = sessionId ? sseSessions.get(sessionId) : undefined
-    if (!session) {
-      record.status = 404
-      return jsonResponse(
-        { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null },
-        404,
-      )
-    }
-    try {
-      session.transport.receive(body, {
-        authInfo: auth.authInfo,
-        requestInfo: { headers: Object.fromEntries(request.headers), url: new URL(request.url) },
-      })
-    } catch {
-      record.status = 400
-      return new Response('Invalid message', { status: 400 })
-    }
-    record.status = 202
-    // No body: the SDK client cancels the body of a 202, and cancelling a body that msw has
-    // tee'd for its own events never settles.
-    return new Response(null, { status: 202 })
+    const result = await streamable.serve(request, admitted.authInfo, admitted.body, admitted.bodyOk ?? false)
+    admitted.entry.status = result.response.status
+    if (result.protocolVersion && result.response.status < 400)
+      admitted.entry.protocolVersion = result.protocolVersion
+    return result.response
+  }
+
+  /** Legacy SSE: GET opens a session's event stream; POST delivers one message, answered on it. */
+  async function handleSse(request: Request, stream: boolean): Promise<Response> {
+    const admitted = await admit(request, 'sse', sseMetadataUrl, sseAudience)
+    const { entry } = admitted
+    const sessionId = new URL(request.url).searchParams.get('sessionId') ?? undefined
+    if (sessionId) entry.sessionId = sessionId
+    if (admitted.response) return admitted.response
+    const served = await sseSessions.serve(request, stream, sessionId, admitted, createServer)
+    entry.status = served.response.status
+    if (served.sessionId) entry.sessionId = served.sessionId
+    if (served.protocolVersion) entry.protocolVersion = served.protocolVersion
+    return served.response
   }
 
   async function handle(request: Request): Promise<Response> {
     const target = new URL(request.url)
     const key = `${target.origin}${target.pathname}`
+    const forbidden = hostCheck(request.headers)
+    if (forbidden) {
+      newRecord(request, key === sseUrl || key === messagesUrl ? 'sse' : 'streamable-http').status = 403
+      return forbidden
+    }
     if (key === endpoint) return handleMcp(request)
-    if (sseEnabled && key === sseUrl) return handleSseStream(request)
-    if (sseEnabled && key === messagesUrl) return handleSseMessage(request)
+    if (sseEnabled && key === sseUrl) return handleSse(request, true)
+    if (sseEnabled && key === messagesUrl) return handleSse(request, false)
+    const cached = { 'cache-control': 'max-age=60' }
     if (sseEnabled && request.method === 'GET' && key === sseMetadataUrl) {
-      return jsonResponse(protectedResourceMetadata(sseUrl), 200, { 'cache-control': 'max-age=60' })
+      return jsonResponse(metadataFor(sseUrl), 200, cached)
     }
     if (request.method === 'GET' && (key === resourceMetadataUrl || key === rootMetadataUrl)) {
-      return jsonResponse(protectedResourceMetadata(url), 200, { 'cache-control': 'max-age=60' })
+      return jsonResponse(metadataFor(url), 200, cached)
     }
     return jsonResponse({ error: 'not_found' }, 404)
   }
@@ -600,7 +377,7 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
       : []),
   ]
 
-  const server: MockMcpServer = {
+  return {
     url,
     resourceMetadataUrl,
     audience,
@@ -609,39 +386,25 @@ export function createMockMcpServer(options: MockMcpServerOptions): MockMcpServe
     requests,
     toolCalls,
     handle,
+    setCacheHints(hints: McpCacheHints) {
+      cacheHints = { ...cacheHints, ...checkCacheHints(hints) }
+    },
+    failNext(n: number, failOptions: McpFailNextOptions = {}) {
+      failures.fail('mcp', n, failOptions)
+    },
+    delayNext(n: number, delayMs: number) {
+      failures.delay('mcp', n, delayMs)
+    },
+    rotateDpopNonce: () => dpop.rotate(),
     reset() {
       requests.length = 0
       toolCalls.length = 0
+      failures.clear()
+      dpop.verifier.reset()
     },
     async close() {
-      const open = [...sessions.values()]
-      sessions.clear()
-      await Promise.allSettled(open.map(async (s) => s.server.close()))
-      await Promise.allSettled([...extraServers].map((s) => s.close()))
-      extraServers.clear()
-      const legacy = [...sseSessions.values()]
-      sseSessions.clear()
-      await Promise.allSettled(legacy.map((s) => s.server.close()))
-      await internals.closeLegacy()
+      await streamable.close()
+      await sseSessions.close()
     },
   }
-  const legacyClosers = new Set<() => Promise<void>>()
-  const internals: McpInternals = {
-    createServer,
-    authenticate,
-    checkScopes,
-    protectedResourceMetadata,
-    records: { requests, toolCalls },
-    origin,
-    sseMetadataUrl,
-    sseAudience,
-    legacyClosers,
-    async closeLegacy() {
-      const closers = [...legacyClosers]
-      legacyClosers.clear()
-      await Promise.allSettled(closers.map((c) => c()))
-    },
-  }
-  mcpInternals.set(server, internals)
-  return server
 }

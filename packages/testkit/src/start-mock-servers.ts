@@ -1,17 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
-import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js'
+import type { MockDpopOptions } from './dpop-options.js'
 import { TestkitError, TestkitErrorCode } from './errors.js'
-import { headersToRecord, parseCookies } from './internal/http.js'
-import { mcpInternals } from './internal/mcp-internals.js'
-import { readBody, sendWebResponse, toWebRequest } from './internal/node-http.js'
-import {
-  createMockMcpServer,
-  type McpRequestRecord,
-  type MockMcpServer,
-  type MockMcpServerOptions,
-} from './mock-mcp-server.js'
+import { isLoopbackHost } from './internal/loopback.js'
+import { sendWebResponse, toWebRequest } from './internal/node-http.js'
+import { createMockMcpServer, type MockMcpServer, type MockMcpServerOptions } from './mock-mcp-server.js'
 import {
   createMockOAuthServer,
   type MockOAuthServer,
@@ -20,13 +13,30 @@ import {
 
 /** Options of {@link startMockServers}: those of both mock servers, plus where to listen. */
 export interface StartMockServersOptions
-  extends Omit<MockOAuthServerOptions, 'issuer'>,
-    Omit<MockMcpServerOptions, 'oauth' | 'url'> {
+  extends Omit<MockOAuthServerOptions, 'issuer' | 'dpop'>,
+    Omit<MockMcpServerOptions, 'oauth' | 'url' | 'dpop'> {
   /**
-   * Loopback host to listen on.
+   * DPoP for both servers (each keeps its own nonce): the token endpoint and the MCP endpoint.
+   * @default {} (DPoP accepted, not required, no nonce)
+   */
+  dpop?: MockDpopOptions
+  /**
+   * Address to listen on. An address that is not loopback (`0.0.0.0`, a LAN address, a hostname)
+   * is refused with `ERR_TESTKIT_NON_LOOPBACK_HOST` unless `allowRemote` is set: the mock servers
+   * hand out tokens to anyone who asks and accept them without real security.
    * @default '127.0.0.1'
    */
   host?: string
+  /**
+   * Allow a `host` that is not loopback. Starting such servers calls `onWarning`.
+   * @default false
+   */
+  allowRemote?: boolean
+  /**
+   * Called with a warning, e.g. when listening on a non-loopback address.
+   * @default process.emitWarning
+   */
+  onWarning?: (message: string) => void
   /**
    * Port of the authorization server (`0` picks a free one).
    * @default 0
@@ -110,36 +120,37 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
  */
 export async function startMockServers(options: StartMockServersOptions = {}): Promise<MockServers> {
   const host = options.host ?? '127.0.0.1'
+  if (typeof host !== 'string' || host === '') throw new TypeError('"host" option must be a non-empty string')
+  const remote = !isLoopbackHost(host)
+  if (remote && options.allowRemote !== true) {
+    throw new TestkitError(
+      TestkitErrorCode.NonLoopbackHost,
+      `refusing to listen on ${host}: it is not a loopback address; set allowRemote: true (CLI: --allow-remote) to expose the mock servers`,
+    )
+  }
   const mcpPath = options.mcpPath ?? '/mcp'
   if (!mcpPath.startsWith('/')) throw new TypeError('"mcpPath" option must start with "/"')
   const sseEnabled = options.sse ?? true
   let oauth: MockOAuthServer | undefined
   let mcp: MockMcpServer | undefined
-  const sseSessions = new Map<string, SSEServerTransport>()
 
   const onError = (res: ServerResponse, error: unknown) => {
     if (!res.headersSent) sendJson(res, 500, { error: 'server_error', error_description: String(error) })
     else res.destroy()
   }
 
-  const oauthHttp = createServer((req, res) => {
-    const origin = `http://${req.headers.host ?? 'localhost'}`
-    toWebRequest(req, origin)
-      .then((request) => oauth!.handle(request))
-      .then((response) => sendWebResponse(req, res, response))
-      .catch((error) => onError(res, error))
-  })
-  const mcpHttp = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname
-    // The legacy transport runs on the SDK's own node `SSEServerTransport` over real HTTP.
-    const legacy = mcp?.sseUrl !== undefined && (path === '/sse' || path === '/messages')
-    const work = legacy
-      ? handleLegacy(req, res, path)
-      : toWebRequest(req, `http://${req.headers.host ?? 'localhost'}`)
-          .then((request) => mcp!.handle(request))
-          .then((response) => sendWebResponse(req, res, response))
-    work.catch((error) => onError(res, error))
-  })
+  // Both servers answer through the same Fetch-API handlers as their msw handlers (legacy SSE
+  // included: its event stream is a streamed Response body). The request URL gets the server's own
+  // origin whatever address it arrived on; the Host header is kept for the DNS-rebinding check.
+  const serve = (target: () => { origin: string; handle(request: Request): Promise<Response> }) =>
+    createServer((req, res) => {
+      toWebRequest(req, target().origin)
+        .then((request) => target().handle(request))
+        .then((response) => sendWebResponse(req, res, response))
+        .catch((error) => onError(res, error))
+    })
+  const oauthHttp = serve(() => ({ origin: oauth!.issuer, handle: oauth!.handle }))
+  const mcpHttp = serve(() => ({ origin: new URL(mcp!.url).origin, handle: mcp!.handle }))
 
   let oauthAddress: AddressInfo
   let mcpAddress: AddressInfo
@@ -152,6 +163,12 @@ export async function startMockServers(options: StartMockServersOptions = {}): P
     throw error
   }
 
+  if (remote) {
+    const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, 'TestkitWarning'))
+    warn(
+      `the mock servers listen on ${host}, which is not loopback: anyone who can reach ports ${oauthAddress.port} and ${mcpAddress.port} can get tokens and call tools`,
+    )
+  }
   const mcpOrigin = `http://${urlHost(host)}:${mcpAddress.port}`
   const mcpUrl = `${mcpOrigin}${mcpPath}`
   oauth = createMockOAuthServer({
@@ -161,6 +178,9 @@ export async function startMockServers(options: StartMockServersOptions = {}): P
     ...(options.algorithm ? { algorithm: options.algorithm } : {}),
     ...(options.defaultAudience !== undefined ? { defaultAudience: options.defaultAudience } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.trustedIssuers ? { trustedIssuers: options.trustedIssuers } : {}),
+    ...(options.idJagTtlSeconds !== undefined ? { idJagTtlSeconds: options.idJagTtlSeconds } : {}),
+    ...(options.dpop ? { dpop: options.dpop } : {}),
   })
   mcp = createMockMcpServer({
     url: mcpUrl,
@@ -171,106 +191,16 @@ export async function startMockServers(options: StartMockServersOptions = {}): P
     ...(options.stateless !== undefined ? { stateless: options.stateless } : {}),
     ...(options.jsonResponse !== undefined ? { jsonResponse: options.jsonResponse } : {}),
     ...(options.name !== undefined ? { name: options.name } : {}),
+    ...(options.protocolVersion !== undefined ? { protocolVersion: options.protocolVersion } : {}),
+    ...(options.cacheHints !== undefined ? { cacheHints: options.cacheHints } : {}),
+    ...(options.auth !== undefined ? { auth: options.auth } : {}),
+    ...(options.conformanceFixtures !== undefined
+      ? { conformanceFixtures: options.conformanceFixtures }
+      : {}),
+    ...(options.allowedHosts !== undefined ? { allowedHosts: options.allowedHosts } : {}),
+    ...(options.dpop ? { dpop: options.dpop } : {}),
     sse: sseEnabled,
   })
-  const internals = mcpInternals.get(mcp)!
-  const { sseMetadataUrl, sseAudience } = internals
-  internals.legacyClosers.add(async () => {
-    const open = [...sseSessions.values()]
-    sseSessions.clear()
-    await Promise.allSettled(open.map((t) => t.close()))
-  })
-
-  async function handleLegacy(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const server = mcp!
-    const headers = new Headers()
-    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
-      headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
-    const requestUrl = new URL(req.url ?? '/', mcpOrigin)
-    const sessionId = requestUrl.searchParams.get('sessionId') ?? undefined
-    const rec: McpRequestRecord = {
-      method: req.method ?? 'GET',
-      path,
-      url: requestUrl.href,
-      headers: headersToRecord(headers),
-      jsonRpcMethods: [],
-      status: 0,
-      transport: 'sse',
-    }
-    if (sessionId) rec.sessionId = sessionId
-    server.requests.push(rec)
-
-    let body: unknown
-    let bodyOk = false
-    if (req.method === 'POST') {
-      const raw = await readBody(req)
-      try {
-        body = JSON.parse(raw.toString('utf8'))
-        bodyOk = true
-        const messages = Array.isArray(body) ? body : [body]
-        rec.jsonRpcMethods = messages.map((m) => m?.method).filter((m): m is string => typeof m === 'string')
-        rec.jsonRpcMethod = rec.jsonRpcMethods[0]
-      } catch {}
-    }
-    const auth = await internals.authenticate(headers, sseMetadataUrl, sseAudience)
-    if (!auth.ok) {
-      rec.status = auth.status
-      if (auth.error) rec.authError = auth.error
-      sendJson(res, auth.status, auth.body, { 'www-authenticate': auth.wwwAuthenticate })
-      return
-    }
-    if (path === '/sse') {
-      if (req.method !== 'GET') {
-        rec.status = 405
-        sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'GET' })
-        return
-      }
-      const transport = new SSEServerTransport('/messages', res)
-      const mcpServer = internals.createServer()
-      sseSessions.set(transport.sessionId, transport)
-      res.once('close', () => {
-        sseSessions.delete(transport.sessionId)
-        mcpServer.close().catch(() => {})
-      })
-      rec.status = 200
-      rec.sessionId = transport.sessionId
-      await mcpServer.connect(transport)
-      return
-    }
-    // POST /messages?sessionId=…
-    if (req.method !== 'POST') {
-      rec.status = 405
-      sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'POST' })
-      return
-    }
-    if (!bodyOk) {
-      rec.status = 400
-      sendJson(res, 400, { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null })
-      return
-    }
-    const denied = internals.checkScopes(body, auth.authInfo, sseMetadataUrl)
-    if (denied && !denied.ok) {
-      rec.status = denied.status
-      if (denied.error) rec.authError = denied.error
-      sendJson(res, denied.status, denied.body, { 'www-authenticate': denied.wwwAuthenticate })
-      return
-    }
-    const transport = sessionId ? sseSessions.get(sessionId) : undefined
-    if (!transport) {
-      rec.status = 404
-      sendJson(res, 404, { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null })
-      return
-    }
-    // The SDK's SSE transport reads `req.auth` (set by its own bearer middleware in Express apps).
-    const authInfo: AuthInfo = {
-      ...auth.authInfo,
-      extra: { ...auth.authInfo.extra, cookies: parseCookies(headers.get('cookie')) },
-    }
-    ;(req as IncomingMessage & { auth?: AuthInfo }).auth = authInfo
-    await transport.handlePostMessage(req, res, body)
-    rec.status = res.statusCode
-  }
-
   return {
     oauth: {
       issuer: oauth.issuer,

@@ -70,7 +70,12 @@ describe('metadata', () => {
       token_endpoint: as.tokenEndpoint,
       jwks_uri: as.jwksUri,
       authorization_endpoint: `${as.issuer}/authorize`,
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      token_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+        'none',
+      ],
     })
     expect(server.token_endpoint_auth_signing_alg_values_supported).toContain('ES256')
     expect(as.metadataUrl).toBe(`${as.issuer}/.well-known/oauth-authorization-server`)
@@ -454,6 +459,14 @@ describe('options', () => {
     expect(() => createMockOAuthServer({ clients: [{ clientId: 'a' }, { clientId: 'a' }] })).toThrow(
       /"clients"/,
     )
+  })
+
+  it('rejects a bad failNext/delayNext count, delay or endpoint with a TypeError naming it', () => {
+    expect(() => as.failNext(-1)).toThrow(/failNext: "n"/)
+    expect(() => as.failNext(1.5)).toThrow(/failNext: "n"/)
+    expect(() => as.failNext(1, { endpoint: 'nope' as never })).toThrow(/failNext: "endpoint"/)
+    expect(() => as.delayNext(1, -5)).toThrow(/delayNext: "delayMs"/)
+    expect(() => as.delayNext(1, 5, 'nope' as never)).toThrow(/delayNext: "endpoint"/)
   })
 
   it('registers the default test client with the seed scopes', () => {

@@ -1,4 +1,8 @@
 import { request as httpRequest } from 'node:http'
+import {
+  Client as V2Client,
+  StreamableHTTPClientTransport as V2Transport,
+} from '@modelcontextprotocol/client'
 import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
@@ -7,6 +11,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose'
 import * as oauth from 'oauth4webapi'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type MockServers, startMockServers, TestkitError } from '../src/index.js'
+import { client, dpopMcpClient, dpopToken, keyPair } from './helpers/dpop-client.js'
 
 let servers: MockServers
 const clients: Client[] = []
@@ -187,6 +192,39 @@ describe('startMockServers', () => {
     expect(error).toMatchObject({ code: 'ERR_TESTKIT_LISTEN_FAILED' })
   })
 
+  it('serves an SDK v2 client in 2026-07-28 over loopback HTTP', async () => {
+    const token = await servers.oauth.server.issueToken({ aud: servers.mcp.url, scope: 'customer:read' })
+    const client = new V2Client({ name: 'v2', version: '1' }, { versionNegotiation: { mode: 'auto' } })
+    await client.connect(
+      new V2Transport(new URL(servers.mcp.url), { authProvider: { token: async () => token } }),
+    )
+    try {
+      expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28')
+      await client.callTool({ name: 'get_recent_customers', arguments: {} })
+      expect(servers.mcp.server.toolCalls).toMatchObject([
+        { protocolVersion: '2026-07-28', clientId: 'test-client' },
+      ])
+    } finally {
+      await client.close()
+    }
+  })
+
+  it('refuses a request whose Host is not its own or loopback with 403 (DNS rebinding)', async () => {
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest(servers.mcp.resourceMetadataUrl, { headers: { host } }, (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        })
+        req.on('error', reject)
+        req.end()
+      })
+    const port = new URL(servers.mcp.url).port
+    expect(await status(`evil.example:${port}`)).toBe(403)
+    expect(await status(`localhost:${port}`)).toBe(200)
+    expect(await status(`127.0.0.1:${port}`)).toBe(200)
+  })
+
   it('serves HEAD and unknown paths without crashing', async () => {
     const status = await new Promise<number>((resolve, reject) => {
       const req = httpRequest(`${servers.oauth.issuer}/nothing-here`, { method: 'GET' }, (res) => {
@@ -197,5 +235,76 @@ describe('startMockServers', () => {
       req.end()
     })
     expect(status).toBe(404)
+  })
+})
+
+describe('startMockServers with DPoP', () => {
+  const dpopClients: Client[] = []
+  it('serves DPoP over loopback HTTP: nonces at both servers, bound token, fresh proofs', async () => {
+    const dpopServers = await startMockServers({ dpop: { nonce: true } })
+    try {
+      const handle = oauth.DPoP(client, keyPair)
+      const { access_token } = await dpopToken(dpopServers.oauth.server, handle, {
+        resource: dpopServers.mcp.url,
+      })
+      const mcpClient = await dpopMcpClient(dpopServers.mcp.server, access_token, handle, dpopClients)
+      expect((await mcpClient.listTools()).tools).toHaveLength(4)
+      expect(dpopServers.oauth.server.tokenRequests.map((r) => r.status)).toEqual([400, 200])
+      expect(dpopServers.mcp.server.requests[0]).toMatchObject({ status: 401, authError: 'use_dpop_nonce' })
+    } finally {
+      await Promise.all(dpopClients.splice(0).map((c) => c.close()))
+      await dpopServers.close()
+    }
+  })
+})
+
+describe('startMockServers on a non-loopback host', () => {
+  it('refuses 0.0.0.0, a LAN address or a hostname without allowRemote, before binding anything', async () => {
+    for (const host of ['0.0.0.0', '::', '192.168.1.10', 'mcp.example.test']) {
+      const error = await startMockServers({ host, onWarning: () => {} }).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(TestkitError)
+      expect(error).toMatchObject({ code: 'ERR_TESTKIT_NON_LOOPBACK_HOST' })
+      expect((error as Error).message).toContain('allowRemote')
+    }
+  })
+
+  it('binds 0.0.0.0 with allowRemote: true and warns once', async () => {
+    const warnings: string[] = []
+    const remote = await startMockServers({
+      host: '0.0.0.0',
+      allowRemote: true,
+      onWarning: (m) => warnings.push(m),
+    })
+    try {
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toMatch(/0\.0\.0\.0.*not loopback/)
+      const port = new URL(remote.oauth.issuer).port
+      const metadata = await fetch(`http://127.0.0.1:${port}/.well-known/oauth-authorization-server`)
+      expect(metadata.status).toBe(200)
+    } finally {
+      await remote.close()
+    }
+  })
+
+  it('warns through process.emitWarning by default', async () => {
+    const seen = new Promise<Error>((resolve) => process.once('warning', resolve))
+    const remote = await startMockServers({ host: '0.0.0.0', allowRemote: true })
+    try {
+      expect(await seen).toMatchObject({
+        name: 'TestkitWarning',
+        message: expect.stringContaining('0.0.0.0'),
+      })
+    } finally {
+      await remote.close()
+    }
+  })
+
+  it('does not warn for loopback hosts', async () => {
+    const warnings: string[] = []
+    for (const host of ['localhost', '127.0.0.1', '::1']) {
+      const local = await startMockServers({ host, onWarning: (m) => warnings.push(m) })
+      await local.close()
+    }
+    expect(warnings).toEqual([])
   })
 })

@@ -24,7 +24,9 @@ export async function toWebRequest(req: IncomingMessage, origin: string, body?: 
   req.once('close', () => {
     if (!req.complete) controller.abort()
   })
-  return new Request(new URL(req.url ?? '/', origin), {
+  // Only origin-form targets (`/path?query`): an absolute-form target must not pick the origin.
+  const target = req.url?.startsWith('/') ? req.url : '/'
+  return new Request(new URL(target, origin), {
     method,
     headers,
     body: data && data.length > 0 ? new Uint8Array(data) : hasBody ? '' : undefined,
