@@ -10,18 +10,17 @@
 //
 //   npx tsx bench/fleet.bench.ts            (BENCH_GATEWAYS=4 BENCH_CALLS=300 BENCH_HITS=20000)
 //
-// Until ClientCredentialsTokenProvider takes a `store` option, the gateway composes the provider's
-// public API with the internal fetchShared (packages/redis/test/support/shared-provider.ts).
+// The store-backed gateway is `new ClientCredentialsTokenProvider({ ...options, store })`; token
+// requests are counted by the authorization server (parent), store warnings through `onEvent`.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { ClientCredentialsTokenProvider, tokenCacheKey } from '@mcp-oauth2/auth-core'
+import { ClientCredentialsTokenProvider, type TokenProviderEvent } from '@mcp-oauth2/auth-core'
 import { createAuthFetch } from '@mcp-oauth2/mcp-transport'
 import { RedisTokenStore } from '@mcp-oauth2/redis'
 import { startMockServers } from '@mcp-oauth2/testkit'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { SharedTokenProvider } from '../packages/redis/test/support/shared-provider.js'
 import { startRedisServer } from '../scripts/redis-server.mjs'
 
 const GATEWAYS = Number(process.env.BENCH_GATEWAYS ?? 4)
@@ -66,26 +65,28 @@ async function gateway() {
     scope: ['mcp:read', 'customer:read'],
     refreshSkewSeconds: 0, // refresh at expiry: the burst finds every cache expired
   }
+  // This process's token requests (HTTP attempts to the token endpoint of the store-backed provider).
+  let tokenCalls = 0
+  const countingFetch = (url: string | URL | Request, init?: RequestInit) => {
+    if (String(url) === tokenUrl) tokenCalls++
+    return globalThis.fetch(url, init)
+  }
   const plain = new ClientCredentialsTokenProvider(options)
-  let shared: SharedTokenProvider | undefined
+  let shared: ClientCredentialsTokenProvider | undefined
   let store: RedisTokenStore | undefined
+  const events: TokenProviderEvent[] = []
   if (mode !== 'per-process') {
     store = new RedisTokenStore({
       url: process.env.FLEET_REDIS_URL!,
       encryptionKey: process.env.FLEET_KEY!,
       keyPrefix: process.env.FLEET_PREFIX!,
     })
-    const key = await tokenCacheKey({
-      tokenEndpoint: tokenUrl,
-      clientId: options.clientId,
-      credential: options.clientSecret,
-      authMethod: 'client_secret_basic',
-      scopes: options.scope,
-    })
-    shared = new SharedTokenProvider(new ClientCredentialsTokenProvider(options), store, key, {
-      refreshSkewMs: 0,
-      operationTimeoutMs: 1_000,
-      retryStoreAfterMs: 60_000,
+    shared = new ClientCredentialsTokenProvider({
+      ...options,
+      fetch: countingFetch,
+      store,
+      storeOptions: { operationTimeoutMs: 1_000, retryStoreAfterMs: 60_000 },
+      onEvent: (event) => events.push(event),
     })
   }
   const tokenProvider = shared ?? plain
@@ -100,7 +101,7 @@ async function gateway() {
   send({ type: 'ready' })
 
   await new Promise<void>((resolve) => process.once('message', () => resolve()))
-  const requestsBefore = shared?.requests ?? 0
+  const callsBefore = tokenCalls
   const started = performance.now()
   const calls = Array.from({ length: CALLS }, (_, i) =>
     client.callTool({ name: 'get_customer_info', arguments: { customer_id: `c-${i}` } }),
@@ -111,9 +112,9 @@ async function gateway() {
   send({
     type: 'burst',
     failed: results.filter((r) => r.status === 'rejected' || r.value.isError).length,
-    // The plain provider's requests are counted by the authorization server (parent).
-    tokenRequests: shared ? shared.requests - requestsBefore : Number.NaN,
-    events: shared ? shared.events.map((e) => e.type) : [],
+    // The fleet's total is counted by the authorization server (parent); this is this process's.
+    tokenRequests: shared ? tokenCalls - callsBefore : Number.NaN,
+    events: events.map((e) => e.type),
     wallMs,
   })
 
@@ -143,7 +144,6 @@ async function gateway() {
   }
   send({ type: 'hits', plain: summary(timings.plain), shared: shared ? summary(timings.shared) : undefined })
   await client.close().catch(() => {})
-  shared?.close()
   await store?.close()
   process.exit(0)
 }

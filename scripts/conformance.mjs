@@ -18,7 +18,14 @@ import { fileURLToPath } from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const suite = join(root, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js')
 const tsx = join(root, 'node_modules', '.bin', 'tsx')
-export const CLIENT_SCENARIOS = ['auth/client-credentials-basic', 'auth/client-credentials-jwt']
+export const CLIENT_SCENARIOS = [
+  'auth/client-credentials-basic',
+  'auth/client-credentials-jwt',
+  'auth/enterprise-managed-authorization',
+  'auth/wif-jwt-bearer',
+  'auth/dpop',
+  'auth/dpop-nonce',
+]
 /**
  * The MCP revisions the server suite runs at. Each run is `server --suite all --spec-version <v>`:
  * every non-extension server scenario that applies to that revision (pending ones included).

@@ -2,14 +2,35 @@
  * From normalised configuration to the objects that use it, so that consumers (the server manager)
  * hold no configuration logic of their own.
  */
-import type { McpConfig, OAuth2Config, ServerConfig } from './config-schema.js'
+import type {
+  McpConfig,
+  OAuth2Config,
+  ServerConfig,
+  TokenStoreConfig,
+  UserTokenConfig,
+} from './config-schema.js'
 import type { ConfigIssue } from './errors.js'
+import { IdJagTokenProvider, type IdJagTokenProviderOptions } from './id-jag-provider.js'
 import { configError } from './internal/config-issues.js'
+import type { TokenStore } from './internal/token-store-types.js'
+import { JwtBearerTokenProvider, type JwtBearerTokenProviderOptions } from './jwt-bearer-provider.js'
 import type { Secret } from './secret.js'
+import {
+  TokenExchangeTokenProvider,
+  type TokenExchangeTokenProviderOptions,
+} from './token-exchange-provider.js'
 import {
   ClientCredentialsTokenProvider,
   type ClientCredentialsTokenProviderOptions,
 } from './token-provider.js'
+import type { TokenProvider } from './token-provider-types.js'
+import { InMemoryTokenStore } from './token-store.js'
+
+/** The service token provider a server's `auth.oauth2` makes: client credentials, or jwt-bearer. */
+export type ServiceTokenProvider = ClientCredentialsTokenProvider | JwtBearerTokenProvider
+
+/** The per-user token provider a server's `auth.user_token` makes. */
+export type UserTokenProvider = TokenExchangeTokenProvider | IdJagTokenProvider
 
 /**
  * Options of {@link tokenProviderFromConfig} and {@link tokenProvidersFromConfig}: the I/O seams,
@@ -25,6 +46,9 @@ export interface TokenProviderFromConfigOptions
     | 'refreshSkewSeconds'
     | 'timeoutMs'
     | 'allowInsecureHttp'
+    | 'store'
+    | 'storeOptions'
+    | 'onEvent'
   > {}
 
 /**
@@ -45,6 +69,14 @@ export function toTokenProviderOptions(
 ): ClientCredentialsTokenProviderOptions | undefined {
   const oauth2 = server.oauth2
   if (oauth2 === undefined) return undefined
+  if (oauth2.grantType === 'jwt_bearer') {
+    throw configError([
+      {
+        path: `mcp_servers.${server.name}.auth.oauth2.grant_type`,
+        message: 'is jwt_bearer: use tokenProviderFromConfig, which makes a JwtBearerTokenProvider',
+      },
+    ])
+  }
   if (oauth2.privateKey === undefined && oauth2.privateKeyFile !== undefined) {
     throw configError([
       {
@@ -76,6 +108,9 @@ export function toTokenProviderOptions(
     retry: options.retry,
     fetch: options.fetch,
     now: options.now,
+    store: options.store,
+    storeOptions: options.storeOptions,
+    onEvent: options.onEvent,
   }
   for (const key of Object.keys(result) as (keyof ClientCredentialsTokenProviderOptions)[]) {
     if (result[key] === undefined) delete result[key]
@@ -96,7 +131,19 @@ export function toTokenProviderOptions(
 export function tokenProviderFromConfig(
   server: ServerConfig,
   options: TokenProviderFromConfigOptions = {},
-): ClientCredentialsTokenProvider | undefined {
+): ServiceTokenProvider | undefined {
+  if (server.oauth2?.grantType === 'jwt_bearer') {
+    const jwtOptions = jwtBearerOptions(server, server.oauth2, options)
+    try {
+      return new JwtBearerTokenProvider(jwtOptions)
+    } catch (err) {
+      throw configError(
+        [{ path: `mcp_servers.${server.name}.auth.oauth2`, message: messageOf(err) }],
+        undefined,
+        err,
+      )
+    }
+  }
   const providerOptions = toTokenProviderOptions(server, options)
   if (providerOptions === undefined) return undefined
   try {
@@ -119,6 +166,11 @@ export function tokenProviderFromConfig(
  *
  * Every server that cannot get a provider is reported in one `ConfigError`.
  *
+ * With `mcp_config.token_store`, every provider uses the store (and its `lock_ttl_ms`, `wait_ms`,
+ * `timeout_ms`): `options.store` when given, else for `type: memory` one `InMemoryTokenStore`;
+ * `type: redis` needs `options.store` (`redisTokenStoreFromConfig(config.tokenStore)` from
+ * `@mcp-oauth2/redis`), else a `ConfigError`.
+ *
  * @example
  * ```ts
  * const providers = tokenProvidersFromConfig(config, { fetch })
@@ -127,10 +179,11 @@ export function tokenProviderFromConfig(
  */
 export function tokenProvidersFromConfig(
   config: McpConfig,
-  options: TokenProviderFromConfigOptions = {},
-): Map<string, ClientCredentialsTokenProvider> {
-  const providers = new Map<string, ClientCredentialsTokenProvider>()
-  const built: { oauth2: OAuth2Config; provider: ClientCredentialsTokenProvider }[] = []
+  given: TokenProviderFromConfigOptions = {},
+): Map<string, ServiceTokenProvider> {
+  const options = withTokenStore(config.tokenStore, given)
+  const providers = new Map<string, ServiceTokenProvider>()
+  const built: { oauth2: OAuth2Config; provider: ServiceTokenProvider }[] = []
   const issues: ConfigIssue[] = []
   for (const server of Object.values(config.servers)) {
     const oauth2 = server.oauth2
@@ -158,11 +211,50 @@ export function tokenProvidersFromConfig(
 }
 
 /**
+ * The store and its settings for `mcp_config.token_store`: a given `store` wins; `memory` makes one
+ * `InMemoryTokenStore` for these providers; `redis` needs the store from `@mcp-oauth2/redis`
+ * (auth-core does not load it), so without one it is a `ConfigError` rather than a silently
+ * unshared cache.
+ */
+function withTokenStore(
+  config: TokenStoreConfig | undefined,
+  options: TokenProviderFromConfigOptions,
+): TokenProviderFromConfigOptions {
+  if (config === undefined) return options
+  let store: TokenStore | undefined = options.store
+  if (store === undefined) {
+    if (config.type === 'memory') store = new InMemoryTokenStore()
+    else
+      throw configError([
+        {
+          path: 'mcp_config.token_store',
+          message:
+            'type: redis needs the store instance: pass { store: redisTokenStoreFromConfig(config.tokenStore) } from @mcp-oauth2/redis',
+        },
+      ])
+  }
+  return {
+    ...options,
+    store,
+    storeOptions: {
+      ...(config.lockTtlMs === undefined ? {} : { lockTtlMs: config.lockTtlMs }),
+      ...(config.waitMs === undefined ? {} : { waitMs: config.waitMs }),
+      // The store's own deadline first; the provider's bound on the operation just after it.
+      ...(config.timeoutMs === undefined ? {} : { operationTimeoutMs: config.timeoutMs + 250 }),
+      ...options.storeOptions,
+    },
+  }
+}
+
+/**
  * Whether two OAuth2 settings would obtain the same tokens, so one provider can serve both.
  * Secrets are compared with `Secret.equals` (in memory).
  */
 export function sameTokenClient(a: OAuth2Config, b: OAuth2Config): boolean {
   return (
+    a.grantType === b.grantType &&
+    a.assertionFile === b.assertionFile &&
+    sameSecret(a.assertion, b.assertion) &&
     a.clientId === b.clientId &&
     a.tokenUrl === b.tokenUrl &&
     a.issuer === b.issuer &&
@@ -181,6 +273,207 @@ export function sameTokenClient(a: OAuth2Config, b: OAuth2Config): boolean {
     sameSecret(a.clientSecret, b.clientSecret) &&
     sameSecret(a.privateKey, b.privateKey)
   )
+}
+
+/** The JwtBearerTokenProvider options of a `grant_type: jwt_bearer` server. */
+function jwtBearerOptions(
+  server: ServerConfig,
+  oauth2: OAuth2Config,
+  options: TokenProviderFromConfigOptions,
+): JwtBearerTokenProviderOptions {
+  if (oauth2.privateKey === undefined && oauth2.privateKeyFile !== undefined) {
+    throw configError([
+      {
+        path: `mcp_servers.${server.name}.auth.oauth2.private_key_file`,
+        message: 'was not read: parseConfig has no file access; use loadConfigFile or private_key',
+      },
+    ])
+  }
+  return compactOptions<JwtBearerTokenProviderOptions>({
+    assertion: oauth2.assertion?.reveal(),
+    assertionFile: oauth2.assertionFile,
+    clientId: oauth2.clientId,
+    clientSecret: oauth2.clientSecret?.reveal(),
+    privateKey: oauth2.privateKey?.reveal(),
+    privateKeyAlgorithm: oauth2.privateKeyAlgorithm,
+    privateKeyId: oauth2.privateKeyId,
+    tokenEndpointAuthMethod:
+      oauth2.tokenEndpointAuthMethod ??
+      (oauth2.clientSecret === undefined && oauth2.privateKey === undefined ? 'none' : undefined),
+    tokenUrl: oauth2.tokenUrl,
+    issuer: oauth2.issuer,
+    resourceServerUrl: oauth2.resourceServerUrl,
+    scope: oauth2.scopes.length > 0 ? [...oauth2.scopes] : undefined,
+    resource: oauth2.resource && [...oauth2.resource],
+    audience: oauth2.audience,
+    extraParams: oauth2.extraParams && { ...oauth2.extraParams },
+    refreshSkewSeconds: oauth2.refreshSkewSeconds ?? options.refreshSkewSeconds,
+    timeoutMs: oauth2.timeoutMs ?? options.timeoutMs,
+    allowInsecureHttp: oauth2.allowInsecureHttp ?? options.allowInsecureHttp,
+    ...seams(options),
+  })
+}
+
+/** Options of {@link userTokenProviderFromConfig} and {@link userTokenProvidersFromConfig}. */
+export interface UserTokenProviderFromConfigOptions extends TokenProviderFromConfigOptions {
+  /**
+   * The service token providers by server name (`tokenProvidersFromConfig`), for `actor: service`;
+   * built here when absent.
+   */
+  serviceProviders?: ReadonlyMap<string, TokenProvider> | undefined
+}
+
+/**
+ * The per-user token provider of one server (`auth.user_token`, LiteLLM's
+ * `oauth2_token_exchange` / `oauth2_id_jag`), or `undefined` when it has none:
+ * a `TokenExchangeTokenProvider` or an `IdJagTokenProvider`. The transport calls it inside a
+ * user's context (`withUserContext({ subjectToken })` / `{ idToken }`) instead of the service
+ * provider. `actor: service` makes the server's service token the actor token (from
+ * `options.serviceProviders`, else built).
+ *
+ * @example
+ * ```ts
+ * const userProvider = userTokenProviderFromConfig(config.servers.crm)
+ * const token = await userProvider?.getToken({ subjectToken: usersToken })
+ * ```
+ */
+export function userTokenProviderFromConfig(
+  server: ServerConfig,
+  options: UserTokenProviderFromConfigOptions = {},
+): UserTokenProvider | undefined {
+  const user = server.userToken
+  if (user === undefined) return undefined
+  const path = `mcp_servers.${server.name}.auth.user_token`
+  try {
+    if (user.grantType === 'id_jag') return new IdJagTokenProvider(idJagOptions(user, options))
+    let actor: TokenProvider | undefined
+    if (user.actor === 'service') {
+      actor = options.serviceProviders?.get(server.name) ?? tokenProviderFromConfig(server, options)
+      if (actor === undefined) throw new TypeError('actor: service needs auth.oauth2 (the service token)')
+    }
+    return new TokenExchangeTokenProvider(tokenExchangeOptions(user, actor, options))
+  } catch (err) {
+    const nested = (err as { issues?: readonly ConfigIssue[] }).issues
+    throw configError(nested ?? [{ path, message: messageOf(err) }], undefined, err)
+  }
+}
+
+/**
+ * Per-user token providers of every server with `auth.user_token`, by server name, each with the
+ * configuration's token store (its keys a digest of the user's token, never the token).
+ *
+ * @example
+ * ```ts
+ * const service = tokenProvidersFromConfig(config, { store })
+ * const users = userTokenProvidersFromConfig(config, { store, serviceProviders: service })
+ * ```
+ */
+export function userTokenProvidersFromConfig(
+  config: McpConfig,
+  given: UserTokenProviderFromConfigOptions = {},
+): Map<string, UserTokenProvider> {
+  const options = withTokenStore(config.tokenStore, given)
+  const providers = new Map<string, UserTokenProvider>()
+  const issues: ConfigIssue[] = []
+  for (const server of Object.values(config.servers)) {
+    try {
+      const provider = userTokenProviderFromConfig(server, options)
+      if (provider) providers.set(server.name, provider)
+    } catch (err) {
+      const nested = (err as { issues?: readonly ConfigIssue[] }).issues
+      issues.push(
+        ...(nested ?? [{ path: `mcp_servers.${server.name}.auth.user_token`, message: messageOf(err) }]),
+      )
+    }
+  }
+  if (issues.length > 0) throw configError(issues)
+  return providers
+}
+
+function userClient(user: UserTokenConfig) {
+  return {
+    clientId: user.clientId,
+    clientSecret: user.clientSecret?.reveal(),
+    privateKey: user.privateKey?.reveal(),
+    privateKeyAlgorithm: user.privateKeyAlgorithm,
+    privateKeyId: user.privateKeyId,
+    tokenUrl: user.tokenUrl,
+    issuer: user.issuer,
+    resourceServerUrl: user.resourceServerUrl,
+  }
+}
+
+function userTiming(user: UserTokenConfig, options: TokenProviderFromConfigOptions) {
+  return {
+    refreshSkewSeconds: user.refreshSkewSeconds ?? options.refreshSkewSeconds,
+    timeoutMs: user.timeoutMs ?? options.timeoutMs,
+    allowInsecureHttp: user.allowInsecureHttp ?? options.allowInsecureHttp,
+    ...seams(options),
+  }
+}
+
+function tokenExchangeOptions(
+  user: UserTokenConfig,
+  actor: TokenProvider | undefined,
+  options: TokenProviderFromConfigOptions,
+): TokenExchangeTokenProviderOptions {
+  return compactOptions<TokenExchangeTokenProviderOptions>({
+    ...userClient(user),
+    tokenEndpointAuthMethod: user.tokenEndpointAuthMethod,
+    scope: user.scopes.length > 0 ? [...user.scopes] : undefined,
+    resource: user.resource && [...user.resource],
+    audience: user.audience && [...user.audience],
+    subjectTokenType: user.subjectTokenType,
+    requestedTokenType: user.requestedTokenType,
+    actor,
+    ...userTiming(user, options),
+  })
+}
+
+function idJagOptions(
+  user: UserTokenConfig,
+  options: TokenProviderFromConfigOptions,
+): IdJagTokenProviderOptions {
+  const idp = user.idp
+  if (idp === undefined) throw new TypeError('id_jag needs idp')
+  if (user.tokenEndpointAuthMethod === 'none')
+    throw new TypeError(
+      'id_jag authenticates at the MCP authorization server: token_endpoint_auth_method none is not allowed',
+    )
+  return compactOptions<IdJagTokenProviderOptions>({
+    ...userClient(user),
+    tokenEndpointAuthMethod: user.tokenEndpointAuthMethod,
+    idp: compactOptions({
+      tokenUrl: idp.tokenUrl,
+      issuer: idp.issuer,
+      clientId: idp.clientId,
+      clientSecret: idp.clientSecret?.reveal(),
+      tokenEndpointAuthMethod: idp.tokenEndpointAuthMethod,
+      subjectTokenType: idp.subjectTokenType,
+    }),
+    scope: user.scopes.length > 0 ? [...user.scopes] : undefined,
+    resource: user.resource?.[0],
+    audience: user.audience?.[0],
+    ...userTiming(user, options),
+  })
+}
+
+function seams(options: TokenProviderFromConfigOptions) {
+  return {
+    defaultExpiresInSeconds: options.defaultExpiresInSeconds,
+    retry: options.retry,
+    fetch: options.fetch,
+    now: options.now,
+    store: options.store,
+    storeOptions: options.storeOptions,
+    onEvent: options.onEvent,
+  }
+}
+
+/** `options` without its `undefined` properties. */
+function compactOptions<T extends object>(options: T): T {
+  for (const key of Object.keys(options) as (keyof T)[]) if (options[key] === undefined) delete options[key]
+  return options
 }
 
 function sameSecret(a: Secret<unknown> | undefined, b: Secret<unknown> | undefined): boolean {

@@ -26,6 +26,10 @@ export const CONFIG_ENV_VARS = [
   'MCP_SERVER_TRANSPORT',
   'MCP_COOKIE_PASSTHROUGH',
   'MCP_HEADER_PASSTHROUGH',
+  'MCP_OAUTH2_TOKEN_STORE',
+  'MCP_OAUTH2_TOKEN_STORE_URL',
+  'MCP_OAUTH2_TOKEN_STORE_KEY_PREFIX',
+  'MCP_OAUTH2_TOKEN_STORE_ENCRYPTION_KEY',
 ] as const
 
 const SERVER_URL_VAR = /^MCP_SERVER_([A-Z0-9_]+)_URL$/
@@ -44,6 +48,9 @@ const SERVER_URL_VAR = /^MCP_SERVER_([A-Z0-9_]+)_URL$/
  *   `MCP_SERVER_TRANSPORT`) and/or `MCP_SERVER_<NAME>_URL` (+ `MCP_SERVER_<NAME>_TRANSPORT`),
  *   named `<name>` in lower case. At least one server is required.
  * - `MCP_COOKIE_PASSTHROUGH` / `MCP_HEADER_PASSTHROUGH`: comma-separated names forwarded to every server.
+ * - `MCP_OAUTH2_TOKEN_STORE` (`memory` or `redis`) with `MCP_OAUTH2_TOKEN_STORE_URL`,
+ *   `MCP_OAUTH2_TOKEN_STORE_KEY_PREFIX` and `MCP_OAUTH2_TOKEN_STORE_ENCRYPTION_KEY`
+ *   (comma-separated keys, the encrypting one first): `mcp_config.token_store`.
  *
  * Issues name the variable (e.g. `path: 'MCP_OAUTH2_CLIENT_ID'`), never its value.
  *
@@ -82,7 +89,9 @@ export function configFromEnv(env: ConfigEnv = defaultEnv()): McpConfig {
   ]
   const enabled = enabledFlags[0] ?? credentialVars.some((name) => get(name) !== undefined)
 
-  const document: { mcp_config?: unknown; mcp_servers: Record<string, unknown> } = { mcp_servers: {} }
+  const document: { mcp_config?: Record<string, unknown>; mcp_servers: Record<string, unknown> } = {
+    mcp_servers: {},
+  }
   if (enabled) {
     const oauth2: Record<string, unknown> = {}
     const put = (key: string, name: string, value: unknown = get(name)) => {
@@ -112,6 +121,34 @@ export function configFromEnv(env: ConfigEnv = defaultEnv()): McpConfig {
     if (issues.size === before) {
       document.mcp_config = { default_oauth2: oauth2 }
       origin.set('mcp_config.default_oauth2', 'MCP_OAUTH2_TOKEN_URL')
+    }
+  }
+
+  const storeType = get('MCP_OAUTH2_TOKEN_STORE')
+  if (storeType !== undefined) {
+    const store: Record<string, unknown> = { type: storeType.trim().toLowerCase() }
+    origin.set('mcp_config.token_store', 'MCP_OAUTH2_TOKEN_STORE')
+    origin.set('mcp_config.token_store.type', 'MCP_OAUTH2_TOKEN_STORE')
+    const url = get('MCP_OAUTH2_TOKEN_STORE_URL')
+    if (url !== undefined) store['url'] = url.trim()
+    origin.set('mcp_config.token_store.url', 'MCP_OAUTH2_TOKEN_STORE_URL')
+    const prefix = get('MCP_OAUTH2_TOKEN_STORE_KEY_PREFIX')
+    if (prefix !== undefined) store['key_prefix'] = prefix
+    origin.set('mcp_config.token_store.key_prefix', 'MCP_OAUTH2_TOKEN_STORE_KEY_PREFIX')
+    const keys = get('MCP_OAUTH2_TOKEN_STORE_ENCRYPTION_KEY')
+      ?.split(',')
+      .map((k) => k.trim())
+      .filter((k) => k !== '')
+    if (keys !== undefined && keys.length > 0) store['encryption_key'] = keys
+    origin.set('mcp_config.token_store.encryption_key', 'MCP_OAUTH2_TOKEN_STORE_ENCRYPTION_KEY')
+    document.mcp_config = { ...document.mcp_config, token_store: store }
+  } else {
+    for (const name of [
+      'MCP_OAUTH2_TOKEN_STORE_URL',
+      'MCP_OAUTH2_TOKEN_STORE_KEY_PREFIX',
+      'MCP_OAUTH2_TOKEN_STORE_ENCRYPTION_KEY',
+    ]) {
+      if (get(name) !== undefined) issues.add(name, 'is only used with MCP_OAUTH2_TOKEN_STORE')
     }
   }
 

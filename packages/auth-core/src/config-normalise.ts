@@ -17,6 +17,8 @@ import type {
   OAuth2Config,
   ServerConfig,
   TlsConfig,
+  TokenStoreConfig,
+  UserTokenConfig,
 } from './config-schema.js'
 import { createCookieFilter } from './cookie-filter.js'
 import { createHeaderFilter, NEVER_FORWARD_HEADER_PREFIXES, NEVER_FORWARD_HEADERS } from './header-filter.js'
@@ -28,6 +30,8 @@ import {
   type RawLiteLLMServer,
   type RawOAuth2,
   type RawServer,
+  type RawTokenStore,
+  type RawUserToken,
   rawLiteLLMServerSchema,
   rawMcpConfigSchema,
   rawServerSchema,
@@ -84,6 +88,7 @@ export function normaliseConfig(doc: unknown, issues: IssueList, files?: ConfigF
   }
 
   let defaultOAuth2: RawOAuth2 | undefined
+  let tokenStore: TokenStoreConfig | undefined
   const mcpConfig = doc['mcp_config']
   if (mcpConfig !== undefined && mcpConfig !== null) {
     const before = issues.size
@@ -92,7 +97,13 @@ export function normaliseConfig(doc: unknown, issues: IssueList, files?: ConfigF
     if (isPlainObject(mcpConfig) && isPlainObject(mcpConfig['default_oauth2'])) {
       checkOAuth2(mcpConfig['default_oauth2'], ['mcp_config', 'default_oauth2'], issues)
     }
-    if (parsed.success && issues.size === before) defaultOAuth2 = parsed.data.default_oauth2
+    if (isPlainObject(mcpConfig) && isPlainObject(mcpConfig['token_store'])) {
+      checkTokenStore(mcpConfig['token_store'], ['mcp_config', 'token_store'], issues)
+    }
+    if (parsed.success && issues.size === before) {
+      defaultOAuth2 = parsed.data.default_oauth2
+      tokenStore = parsed.data.token_store && toTokenStoreConfig(parsed.data.token_store)
+    }
   }
 
   const rawServers = doc['mcp_servers']
@@ -124,7 +135,77 @@ export function normaliseConfig(doc: unknown, issues: IssueList, files?: ConfigF
       : seedServer(name, raw, path, defaultOAuth2, issues, files)
     if (server && issues.size === before) servers[name] = server
   }
-  return { servers }
+  return compact({ servers, tokenStore })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token store
+// ---------------------------------------------------------------------------------------------
+
+/** Cross-key rules of `mcp_config.token_store`, on the raw values (never echoing the URL or key). */
+function checkTokenStore(raw: Record<string, unknown>, path: ConfigPath, issues: IssueList): void {
+  const type = raw['type']
+  if (type === 'memory') {
+    for (const key of ['url', 'key_prefix', 'encryption_key', 'timeout_ms']) {
+      if (present(raw, key)) issues.add([...path, key], 'only applies with type: redis')
+    }
+    return
+  }
+  if (type !== 'redis') return
+  if (!present(raw, 'url')) issues.add([...path, 'url'], 'is required with type: redis')
+  if (!present(raw, 'encryption_key'))
+    issues.add([...path, 'encryption_key'], 'is required with type: redis (openssl rand -base64 32)')
+  const url = raw['url']
+  if (typeof url === 'string' && url !== '') {
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(url)
+    } catch {}
+    if (parsed === undefined || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')) {
+      issues.add([...path, 'url'], 'must be a redis:// or rediss:// URL')
+    } else if (
+      parsed.protocol === 'redis:' &&
+      parsed.password !== '' &&
+      !isLoopbackHostname(parsed.hostname)
+    ) {
+      issues.add(
+        [...path, 'url'],
+        'would send a password over plain redis:// to a host that is not loopback: use rediss://',
+      )
+    }
+  }
+  const keys = raw['encryption_key']
+  for (const [i, key] of (Array.isArray(keys) ? keys : [keys]).entries()) {
+    if (typeof key !== 'string' || key === '') continue
+    const where = Array.isArray(keys) ? [...path, 'encryption_key', i] : [...path, 'encryption_key']
+    if (!isEncryptionKey(key)) issues.add(where, 'must be 32 bytes as base64 (openssl rand -base64 32)')
+  }
+}
+
+/** Whether `text` is the base64 of exactly 32 bytes (what RedisTokenStore accepts as a string). */
+function isEncryptionKey(text: string): boolean {
+  const t = text.trim().replace(/-/g, '+').replace(/_/g, '/')
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(t)) return false
+  try {
+    return atob(t.padEnd(Math.ceil(t.length / 4) * 4, '=')).length === 32
+  } catch {
+    return false
+  }
+}
+
+function toTokenStoreConfig(raw: RawTokenStore): TokenStoreConfig {
+  return compact({
+    type: raw.type,
+    url: raw.url === undefined ? undefined : new Secret(raw.url),
+    keyPrefix: raw.key_prefix,
+    encryptionKey:
+      raw.encryption_key === undefined
+        ? undefined
+        : new Secret<readonly string[]>(Object.freeze([raw.encryption_key].flat().map((k) => k.trim()))),
+    timeoutMs: raw.timeout_ms,
+    lockTtlMs: raw.lock_ttl_ms,
+    waitMs: raw.wait_ms,
+  })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,6 +223,9 @@ function seedServer(
   const auth = raw['auth']
   if (isPlainObject(auth) && isPlainObject(auth['oauth2'])) {
     checkOAuth2(auth['oauth2'], [...path, 'auth', 'oauth2'], issues)
+  }
+  if (isPlainObject(auth) && isPlainObject(auth['user_token'])) {
+    checkUserToken(auth['user_token'], [...path, 'auth', 'user_token'], issues)
   }
   for (const key of LITELLM_ONLY_KEYS) {
     if (key in raw) issues.add([...path, key], `is LiteLLM's shape; with auth, use auth.oauth2 instead`)
@@ -177,8 +261,13 @@ function seedServer(
     )
   }
   const oauth2 = oauth2Raw && toOAuth2Config(oauth2Raw, data.url, oauth2Path, issues, files)
-  checkServerUrl(data.url, oauth2, [...path, 'url'], issues)
+  const rawUser = data.auth !== 'none' ? data.auth?.user_token : undefined
+  const userPath = [...path, 'auth', 'user_token']
+  const userToken = rawUser && toUserTokenConfig(rawUser, data.url)
+  checkServerUrl(data.url, oauth2, [...path, 'url'], issues, userToken)
   const headers = staticHeaders(data.headers ?? {}, oauth2, [...path, 'headers'], issues)
+  if (userToken?.actor === 'service' && oauth2 === undefined)
+    issues.add([...userPath, 'actor'], 'service needs the server to have a service token (auth.oauth2)')
 
   let tls: TlsConfig | undefined
   if (data.tls) {
@@ -199,6 +288,7 @@ function seedServer(
     url: data.url,
     transport: data.transport === 'sse' ? ('sse' as const) : ('streamable-http' as const),
     oauth2,
+    userToken,
     cookiePassthrough,
     headerPassthrough,
     headers,
@@ -308,17 +398,36 @@ function liteLLMServer(
 
   const authType = data.auth_type?.toLowerCase()
   let oauth2Raw: RawOAuth2 | undefined
+  let userRaw: RawUserToken | undefined
   const oauthKeys = ['client_id', 'client_secret', 'token_url', 'scopes', 'oauth2_flow'] as const
+  const assertionKeys = ['assertion', 'assertion_file'] as const
+  const exchangeKeys = [
+    'token_exchange_endpoint',
+    'id_jag_resource_token_endpoint',
+    'id_jag_client_id',
+    'id_jag_client_secret',
+    'audience',
+    'resource',
+    'subject_token_type',
+    'requested_token_type',
+  ] as const
+  const onlyWith = (keys: readonly (keyof RawLiteLLMServer)[], what: string) => {
+    for (const key of keys)
+      if (data[key] !== undefined) issues.add([...path, key], `is only used with ${what}`)
+  }
   if (authType === 'oauth2') {
     const flow = data.oauth2_flow?.toLowerCase()
-    if (flow !== undefined && flow !== 'client_credentials') {
+    const jwtBearer = flow === 'jwt_bearer'
+    if (flow !== undefined && flow !== 'client_credentials' && !jwtBearer) {
       issues.add(
         [...path, 'oauth2_flow'],
         flow === 'authorization_code'
-          ? 'authorization_code (interactive) is not supported: only client_credentials'
-          : 'must be client_credentials',
+          ? 'authorization_code (interactive) is not supported: only client_credentials and jwt_bearer'
+          : 'must be client_credentials or jwt_bearer',
       )
     }
+    onlyWith(exchangeKeys, 'auth_type: oauth2_token_exchange or oauth2_id_jag')
+    if (!jwtBearer) onlyWith(assertionKeys, 'oauth2_flow: jwt_bearer')
     if (data.token_url === undefined) {
       issues.add(
         [...path, 'token_url'],
@@ -326,38 +435,110 @@ function liteLLMServer(
       )
     }
     if (data.client_id === undefined) issues.add([...path, 'client_id'], 'is required with auth_type: oauth2')
-    if (data.client_secret === undefined)
+    if (data.client_secret === undefined && !jwtBearer)
       issues.add([...path, 'client_secret'], 'is required with auth_type: oauth2')
-    if (data.token_url && data.client_id && data.client_secret) {
+    if (jwtBearer && (data.assertion === undefined) === (data.assertion_file === undefined))
+      issues.add(path, 'oauth2_flow: jwt_bearer needs one of assertion or assertion_file')
+    if (data.token_url && data.client_id && (data.client_secret || jwtBearer)) {
       oauth2Raw = {
         token_url: data.token_url,
         client_id: data.client_id,
         client_secret: data.client_secret,
         scope: data.scopes,
+        ...(jwtBearer
+          ? {
+              grant_type: 'jwt_bearer' as const,
+              assertion: data.assertion,
+              assertion_file: data.assertion_file,
+            }
+          : {}),
       }
       checkInsecureUrl(data.token_url, false, [...path, 'token_url'], issues)
     }
+  } else if (authType === 'oauth2_token_exchange' || authType === 'oauth2_id_jag') {
+    const idJag = authType === 'oauth2_id_jag'
+    onlyWith(['token_url', 'oauth2_flow', ...assertionKeys], 'auth_type: oauth2')
+    if (!idJag)
+      onlyWith(
+        ['id_jag_resource_token_endpoint', 'id_jag_client_id', 'id_jag_client_secret'],
+        'auth_type: oauth2_id_jag',
+      )
+    if (data.token_exchange_endpoint === undefined)
+      issues.add([...path, 'token_exchange_endpoint'], `is required with auth_type: ${authType}`)
+    if (data.client_id === undefined)
+      issues.add([...path, 'client_id'], `is required with auth_type: ${authType}`)
+    if (idJag) {
+      onlyWith(['subject_token_type', 'requested_token_type'], 'auth_type: oauth2_token_exchange')
+      for (const key of [
+        'id_jag_resource_token_endpoint',
+        'id_jag_client_id',
+        'id_jag_client_secret',
+      ] as const)
+        if (data[key] === undefined) issues.add([...path, key], 'is required with auth_type: oauth2_id_jag')
+    }
+    if (issues.size === before && data.token_exchange_endpoint && data.client_id) {
+      // LiteLLM's names: for ID-JAG the IdP client is client_id/client_secret and the MCP
+      // authorization server's is id_jag_client_id/id_jag_client_secret.
+      userRaw = idJag
+        ? {
+            grant_type: 'id_jag',
+            token_url: data.id_jag_resource_token_endpoint,
+            client_id: data.id_jag_client_id!,
+            client_secret: data.id_jag_client_secret,
+            scope: data.scopes,
+            resource: data.resource,
+            audience: data.audience,
+            idp: {
+              token_url: data.token_exchange_endpoint,
+              client_id: data.client_id,
+              client_secret: data.client_secret,
+              ...(data.client_secret === undefined ? { token_endpoint_auth_method: 'none' as const } : {}),
+            },
+          }
+        : {
+            grant_type: 'token_exchange',
+            token_url: data.token_exchange_endpoint,
+            client_id: data.client_id,
+            client_secret: data.client_secret,
+            ...(data.client_secret === undefined ? { token_endpoint_auth_method: 'none' as const } : {}),
+            scope: data.scopes,
+            resource: data.resource,
+            audience: data.audience,
+            subject_token_type: data.subject_token_type,
+            requested_token_type: data.requested_token_type,
+          }
+      checkUserToken(userRaw as Record<string, unknown>, path, issues)
+    }
   } else if (authType === undefined || authType === 'none') {
-    for (const key of oauthKeys) {
-      if (data[key] !== undefined) issues.add([...path, key], 'is only used with auth_type: oauth2')
+    for (const key of [...oauthKeys, ...assertionKeys, ...exchangeKeys]) {
+      if (data[key] !== undefined) issues.add([...path, key], 'is only used with an oauth2 auth_type')
     }
     if (authType === undefined) oauth2Raw = defaultOAuth2
   } else {
     issues.add(
       [...path, 'auth_type'],
-      `${authType} is not supported (only oauth2 client credentials and none); send fixed credentials with static_headers`,
+      `${authType} is not supported (oauth2, oauth2_token_exchange, oauth2_id_jag and none are); send fixed credentials with static_headers`,
     )
   }
   if (issues.size > before) return undefined
 
   const oauth2Path = authType === 'oauth2' ? path : ['mcp_config', 'default_oauth2']
   const oauth2 = oauth2Raw && toOAuth2Config(oauth2Raw, data.url, oauth2Path, issues, files)
-  checkServerUrl(data.url, oauth2, [...path, 'url'], issues)
+  const userToken = userRaw && toUserTokenConfig(userRaw, data.url)
+  checkServerUrl(data.url, oauth2, [...path, 'url'], issues, userToken)
   const headers = staticHeaders(data.static_headers ?? {}, oauth2, [...path, 'static_headers'], issues)
   const passthrough = data.extra_headers
     ? passHeaders({ header_names: data.extra_headers }, [...path, 'extra_headers'], issues)
     : undefined
-  return compact({ name, url: data.url, transport, oauth2, headerPassthrough: passthrough, headers })
+  return compact({
+    name,
+    url: data.url,
+    transport,
+    oauth2,
+    userToken,
+    headerPassthrough: passthrough,
+    headers,
+  })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -379,8 +560,21 @@ function checkOAuth2(raw: Record<string, unknown>, path: ConfigPath, issues: Iss
     issues.add(path, `token_url, issuer and discover are mutually exclusive (found ${endpoints.join(', ')})`)
   }
 
+  const jwtBearer = raw['grant_type'] === 'jwt_bearer'
+  const assertions = ['assertion', 'assertion_file'].filter((k) => present(raw, k))
+  if (jwtBearer && assertions.length !== 1) {
+    issues.add(
+      path,
+      assertions.length === 0
+        ? 'grant_type: jwt_bearer needs one of assertion or assertion_file'
+        : 'assertion and assertion_file are mutually exclusive',
+    )
+  }
+  if (!jwtBearer) {
+    for (const key of assertions) issues.add([...path, key], 'only applies with grant_type: jwt_bearer')
+  }
   const credentials = ['client_secret', 'private_key', 'private_key_file'].filter((k) => present(raw, k))
-  if (credentials.length === 0) {
+  if (credentials.length === 0 && !jwtBearer) {
     issues.add(path, 'needs one of client_secret, private_key or private_key_file')
   } else if (credentials.length > 1) {
     issues.add(
@@ -418,6 +612,93 @@ function checkOAuth2(raw: Record<string, unknown>, path: ConfigPath, issues: Iss
     const value = raw[k]
     if (typeof value === 'string') checkInsecureUrl(value, insecure, [...path, k], issues)
   }
+}
+
+/** Cross-key rules of an `auth.user_token` mapping (and the LiteLLM keys mapped onto one). */
+function checkUserToken(raw: Record<string, unknown>, path: ConfigPath, issues: IssueList): void {
+  const endpoints = ['token_url', 'issuer'].filter((k) => present(raw, k))
+  if (truthy(raw['discover'])) endpoints.push('discover')
+  if (endpoints.length === 0) issues.add(path, 'needs one of token_url, issuer or discover: true')
+  else if (endpoints.length > 1)
+    issues.add(path, `token_url, issuer and discover are mutually exclusive (found ${endpoints.join(', ')})`)
+  const credentials = ['client_secret', 'private_key'].filter((k) => present(raw, k))
+  if (credentials.length > 1) issues.add(path, 'client_secret and private_key are mutually exclusive')
+  const method = raw['token_endpoint_auth_method']
+  if (method === 'none' && credentials.length > 0)
+    issues.add([...path, 'token_endpoint_auth_method'], 'none takes no client_secret or private_key')
+  if (method !== 'none' && credentials.length === 0)
+    issues.add(path, 'needs client_secret or private_key (or token_endpoint_auth_method: none)')
+  if (method === 'private_key_jwt' && !present(raw, 'private_key'))
+    issues.add([...path, 'token_endpoint_auth_method'], 'private_key_jwt needs private_key')
+  const key = raw['private_key']
+  if (typeof key === 'string' && key !== '') checkPrivateKeyText(key, [...path, 'private_key'], issues)
+  if (isPlainObject(key)) checkJwk(key, [...path, 'private_key'], issues)
+  const grant = raw['grant_type']
+  const idp = raw['idp']
+  if (grant === 'id_jag') {
+    if (!isPlainObject(idp)) issues.add([...path, 'idp'], 'is required with grant_type: id_jag')
+    else {
+      const idpEndpoints = ['token_url', 'issuer'].filter((k) => present(idp, k))
+      if (idpEndpoints.length !== 1) issues.add([...path, 'idp'], 'needs one of token_url or issuer')
+    }
+    if (present(raw, 'actor')) issues.add([...path, 'actor'], 'only applies with grant_type: token_exchange')
+    for (const k of ['subject_token_type', 'requested_token_type'])
+      if (present(raw, k))
+        issues.add(
+          [...path, k],
+          'only applies with grant_type: token_exchange (id_jag: idp.subject_token_type)',
+        )
+  } else if (grant === 'token_exchange' && present(raw, 'idp')) {
+    issues.add([...path, 'idp'], 'only applies with grant_type: id_jag')
+  }
+  const insecure = truthy(raw['allow_insecure_http'])
+  for (const k of ['token_url', 'issuer']) {
+    const value = raw[k]
+    if (typeof value === 'string') checkInsecureUrl(value, insecure, [...path, k], issues)
+    const idpValue = isPlainObject(idp) ? idp[k] : undefined
+    if (typeof idpValue === 'string') checkInsecureUrl(idpValue, insecure, [...path, 'idp', k], issues)
+  }
+}
+
+function toUserTokenConfig(raw: RawUserToken, serverUrl: string): UserTokenConfig {
+  const idp = raw.idp
+  return compact({
+    grantType: raw.grant_type,
+    clientId: raw.client_id,
+    clientSecret: raw.client_secret === undefined ? undefined : new Secret(raw.client_secret),
+    privateKey: raw.private_key === undefined ? undefined : new Secret(privateKeyValue(raw.private_key)),
+    privateKeyAlgorithm: raw.private_key_algorithm,
+    privateKeyId: raw.private_key_id,
+    tokenEndpointAuthMethod: raw.token_endpoint_auth_method,
+    tokenUrl: raw.token_url,
+    issuer: raw.issuer,
+    resourceServerUrl: raw.discover === true ? serverUrl : undefined,
+    scopes: splitScopes(raw.scope),
+    resource: raw.resource === undefined ? undefined : unique([raw.resource].flat()),
+    audience: raw.audience === undefined ? undefined : unique([raw.audience].flat()),
+    subjectTokenType: raw.subject_token_type && tokenTypeUrnOf(raw.subject_token_type),
+    requestedTokenType: raw.requested_token_type && tokenTypeUrnOf(raw.requested_token_type),
+    actor: raw.actor,
+    idp:
+      idp &&
+      compact({
+        tokenUrl: idp.token_url,
+        issuer: idp.issuer,
+        clientId: idp.client_id,
+        clientSecret: idp.client_secret === undefined ? undefined : new Secret(idp.client_secret),
+        tokenEndpointAuthMethod: idp.token_endpoint_auth_method,
+        subjectTokenType: idp.subject_token_type && tokenTypeUrnOf(idp.subject_token_type),
+      }),
+    refreshSkewSeconds: raw.refresh_skew_seconds,
+    timeoutMs: raw.timeout_ms,
+    allowInsecureHttp: raw.allow_insecure_http,
+  })
+}
+
+/** A token type's URN from its short name (`id_token`, `id-jag`, …); a URN stays as it is. */
+function tokenTypeUrnOf(value: string): string {
+  if (value.includes(':')) return value
+  return `urn:ietf:params:oauth:token-type:${value}`
 }
 
 /**
@@ -480,9 +761,11 @@ function checkServerUrl(
   oauth2: OAuth2Config | undefined,
   path: ConfigPath,
   issues: IssueList,
+  userToken?: UserTokenConfig,
 ): void {
-  // Without oauth2 no credential is sent on the service path; the bearer token is what plain http exposes.
+  // Without a token no credential is sent; the bearer token is what plain http exposes.
   if (oauth2) checkInsecureUrl(url, oauth2.allowInsecureHttp === true, path, issues)
+  else if (userToken) checkInsecureUrl(url, userToken.allowInsecureHttp === true, path, issues)
 }
 
 function staticHeaders(
@@ -505,6 +788,26 @@ function staticHeaders(
     out[lower] = value
   }
   return out
+}
+
+/** Largest assertion file read at load (the provider reads it again, as it rotates). */
+const MAX_ASSERTION_FILE_BYTES = 64 * 1024
+
+/** An assertion file path: resolved and checked readable when file access is available. */
+function assertionFile(
+  file: string | undefined,
+  path: ConfigPath,
+  issues: IssueList,
+  files: ConfigFileAccess | undefined,
+): string | undefined {
+  if (file === undefined || files === undefined) return file
+  const absolute = files.resolve(file)
+  try {
+    files.read(absolute, MAX_ASSERTION_FILE_BYTES)
+  } catch (err) {
+    issues.add(path, `${absolute} ${files.describeError(err)}`)
+  }
+  return absolute
 }
 
 /** A TLS file path: resolved and checked readable when file access is available. */
@@ -553,6 +856,9 @@ function toOAuth2Config(
     }
   }
   return compact({
+    grantType: raw.grant_type,
+    assertion: raw.assertion === undefined ? undefined : new Secret(raw.assertion),
+    assertionFile: assertionFile(raw.assertion_file, [...path, 'assertion_file'], issues, files),
     clientId: raw.client_id,
     clientSecret: raw.client_secret === undefined ? undefined : new Secret(raw.client_secret),
     privateKey,

@@ -9,6 +9,7 @@ import {
   BASIC_CREDENTIAL_ENCODINGS,
   PRIVATE_KEY_ALGORITHMS,
   TOKEN_ENDPOINT_AUTH_METHODS,
+  TOKEN_ENDPOINT_AUTH_METHODS_WITH_NONE,
 } from './internal/protocol.js'
 import { Secret } from './secret.js'
 
@@ -23,6 +24,15 @@ const secretOf = <T>() =>
  * @see RFC 6749 §4.4
  */
 export const oauth2ConfigSchema = z.object({
+  /**
+   * The grant of the service token: `client_credentials` (absent), or `jwt_bearer` (RFC 7523
+   * workload identity: `assertion` or `assertionFile`, client credentials optional).
+   */
+  grantType: z.enum(['client_credentials', 'jwt_bearer']).optional(),
+  /** jwt_bearer: the assertion. */
+  assertion: secretOf<string>().optional(),
+  /** jwt_bearer: the file holding the assertion, read (again when it changes) by the provider. */
+  assertionFile: z.string().optional(),
   /** The OAuth `client_id`. */
   clientId: z.string().min(1),
   /** The client secret (`client_secret_basic` / `client_secret_post`). */
@@ -65,6 +75,51 @@ export const oauth2ConfigSchema = z.object({
   allowInsecureHttp: z.boolean().optional(),
 })
 
+/** The enterprise IdP of an `id_jag` user token (`IdJagTokenProvider`'s `idp`). */
+export const idpConfigSchema = z.object({
+  tokenUrl: z.string().optional(),
+  issuer: z.string().optional(),
+  clientId: z.string().optional(),
+  clientSecret: secretOf<string>().optional(),
+  tokenEndpointAuthMethod: z.enum(TOKEN_ENDPOINT_AUTH_METHODS_WITH_NONE).optional(),
+  /** URN of the user's token type (default: id_token). */
+  subjectTokenType: z.string().optional(),
+})
+
+/**
+ * How a token for the user of a call is obtained (`auth.user_token`, LiteLLM's
+ * `oauth2_token_exchange` / `oauth2_id_jag`): `token_exchange` (RFC 8693,
+ * `TokenExchangeTokenProvider`) or `id_jag` (enterprise-managed authorization,
+ * `IdJagTokenProvider`). Built by `userTokenProvidersFromConfig`.
+ */
+export const userTokenConfigSchema = z.object({
+  grantType: z.enum(['token_exchange', 'id_jag']),
+  /** The client at the authorization server that issues the user's token. */
+  clientId: z.string().min(1),
+  clientSecret: secretOf<string>().optional(),
+  privateKey: secretOf<string | JWK>().optional(),
+  privateKeyAlgorithm: z.enum(PRIVATE_KEY_ALGORITHMS).optional(),
+  privateKeyId: z.string().optional(),
+  tokenEndpointAuthMethod: z.enum(TOKEN_ENDPOINT_AUTH_METHODS_WITH_NONE).optional(),
+  /** Exactly one of tokenUrl, issuer, resourceServerUrl. */
+  tokenUrl: z.string().optional(),
+  issuer: z.string().optional(),
+  resourceServerUrl: z.string().optional(),
+  scopes: z.array(z.string()),
+  resource: z.array(z.string()).optional(),
+  audience: z.array(z.string()).optional(),
+  /** URNs. */
+  subjectTokenType: z.string().optional(),
+  requestedTokenType: z.string().optional(),
+  /** `service`: the server's service token is the RFC 8693 actor token. */
+  actor: z.literal('service').optional(),
+  /** id_jag: the IdP. */
+  idp: idpConfigSchema.optional(),
+  refreshSkewSeconds: z.number().int().nonnegative().optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  allowInsecureHttp: z.boolean().optional(),
+})
+
 /** Which of the user's cookies go to the MCP server (input of `createCookieFilter`). */
 export const cookiePassthroughConfigSchema = z.object({
   /** Cookie names forwarded (exact, case-sensitive). */
@@ -103,6 +158,8 @@ export const serverConfigSchema = z.object({
   transport: z.enum(['streamable-http', 'sse']),
   /** Client-credentials settings; absent when the server has no OAuth2 (`auth: none`, or no default). */
   oauth2: oauth2ConfigSchema.optional(),
+  /** How a token for the user of a call is obtained; absent: the service token for every call. */
+  userToken: userTokenConfigSchema.optional(),
   /** Cookies forwarded on the user path; absent: none. */
   cookiePassthrough: cookiePassthroughConfigSchema.optional(),
   /** Request headers forwarded on the user path; absent: none. */
@@ -113,14 +170,42 @@ export const serverConfigSchema = z.object({
   tls: tlsConfigSchema.optional(),
 })
 
+/**
+ * The token store shared by the gateway's replicas (`mcp_config.token_store`). auth-core builds a
+ * `memory` store itself; a `redis` store comes from `@mcp-oauth2/redis`
+ * (`redisTokenStoreFromConfig`), passed to `tokenProvidersFromConfig(config, { store })`.
+ */
+export const tokenStoreConfigSchema = z.object({
+  /** `memory` or `redis`. */
+  type: z.enum(['memory', 'redis']),
+  /** The Redis URL (it may hold a password, so it is a Secret). Set for `redis`. */
+  url: secretOf<string>().optional(),
+  /** Prefix of every Redis key and channel (the store's default when absent). */
+  keyPrefix: z.string().optional(),
+  /** The AES-256-GCM keys, the encrypting one first. Set for `redis`. */
+  encryptionKey: secretOf<readonly string[]>().optional(),
+  /** Deadline of each store operation, milliseconds. */
+  timeoutMs: z.number().int().positive().optional(),
+  /** Lifetime of a fleet lock whose holder never releases it, milliseconds. */
+  lockTtlMs: z.number().int().positive().optional(),
+  /** How long a replica waits for the lock holder's token, milliseconds. */
+  waitMs: z.number().int().positive().optional(),
+})
+
 /** The whole configuration, normalised: what `McpServerManager.fromConfig` takes. */
 export const mcpConfigSchema = z.object({
   /** Servers by name, in file order. */
   servers: z.record(z.string(), serverConfigSchema),
+  /** The shared token store; absent: every provider keeps its own cache. */
+  tokenStore: tokenStoreConfigSchema.optional(),
 })
 
 /** OAuth 2.0 client-credentials settings of one server. @see oauth2ConfigSchema */
 export type OAuth2Config = z.infer<typeof oauth2ConfigSchema>
+/** The per-user token settings of one server. @see userTokenConfigSchema */
+export type UserTokenConfig = z.infer<typeof userTokenConfigSchema>
+/** The IdP of an `id_jag` user token. */
+export type IdpConfig = z.infer<typeof idpConfigSchema>
 /** Cookie passthrough of one server. */
 export type CookiePassthroughConfig = z.infer<typeof cookiePassthroughConfigSchema>
 /** Header passthrough of one server. */
@@ -129,6 +214,8 @@ export type HeaderPassthroughConfig = z.infer<typeof headerPassthroughConfigSche
 export type TlsConfig = z.infer<typeof tlsConfigSchema>
 /** One MCP server, normalised. */
 export type ServerConfig = z.infer<typeof serverConfigSchema>
+/** The shared token store settings. */
+export type TokenStoreConfig = z.infer<typeof tokenStoreConfigSchema>
 /** The whole configuration, normalised. */
 export type McpConfig = z.infer<typeof mcpConfigSchema>
 /** Transport of a server: `http` in files means Streamable HTTP. */

@@ -34,6 +34,16 @@ export const ErrorCode = {
   KeysUnavailable: 'ERR_KEYS_UNAVAILABLE',
   /** Configuration was invalid (see `ConfigError.issues`). */
   Config: 'ERR_CONFIG',
+  /** A per-user provider was asked for a token without the user's token (`subjectToken` / `idToken`). */
+  SubjectTokenRequired: 'ERR_SUBJECT_TOKEN_REQUIRED',
+  /** The user's token (subject token, ID token) has expired: no request is sent with it. */
+  SubjectTokenExpired: 'ERR_SUBJECT_TOKEN_EXPIRED',
+  /** A jwt-bearer assertion has expired: it is not sent. */
+  AssertionExpired: 'ERR_ASSERTION_EXPIRED',
+  /** A jwt-bearer assertion could not be obtained (its file unreadable or empty, its callback failed). */
+  AssertionUnavailable: 'ERR_ASSERTION_UNAVAILABLE',
+  /** The authorization step of the authorization-code flow failed (an error, a wrong state or issuer). */
+  AuthorizationFailed: 'ERR_AUTHORIZATION_FAILED',
 } as const
 
 /**
@@ -276,4 +286,13 @@ export type KnownAuthCoreError =
   | InvalidTokenError
   | InsufficientScopeError
   | ConfigError
-  | (AuthCoreError & { readonly code: typeof ErrorCode.InsecureHttp | typeof ErrorCode.KeysUnavailable })
+  | (AuthCoreError & {
+      readonly code:
+        | typeof ErrorCode.InsecureHttp
+        | typeof ErrorCode.KeysUnavailable
+        | typeof ErrorCode.SubjectTokenRequired
+        | typeof ErrorCode.SubjectTokenExpired
+        | typeof ErrorCode.AssertionExpired
+        | typeof ErrorCode.AssertionUnavailable
+        | typeof ErrorCode.AuthorizationFailed
+    })

@@ -1,34 +1,54 @@
+export type {
+  AuthorizationCodeTokenProviderOptions,
+  AuthorizationRequest,
+} from './authorization-code-provider.js'
+export { AuthorizationCodeTokenProvider } from './authorization-code-provider.js'
 export type { ConfigEnv, ParseConfigOptions } from './config.js'
 export { parseConfig } from './config.js'
-export type { TokenProviderFromConfigOptions } from './config-builders.js'
+export type {
+  ServiceTokenProvider,
+  TokenProviderFromConfigOptions,
+  UserTokenProvider,
+  UserTokenProviderFromConfigOptions,
+} from './config-builders.js'
 export {
   sameTokenClient,
   tokenProviderFromConfig,
   tokenProvidersFromConfig,
   toTokenProviderOptions,
+  userTokenProviderFromConfig,
+  userTokenProvidersFromConfig,
 } from './config-builders.js'
 export { CONFIG_ENV_VARS, configFromEnv } from './config-from-env.js'
 export type {
   CookiePassthroughConfig,
   HeaderPassthroughConfig,
+  IdpConfig,
   McpConfig,
   McpTransportKind,
   OAuth2Config,
   ServerConfig,
   TlsConfig,
+  TokenStoreConfig,
+  UserTokenConfig,
 } from './config-schema.js'
 export {
   cookiePassthroughConfigSchema,
   headerPassthroughConfigSchema,
+  idpConfigSchema,
   mcpConfigSchema,
   oauth2ConfigSchema,
   serverConfigSchema,
   tlsConfigSchema,
+  tokenStoreConfigSchema,
+  userTokenConfigSchema,
 } from './config-schema.js'
 export type { CookieFilter, CookieFilterOptions } from './cookie-filter.js'
 export { createCookieFilter } from './cookie-filter.js'
 export type { TokenCacheMessage, TokenRequestContext } from './diagnostics.js'
 export { TOKEN_CACHE_CHANNEL, TOKEN_REQUEST_CHANNEL } from './diagnostics.js'
+export type { DpopAlgorithm, DpopKeyOptions, DpopProofOptions } from './dpop.js'
+export { DpopKey, dpopHtu, isDpopNonceChallenge } from './dpop.js'
 export type {
   AuthCoreErrorCode,
   AuthCoreErrorOptions,
@@ -61,6 +81,10 @@ export type {
   HeaderFilterOptions,
 } from './header-filter.js'
 export { createHeaderFilter, NEVER_FORWARD_HEADER_PREFIXES, NEVER_FORWARD_HEADERS } from './header-filter.js'
+export type { IdJagIdentityProviderOptions, IdJagTokenProviderOptions } from './id-jag-provider.js'
+export { IdJagTokenProvider } from './id-jag-provider.js'
+export type { JwtBearerTokenProviderOptions } from './jwt-bearer-provider.js'
+export { JwtBearerTokenProvider } from './jwt-bearer-provider.js'
 export type {
   JwtAlgorithm,
   JwtPublicKey,
@@ -79,16 +103,29 @@ export { Secret } from './secret.js'
 export type { RedactServerTextOptions } from './server-text.js'
 export { redactServerText } from './server-text.js'
 export type {
+  TokenExchangeActor,
+  TokenExchangeTokenProviderOptions,
+  TokenTypeIdentifier,
+} from './token-exchange-provider.js'
+export { TokenExchangeTokenProvider } from './token-exchange-provider.js'
+export type {
   AccessToken,
-  BasicCredentialEncoding,
   ClientCredentialsTokenProviderOptions,
   GetTokenOptions,
-  PrivateKeyAlgorithm,
-  RetryOptions,
-  TokenEndpointAuthMethod,
   TokenProvider,
 } from './token-provider.js'
 export { ClientCredentialsTokenProvider } from './token-provider.js'
+export type {
+  BasicCredentialEncoding,
+  ClientAuthenticationOptions,
+  PrivateKeyAlgorithm,
+  RetryOptions,
+  TokenEndpointAuthMethod,
+  TokenEndpointOptions,
+  TokenProviderCommonOptions,
+  TokenProviderEvent,
+  TokenStoreUseOptions,
+} from './token-provider-options.js'
 export type {
   InMemoryTokenStoreOptions,
   SharedToken,

@@ -29,7 +29,7 @@ import { sdkErrorClasses } from './internal/mcp-sdk-errors.js'
 import { JWT_ALGORITHMS } from './internal/protocol.js'
 import { assertSecureUrl } from './internal/url.js'
 import { formatScope, isScopeToken, parseScope } from './scope.js'
-import type { RetryOptions } from './token-provider.js'
+import type { RetryOptions } from './token-provider-options.js'
 
 /** A JWS algorithm {@link JwtScopeVerifier} can accept (asymmetric only; never `none` or HMAC). */
 export type JwtAlgorithm = SupportedAlgorithm

@@ -7,6 +7,7 @@ import {
   rawLiteLLMServerSchema,
   rawOAuth2Schema,
   rawServerSchema,
+  rawUserTokenSchema,
 } from '../src/internal/config-file-schema.js'
 import { loadConfigFile } from '../src/node.js'
 
@@ -52,8 +53,12 @@ describe('docs/configuration.md reference', () => {
   })
 
   it('documents exactly the keys of a seed-shaped server', () => {
-    const keys = schemaKeys(jsonSchema(rawServerSchema), '', ['auth.oauth2'])
+    const keys = schemaKeys(jsonSchema(rawServerSchema), '', ['auth.oauth2', 'auth.user_token'])
     expect(documentedKeys('server').sort()).toEqual(keys.sort())
+  })
+
+  it('documents exactly the per-user token keys', () => {
+    expect(documentedKeys('user_token').sort()).toEqual(schemaKeys(jsonSchema(rawUserTokenSchema)).sort())
   })
 
   it('documents exactly the OAuth2 keys', () => {
@@ -81,7 +86,14 @@ describe('docs/configuration.md reference', () => {
     const { parseConfig } = await import('../src/config.js')
     const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '')
     expect(blocks.length).toBeGreaterThanOrEqual(2)
-    const env = { OAUTH2_CLIENT_SECRET: 's', CRM_SECRET: 's', MCP_CLIENT_ID: 'c', MCP_CLIENT_SECRET: 's' }
+    const env = {
+      OAUTH2_CLIENT_SECRET: 's',
+      CRM_SECRET: 's',
+      MCP_CLIENT_ID: 'c',
+      MCP_CLIENT_SECRET: 's',
+      REDIS_URL: 'rediss://gateway:p@redis.internal:6380',
+      TOKEN_STORE_KEY: btoa('k'.repeat(32)),
+    }
     for (const block of blocks)
       expect(Object.keys(parseConfig(block, { env }).servers).length).toBeGreaterThan(0)
   })

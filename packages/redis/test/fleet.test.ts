@@ -1,9 +1,15 @@
-// Fleet-wide single-flight on a real Redis: several store instances are several gateway replicas;
-// tokens come from the testkit's loopback authorization server through ClientCredentialsTokenProvider.
-import { ClientCredentialsTokenProvider, tokenCacheKey } from '@mcp-oauth2/auth-core'
+// Fleet-wide single-flight on a real Redis: several store instances are several gateway replicas,
+// each with its own ClientCredentialsTokenProvider given the store; tokens come from the testkit's
+// loopback authorization server.
+import {
+  ClientCredentialsTokenProvider,
+  parseConfig,
+  type TokenProviderEvent,
+  tokenProvidersFromConfig,
+} from '@mcp-oauth2/auth-core'
 import { type MockServers, startMockServers } from '@mcp-oauth2/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { RedisTokenStore } from '../src/index.js'
+import { RedisTokenStore, redisTokenStoreFromConfig } from '../src/index.js'
 import {
   admin,
   dumpAll,
@@ -16,7 +22,6 @@ import {
   uniquePrefix,
   until,
 } from './helpers.js'
-import { SharedTokenProvider } from './support/shared-provider.js'
 
 const SECRET = 'fleet-client-secret-8c1f'
 let redis: RedisServer
@@ -47,21 +52,16 @@ async function fleet(size: number, encryptionKey = newKey(), keyPrefix = uniqueP
     clientSecret: SECRET,
     scope: ['mcp:read'],
   }
-  const key = await tokenCacheKey({
-    tokenEndpoint: options.tokenUrl,
-    clientId: options.clientId,
-    credential: SECRET,
-    authMethod: 'client_secret_basic',
-    scopes: options.scope,
-  })
   return Array.from({ length: size }, () => {
     const store = new RedisTokenStore({ url: redis.url, encryptionKey, keyPrefix })
-    const provider = new SharedTokenProvider(new ClientCredentialsTokenProvider(options), store, key)
-    closers.push(async () => {
-      provider.close()
-      await store.close()
+    const events: TokenProviderEvent[] = []
+    const provider = new ClientCredentialsTokenProvider({
+      ...options,
+      store,
+      onEvent: (event) => events.push(event),
     })
-    return provider
+    closers.push(() => store.close())
+    return Object.assign(provider, { events })
   })
 }
 
@@ -73,7 +73,6 @@ describe('fleet-wide single-flight', () => {
     )
     expect(servers.oauth.server.tokenRequests).toHaveLength(1)
     expect(new Set(tokens.map((t) => t.value)).size).toBe(1)
-    expect(replicas.reduce((sum, r) => sum + r.requests, 0)).toBe(1)
     expect(replicas.flatMap((r) => r.events)).toEqual([])
   })
 
@@ -133,5 +132,84 @@ describe('fleet-wide single-flight', () => {
     } finally {
       await watch.stop()
     }
+  })
+})
+
+describe('the provider when Redis dies', () => {
+  it('keeps every call working on its own token request, with one warning and no secret', async () => {
+    const own = await startServer()
+    closers.push(() => own.stop())
+    const encryptionKey = newKey()
+    const store = new RedisTokenStore({
+      url: own.url,
+      encryptionKey,
+      keyPrefix: uniquePrefix(),
+      timeoutMs: 200,
+    })
+    closers.push(() => store.close())
+    const events: TokenProviderEvent[] = []
+    const provider = new ClientCredentialsTokenProvider({
+      tokenUrl: servers.oauth.tokenEndpoint,
+      clientId: 'fleet-client',
+      clientSecret: SECRET,
+      scope: ['mcp:read'],
+      store,
+      storeOptions: { retryStoreAfterMs: 60_000, operationTimeoutMs: 10_000 },
+      onEvent: (event) => events.push(event),
+    })
+    const first = await provider.getToken()
+    expect(events).toEqual([])
+    await own.kill()
+    provider.invalidate(first.value) // the fleet-wide drop fails too: that is the outage
+    const tokens = await Promise.all(Array.from({ length: 20 }, () => provider.getToken()))
+    expect(new Set(tokens.map((t) => t.value)).size).toBe(1)
+    expect(tokens[0]!.value).not.toBe(first.value)
+    expect(servers.oauth.server.tokenRequests).toHaveLength(2)
+    await until(() => events.length > 0)
+    expect(events).toHaveLength(1)
+    expect(events[0]).toMatchObject({ type: 'token_store_unavailable' })
+    expect(JSON.stringify(events)).not.toContain(SECRET)
+    expect(JSON.stringify(events)).not.toContain(encryptionKey)
+  })
+})
+
+describe('redisTokenStoreFromConfig', () => {
+  it('builds the store of mcp_config.token_store: two gateways from one file make one token request', async () => {
+    const yaml = `
+mcp_config:
+  default_oauth2:
+    token_url: \${TOKEN_URL}
+    client_id: fleet-client
+    client_secret: \${SECRET}
+    scope: mcp:read
+  token_store:
+    type: redis
+    url: \${REDIS_URL}
+    key_prefix: "\${PREFIX}"
+    encryption_key: ["\${KEY}"]
+    timeout_ms: 2000
+mcp_servers:
+  crm: { url: "\${MCP_URL}" }
+`
+    const env = {
+      TOKEN_URL: servers.oauth.tokenEndpoint,
+      SECRET,
+      REDIS_URL: redis.url,
+      PREFIX: uniquePrefix(),
+      KEY: newKey(),
+      MCP_URL: servers.mcp.url,
+    }
+    const gateways = [parseConfig(yaml, { env }), parseConfig(yaml, { env })].map((config) => {
+      const store = redisTokenStoreFromConfig(config.tokenStore!)
+      closers.push(() => store.close())
+      return tokenProvidersFromConfig(config, { store }).get('crm')!
+    })
+    const tokens = await Promise.all(gateways.flatMap((g) => [g.getToken(), g.getToken()]))
+    expect(new Set(tokens.map((t) => t.value)).size).toBe(1)
+    expect(servers.oauth.server.tokenRequests).toHaveLength(1)
+  })
+
+  it('refuses settings that are not a Redis store', () => {
+    expect(() => redisTokenStoreFromConfig({ type: 'memory' })).toThrow(TypeError)
   })
 })

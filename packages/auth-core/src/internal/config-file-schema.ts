@@ -11,6 +11,7 @@ import {
   describeList,
   PRIVATE_KEY_ALGORITHMS,
   TOKEN_ENDPOINT_AUTH_METHODS,
+  TOKEN_ENDPOINT_AUTH_METHODS_WITH_NONE,
 } from './protocol.js'
 
 /** `true`/`false`, also as the strings an environment variable gives (`"true"`, `"0"`, `"yes"`…). */
@@ -73,8 +74,30 @@ export const tokenEndpointAuthMethod = z.enum(TOKEN_ENDPOINT_AUTH_METHODS, {
   error: `must be one of ${describeList(TOKEN_ENDPOINT_AUTH_METHODS)}`,
 })
 
+export const tokenEndpointAuthMethodWithNone = z.enum(TOKEN_ENDPOINT_AUTH_METHODS_WITH_NONE, {
+  error: `must be one of ${describeList(TOKEN_ENDPOINT_AUTH_METHODS_WITH_NONE)}`,
+})
+
+/** Grants of the service token (`auth.oauth2.grant_type`). */
+export const SERVICE_GRANT_TYPES = ['client_credentials', 'jwt_bearer'] as const
+/** Grants of the per-user token (`auth.user_token.grant_type`). */
+export const USER_GRANT_TYPES = ['token_exchange', 'id_jag'] as const
+
+/** A token type: a short name (`access_token`, `id_token`, `jwt`, …) or a URN. */
+const tokenType = nonEmpty.regex(/^(?:[a-z_-]+|[A-Za-z][A-Za-z0-9+.-]*:\S+)$/, {
+  error: 'must be a token type (access_token, id_token, jwt, …) or its URN',
+})
+
 /** `auth.oauth2` and `mcp_config.default_oauth2` in the seed's shape. */
 export const rawOAuth2Schema = z.strictObject({
+  /** `client_credentials` (default) or `jwt_bearer` (RFC 7523 workload identity). */
+  grant_type: z
+    .enum(SERVICE_GRANT_TYPES, { error: `must be one of ${describeList(SERVICE_GRANT_TYPES)}` })
+    .optional(),
+  /** jwt_bearer: the assertion itself (e.g. `${WORKLOAD_TOKEN}`). */
+  assertion: secretString.optional(),
+  /** jwt_bearer: a file holding the assertion, re-read when it rotates. */
+  assertion_file: nonEmpty.optional(),
   /** Token endpoint URL. */
   token_url: httpUrl.optional(),
   /** Authorization-server issuer; the token endpoint comes from its RFC 8414 metadata. */
@@ -131,10 +154,52 @@ export const rawHeaderPassthroughSchema = z.union([
   }),
 ])
 
+/** `auth.user_token.idp`: the enterprise IdP of `grant_type: id_jag`. */
+export const rawIdpSchema = z.strictObject({
+  token_url: httpUrl.optional(),
+  issuer: httpUrl.optional(),
+  client_id: nonEmpty.optional(),
+  client_secret: secretString.optional(),
+  token_endpoint_auth_method: tokenEndpointAuthMethodWithNone.optional(),
+  subject_token_type: tokenType.optional(),
+})
+
+/**
+ * `auth.user_token`: the token obtained for the user of a call (`withUserContext({ subjectToken })`
+ * or `{ idToken }`), sent instead of the service token.
+ */
+export const rawUserTokenSchema = z.strictObject({
+  grant_type: z.enum(USER_GRANT_TYPES, { error: `must be one of ${describeList(USER_GRANT_TYPES)}` }),
+  token_url: httpUrl.optional(),
+  issuer: httpUrl.optional(),
+  discover: boolish.optional(),
+  client_id: nonEmpty,
+  client_secret: secretString.optional(),
+  private_key: z
+    .union([secretString, z.record(z.string(), z.unknown())], { error: 'must be a PEM string or a JWK' })
+    .optional(),
+  private_key_algorithm: privateKeyAlgorithm.optional(),
+  private_key_id: nonEmpty.optional(),
+  token_endpoint_auth_method: tokenEndpointAuthMethodWithNone.optional(),
+  scope: scopeValue.optional(),
+  resource: z.union([httpUrl, z.array(httpUrl)]).optional(),
+  audience: z.union([nonEmpty, z.array(nonEmpty)]).optional(),
+  subject_token_type: tokenType.optional(),
+  requested_token_type: tokenType.optional(),
+  /** token_exchange: `service` sends the server's service token (`auth.oauth2`) as `actor_token`. */
+  actor: z.literal('service', { error: 'must be service' }).optional(),
+  idp: rawIdpSchema.optional(),
+  refresh_skew_seconds: intish(0).optional(),
+  timeout_ms: intish(1).optional(),
+  allow_insecure_http: boolish.optional(),
+})
+export type RawUserToken = z.infer<typeof rawUserTokenSchema>
+
 export const rawAuthSchema = z.union([
   none,
   z.strictObject({
     oauth2: z.union([none, rawOAuth2Schema]).optional(),
+    user_token: rawUserTokenSchema.optional(),
     cookie_passthrough: rawCookiePassthroughSchema.optional(),
     header_passthrough: rawHeaderPassthroughSchema.optional(),
   }),
@@ -168,11 +233,24 @@ export const rawLiteLLMServerSchema = z.strictObject({
   transport: z.string({ error: 'must be a string' }).optional(),
   /** LiteLLM: `none` or `oauth2` are supported; the others are reported as unsupported. */
   auth_type: z.string({ error: 'must be a string' }).optional(),
-  /** LiteLLM: `client_credentials` (supported) or `authorization_code` (not supported). */
+  /** LiteLLM: `client_credentials` or `jwt_bearer` (supported), `authorization_code` (not supported). */
   oauth2_flow: z.string({ error: 'must be a string' }).optional(),
   client_id: nonEmpty.optional(),
   client_secret: secretString.optional(),
   token_url: httpUrl.optional(),
+  /** `oauth2_flow: jwt_bearer`: the assertion, or the file that holds it. */
+  assertion: secretString.optional(),
+  assertion_file: nonEmpty.optional(),
+  /** `auth_type: oauth2_token_exchange` / `oauth2_id_jag`: the (IdP's) token-exchange endpoint. */
+  token_exchange_endpoint: httpUrl.optional(),
+  /** `auth_type: oauth2_id_jag`: the MCP authorization server's token endpoint and client. */
+  id_jag_resource_token_endpoint: httpUrl.optional(),
+  id_jag_client_id: nonEmpty.optional(),
+  id_jag_client_secret: secretString.optional(),
+  audience: z.union([nonEmpty, z.array(nonEmpty)]).optional(),
+  resource: httpUrl.optional(),
+  subject_token_type: tokenType.optional(),
+  requested_token_type: tokenType.optional(),
   scopes: scopeValue.optional(),
   /** LiteLLM: names of client request headers forwarded to the server. */
   extra_headers: z.array(headerName).optional(),
@@ -203,6 +281,8 @@ export const LITELLM_ONLY_KEYS = [
   'scopes',
   'extra_headers',
   'static_headers',
+  'token_exchange_endpoint',
+  'id_jag_resource_token_endpoint',
 ] as const
 
 /** Keys of LiteLLM server entries that change behaviour we do not implement, with what to do instead. */
@@ -215,9 +295,37 @@ export const LITELLM_UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
   authentication_token: 'static credentials are not read from authentication_token; use static_headers',
 }
 
+/** Token store kinds of `mcp_config.token_store.type`. */
+export const TOKEN_STORE_TYPES = ['memory', 'redis'] as const
+
+/** `mcp_config.token_store`: the token cache shared by every replica of a gateway. */
+export const rawTokenStoreSchema = z.strictObject({
+  /** `memory` (this process's providers share one cache) or `redis` (the fleet shares one). */
+  type: z.enum(TOKEN_STORE_TYPES, { error: `must be one of ${describeList(TOKEN_STORE_TYPES)}` }),
+  /** `redis://[user:password@]host:port[/db]` or `rediss://…`; may hold a password: a secret. */
+  url: secretString.optional(),
+  /** Prefix of every Redis key and channel. */
+  key_prefix: nonEmpty.optional(),
+  /** AES-256-GCM key(s), 32 bytes as base64; with a list, the first encrypts and all decrypt. */
+  encryption_key: z
+    .union([secretString, z.array(secretString, { error: 'must be a string or a list of strings' })], {
+      error: 'must be a string or a list of strings',
+    })
+    .optional(),
+  /** Deadline of each store operation, milliseconds. */
+  timeout_ms: intish(1).optional(),
+  /** How long a fleet lock lasts if its holder never releases it, milliseconds. */
+  lock_ttl_ms: intish(1).optional(),
+  /** How long a replica waits for the lock holder's token, milliseconds. */
+  wait_ms: intish(1).optional(),
+})
+export type RawTokenStore = z.infer<typeof rawTokenStoreSchema>
+
 export const rawMcpConfigSchema = z.strictObject({
   /** Applied to every server without its own `auth.oauth2` (a server opts out with `auth: none`). */
   default_oauth2: rawOAuth2Schema.optional(),
+  /** The token cache shared by the gateway's replicas. */
+  token_store: rawTokenStoreSchema.optional(),
 })
 
 /**

@@ -34,8 +34,13 @@ export interface TokenRequestContext {
   /** The HTTP status of the last attempt, when there was a response. */
   status?: number
   /** The OAuth `error` of a failed request (`invalid_client`, …). */
-  error?: string
-  /** Set by the tracing channel when the request failed. */
+  oauthError?: string
+  /**
+   * Set by the tracing channel when the request failed: the error it failed with (typed, without
+   * secrets). The successful result is never published (`result` stays unset).
+   */
+  error?: unknown
+  /** Set by the tracing channel on success; the providers resolve the traced call to nothing. */
   result?: unknown
 }
 
@@ -85,6 +90,14 @@ const cache = dc?.channel(TOKEN_CACHE_CHANNEL)
 export function traceTokenRequest<T>(context: TokenRequestContext, request: () => Promise<T>): Promise<T> {
   if (!requests?.hasSubscribers) return request()
   return requests.tracePromise(request, context)
+}
+
+/**
+ * Whether anybody listens to cache lookups: the hot path asks this first, so that without a
+ * subscriber it allocates nothing.
+ */
+export function tokenCacheObserved(): boolean {
+  return cache?.hasSubscribers === true
 }
 
 /**

@@ -133,6 +133,15 @@ export interface CallStats {
    * `jti`, so a retry must not resend the first attempt's (the server may have seen it).
    */
   renewForm?: ((body: URLSearchParams) => Promise<URLSearchParams>) | undefined
+  /**
+   * Headers set on every attempt, made afresh for each: a DPoP proof (RFC 9449 §4.2) carries a
+   * one-time `jti`, so a retry must carry a new one.
+   */
+  headers?: (() => Promise<Readonly<Record<string, string>>>) | undefined
+  /** Sees every response (its headers: a `DPoP-Nonce` is remembered from any of them). */
+  onResponse?: ((response: Response) => void) | undefined
+  /** The status of the last response, when there was one. */
+  status?: number | undefined
 }
 
 /** The request options callers (and oauth4webapi's `customFetch`) pass. */
@@ -221,13 +230,20 @@ export function createResilientFetch(
         attempts++
         const request = input as Request
         const body = request.body === null ? undefined : await request.text()
+        let headers = request.headers
+        if (stats?.headers) {
+          headers = new Headers(headers)
+          for (const [name, value] of Object.entries(await stats.headers())) headers.set(name, value)
+        }
         const response = await getFetch()(request.url, {
           method: request.method,
-          headers: request.headers,
+          headers,
           body,
           redirect: request.redirect,
           signal: request.signal,
         })
+        if (stats) stats.status = response.status
+        stats?.onResponse?.(response)
         const bytes = await readWhole(response, request.signal, attempts)
         const whole = rebuild(response, bytes)
         bodies.set(whole, bytes)
