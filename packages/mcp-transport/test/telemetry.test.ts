@@ -413,7 +413,7 @@ describe('nothing secret', () => {
     )
     expect(tokens.size).toBeGreaterThan(1) // the 401s made new tokens
     const spans = otel.spans()
-    expect(spans.length).toBeGreaterThan(20_000)
+    expect(spans.length).toBeGreaterThan(15_000) // a tools/call span per call, an HTTP span per request
     const serialised = JSON.stringify(
       spans.map((s) => ({
         name: s.name,
