@@ -4,6 +4,7 @@ import {
   type McpConfig,
   type ServerConfig,
   type TokenProvider,
+  type TokenProviderEvent,
   type TokenProviderFromConfigOptions,
   type ToolScopePolicy,
   tokenProvidersFromConfig,
@@ -20,6 +21,7 @@ import {
   observeTokenProvider,
 } from './internal/manager/events.js'
 import { failureCode } from './internal/manager/failure-code.js'
+import { LazyTokenStore } from './internal/manager/lazy-token-store.js'
 import { type CallToolOptions, ManagedServer, type ServerStatus } from './internal/manager/managed-server.js'
 import { preflight, requiredScopes, type ScopeVerifier } from './internal/manager/preflight.js'
 import { RateLimiter, type RateLimitsOptions } from './internal/manager/rate-limiter.js'
@@ -121,8 +123,17 @@ export interface McpServerManagerOptions extends McpServerManagerBaseOptions {
 
 /** Options of {@link McpServerManager.fromConfig}. */
 export interface McpServerManagerConfigOptions extends McpServerManagerBaseOptions {
-  /** Defaults for the token providers built from the config (retry, timeouts, …). */
+  /**
+   * Defaults for the token providers built from the config (retry, timeouts, …). A `store`
+   * here wins over the config's `token_store`.
+   */
   tokenProviderOptions?: Omit<TokenProviderFromConfigOptions, 'fetch' | 'now'> | undefined
+  /**
+   * The node-redis client for a `token_store` of `type: redis` (instead of its `url`); yours to
+   * close.
+   * @default a client the store creates from `token_store.url`, closed by `close()`
+   */
+  tokenStoreClient?: object | undefined
 }
 
 const DEFAULT_CLIENT_INFO: Implementation = { name: 'mcp-oauth2-kit', version: '0.1.0' }
@@ -163,6 +174,8 @@ export class McpServerManager {
   readonly #limiter: RateLimiter | undefined
   readonly #identify: Identify
   readonly #telemetry: Telemetry | undefined
+  /** The token store `fromConfig` built from `token_store` (closed by `close()`). */
+  #tokenStore: LazyTokenStore | undefined
   /** Per server: its attributes on spans and metrics. */
   readonly #attributes = new Map<string, Record<string, string | number>>()
   #openAI: { for: readonly ManagedTool[]; toolset: OpenAIToolset<ManagedTool> } | undefined
@@ -292,16 +305,42 @@ export class McpServerManager {
    * ```
    */
   static fromConfig(config: McpConfig, options: McpServerManagerConfigOptions = {}): McpServerManager {
-    const { tokenProviderOptions, ...rest } = options
+    const { tokenProviderOptions, tokenStoreClient, ...rest } = options
     // Trace context reaches the authorization server only when asked for.
     const telemetry = options.telemetry === false ? undefined : options.telemetry
     const api = telemetry?.propagateToAuthorizationServer === true ? loadOtelApi() : null
     const tokenFetch = api ? propagatingFetch(api, options.fetch) : options.fetch
-    const providers = tokenProvidersFromConfig(config, {
-      ...tokenProviderOptions,
-      ...(tokenFetch ? { fetch: tokenFetch } : {}),
-      ...(options.now ? { now: options.now } : {}),
-    })
+    // A Redis token store from `token_store`, loaded from @mcp-oauth2/redis (an optional peer).
+    const storeConfig = config.tokenStore
+    const store =
+      tokenProviderOptions?.store === undefined && storeConfig?.type === 'redis'
+        ? new LazyTokenStore(async () => {
+            const { redisTokenStoreFromConfig } = await import('@mcp-oauth2/redis')
+            return redisTokenStoreFromConfig(storeConfig, {
+              ...(tokenStoreClient === undefined ? {} : { client: tokenStoreClient as never }),
+              ...(options.now ? { now: options.now } : {}),
+            })
+          })
+        : undefined
+    // The providers' store events become the manager's (set once the manager exists).
+    let forward: ((event: TokenProviderEvent) => void) | undefined
+    const onProviderEvent = tokenProviderOptions?.onEvent
+    let providers: ReturnType<typeof tokenProvidersFromConfig>
+    try {
+      providers = tokenProvidersFromConfig(config, {
+        ...tokenProviderOptions,
+        ...(store ? { store } : {}),
+        onEvent: (event) => {
+          forward?.(event)
+          onProviderEvent?.(event)
+        },
+        ...(tokenFetch ? { fetch: tokenFetch } : {}),
+        ...(options.now ? { now: options.now } : {}),
+      })
+    } catch (error) {
+      void store?.close().catch(() => {})
+      throw error
+    }
     const servers = Object.values(config.servers).map(
       (server): McpServerDefinition => ({
         ...server,
@@ -309,7 +348,31 @@ export class McpServerManager {
         allowInsecureHttp: server.oauth2?.allowInsecureHttp,
       }),
     )
-    return new McpServerManager({ ...rest, servers })
+    let manager: McpServerManager
+    try {
+      manager = new McpServerManager({ ...rest, servers })
+    } catch (error) {
+      void store?.close().catch(() => {})
+      throw error
+    }
+    manager.#tokenStore = store
+    const now = manager.#now
+    forward = (event) => {
+      const emit = manager.#emit
+      if (!emit) return
+      const base = {
+        type: 'store',
+        at: now(),
+        server: undefined,
+        tool: undefined,
+        durationMs: 0,
+        store: 'tokens',
+      } as const
+      if (event.type === 'token_store_unavailable') emit({ ...base, state: 'unavailable', code: event.code })
+      else if (event.type === 'token_store_recovered')
+        emit({ ...base, durationMs: event.outageMs, state: 'available' })
+    }
+    return manager
   }
 
   /**
@@ -512,7 +575,11 @@ export class McpServerManager {
     if (this.#closing) return this.#closing
     this.#closed = true
     this.#closing = runAsService(async () => {
-      await Promise.allSettled([...[...this.#servers.values()].map((s) => s.close()), this.#limiter?.close()])
+      await Promise.allSettled([
+        ...[...this.#servers.values()].map((s) => s.close()),
+        this.#limiter?.close(),
+        this.#tokenStore?.close(),
+      ])
       // Its token requests are no longer this manager's to report.
       if (this.#telemetry) unwatchTokenChannels(this.#telemetry)
       this.#rebuildIndex()
