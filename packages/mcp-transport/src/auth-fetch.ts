@@ -4,12 +4,14 @@ import {
   type CookieFilterOptions,
   createCookieFilter,
   createHeaderFilter,
+  createToolScopePolicy,
   ErrorCode,
   type FetchLike,
   type HeaderFilter,
   type HeaderFilterOptions,
   isLoopbackHost,
   type TokenProvider,
+  type ToolScopePolicy,
 } from '@mcp-oauth2/auth-core'
 import type { AuthRetry } from './internal/fetch/bearer.js'
 import { type AuthFetchSettings, buildAuthFetch } from './internal/fetch/compose.js'
@@ -98,6 +100,14 @@ export interface AuthFetchOptions {
    * @default none
    */
   onEvent?: ((event: AuthFetchEvent) => void) | undefined
+  /**
+   * Scopes per tool (a `createToolScopePolicy(…)` or its map), for requests that name their tool
+   * in the `Mcp-Name` header (MCP 2026-07-28 clients send it on `tools/call`): such a request
+   * gets a token with the tool's required scopes up front, and a step-up for it is kept for that
+   * tool only. The body is never parsed for it; requests without the header are unaffected.
+   * @default none
+   */
+  toolScopes?: ToolScopePolicy | Readonly<Record<string, readonly string[]>> | undefined
 }
 
 /** What the manager gives the auth fetch of one of its servers (not public API). */
@@ -207,6 +217,12 @@ function resolve(
     },
     onRetry: onEvent && ((retry) => onEvent({ type: 'auth_retry', ...retry })),
     release: own && telemetry ? () => unwatchTokenChannels(telemetry) : undefined,
+    toolScopes:
+      options.toolScopes === undefined
+        ? undefined
+        : typeof (options.toolScopes as ToolScopePolicy).requiredScopesFor === 'function'
+          ? (options.toolScopes as ToolScopePolicy)
+          : createToolScopePolicy(options.toolScopes as Readonly<Record<string, readonly string[]>>),
   }
 }
 

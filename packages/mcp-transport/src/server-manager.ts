@@ -23,6 +23,12 @@ import {
 import { failureCode } from './internal/manager/failure-code.js'
 import { LazyTokenStore } from './internal/manager/lazy-token-store.js'
 import { type CallToolOptions, ManagedServer, type ServerStatus } from './internal/manager/managed-server.js'
+import {
+  type McpSdk,
+  type McpVersionNegotiation,
+  sdkV1Client,
+  sdkV2Client,
+} from './internal/manager/mcp-client.js'
 import { preflight, requiredScopes, type ScopeVerifier } from './internal/manager/preflight.js'
 import { RateLimiter, type RateLimitsOptions } from './internal/manager/rate-limiter.js'
 import { positiveOption, type ReconnectOptions, reconnectPolicy } from './internal/manager/reconnect.js'
@@ -47,6 +53,7 @@ import { type RunToolCallsOptions, runToolCalls, type ToolCallRun } from './tool
 // part of this module's API.
 export type { McpManagerEvent } from './internal/manager/events.js'
 export type { CallToolOptions, ServerState, ServerStatus } from './internal/manager/managed-server.js'
+export type { McpSdk, McpVersionNegotiation } from './internal/manager/mcp-client.js'
 export type { ScopeVerifier } from './internal/manager/preflight.js'
 export type { ReconnectOptions } from './internal/manager/reconnect.js'
 export type { ManagedTool } from './internal/manager/tool-index.js'
@@ -100,6 +107,19 @@ export interface McpServerManagerBaseOptions {
    */
   connectTimeoutMs?: number | undefined
   /**
+   * The MCP SDK whose client connects to Streamable HTTP servers: `v1`
+   * (`@modelcontextprotocol/sdk`, MCP 2025-11-25 and earlier) or `v2` (`@modelcontextprotocol/client`,
+   * an optional peer, which also speaks 2026-07-28). Legacy SSE servers always use v1.
+   * @default 'v1'
+   */
+  sdk?: McpSdk | undefined
+  /**
+   * With `sdk: 'v2'`: how the revision is chosen. `auto`: 2026-07-28 when the server offers it,
+   * else the 2025 revisions; `legacy`: 2025 only; `{ pin: '2026-07-28' }`: that or fail.
+   * @default 'auto'
+   */
+  versionNegotiation?: McpVersionNegotiation | undefined
+  /**
    * Rate limits per user, per tool, per server and global, checked before anything is sent (a
    * refused call throws `RateLimitedError`, `ERR_RATE_LIMITED`, and emits `rate_limited`). In
    * memory, or shared by every replica with `redis`. From a config file: `rateLimitsFromConfig`.
@@ -136,6 +156,9 @@ export interface McpServerManagerConfigOptions extends McpServerManagerBaseOptio
   tokenStoreClient?: object | undefined
 }
 
+/** Users whose tool views the manager keeps at most (the oldest is dropped). */
+const MAX_USER_VIEWS = 1000
+
 const DEFAULT_CLIENT_INFO: Implementation = { name: 'mcp-oauth2-kit', version: '0.1.0' }
 
 function toPolicy(scopes: McpServerManagerBaseOptions['toolScopes']): ToolScopePolicy | undefined {
@@ -167,6 +190,8 @@ function toPolicy(scopes: McpServerManagerBaseOptions['toolScopes']): ToolScopeP
 export class McpServerManager {
   readonly #servers = new Map<string, ManagedServer>()
   readonly #index: ToolIndex
+  /** Users' views of servers with private tool lists, oldest first. */
+  readonly #views = new Map<string, ToolIndex>()
   readonly #now: () => number
   readonly #policy: ToolScopePolicy | undefined
   readonly #verifier: McpServerManagerBaseOptions['verifier']
@@ -220,6 +245,15 @@ export class McpServerManager {
     this.#identify = this.#limiter?.identify ?? createIdentify(undefined)
     const reconnect = reconnectPolicy(options.retry)
     const clientInfo = options.clientInfo ?? DEFAULT_CLIENT_INFO
+    const sdk = options.sdk ?? 'v1'
+    if (sdk !== 'v1' && sdk !== 'v2') throw new TypeError("\"sdk\" must be 'v1' or 'v2'")
+    const negotiation = options.versionNegotiation ?? 'auto'
+    if (
+      negotiation !== 'auto' &&
+      negotiation !== 'legacy' &&
+      !(typeof negotiation === 'object' && negotiation !== null && typeof negotiation.pin === 'string')
+    )
+      throw new TypeError("\"versionNegotiation\" must be 'auto', 'legacy' or { pin }")
     const connectTimeoutMs = positiveOption(options.connectTimeoutMs, 10_000, 'connectTimeoutMs')
     const policy = this.#policy
     this.#index = new ToolIndex((server, tool) => requiredScopes(policy, server, tool))
@@ -273,9 +307,20 @@ export class McpServerManager {
           url: config.url,
           transport: config.transport,
           provider,
-          connectTransport: () => transportOver(config, fetch),
+          makeClient: (onToolsChanged) => {
+            const settings = {
+              url: config.url,
+              fetch,
+              clientInfo,
+              connectTimeoutMs,
+              onToolsChanged,
+              negotiation,
+            }
+            return sdk === 'v2' && config.transport !== 'sse'
+              ? sdkV2Client(settings)
+              : sdkV1Client(settings, () => transportOver(config, fetch))
+          },
           release: () => fetch.close(),
-          clientInfo,
           connectTimeoutMs,
           reconnect,
           now,
@@ -402,9 +447,49 @@ export class McpServerManager {
     this.#assertOpen()
     this.#assertConnectCalled()
     const connected = [...this.#servers.values()].filter((s) => s.state === 'connected')
-    if (options.refresh) await Promise.all(connected.map((s) => s.refresh()))
-    else await Promise.all(connected.map((s) => s.refreshing))
-    return this.#index.tools
+    const context = currentUserContext()
+    // A user's view of a server with private lists is that user's own (below); the shared list
+    // (the service's, and every user's for public lists) is listed again when asked or past its ttlMs.
+    await Promise.all(
+      connected.map((s) => {
+        if (context !== undefined && s.privateList) return s.refreshing
+        if (options.refresh) return s.refresh()
+        if (s.listExpired) return s.refresh(true)
+        return s.refreshing
+      }),
+    )
+    if (context === undefined || !connected.some((s) => s.privateList)) return this.#index.tools
+    return (await this.#userView(this.#identify(context).id, options.refresh === true)).tools
+  }
+
+  /**
+   * The tools as one user sees them: servers with private lists contribute the user's own list
+   * (listed in the user's context, kept for that user only), the others their shared list. Kept
+   * for {@link callTool}'s name lookup, for at most {@link MAX_USER_VIEWS} users; a user nobody
+   * can tell apart (no id) gets a fresh view each time, kept for nobody.
+   */
+  async #userView(user: string | undefined, refresh: boolean): Promise<ToolIndex> {
+    const servers = [...this.#servers.values()]
+    const lists = await Promise.all(
+      servers.map(async (s) => ({
+        name: s.name,
+        tools: s.state === 'connected' && s.privateList ? await s.toolsFor(user, refresh) : s.tools,
+        usable: s.usable,
+        unavailable: () => s.unavailable(),
+      })),
+    )
+    const policy = this.#policy
+    const view = new ToolIndex((server, tool) => requiredScopes(policy, server, tool))
+    view.rebuild(lists)
+    if (user !== undefined) {
+      this.#views.delete(user)
+      if (this.#views.size >= MAX_USER_VIEWS) {
+        const oldest = this.#views.keys().next().value
+        if (oldest !== undefined) this.#views.delete(oldest)
+      }
+      this.#views.set(user, view)
+    }
+    return view
   }
 
   /**
@@ -412,13 +497,12 @@ export class McpServerManager {
    * model calls back with {@link openAINameToTool}, or pass it straight to `callTool`.
    */
   async openAITools(options: { refresh?: boolean } = {}): Promise<OpenAITool[]> {
-    await this.listTools(options)
-    return [...this.#toolset().tools]
+    return [...this.#toolset(await this.listTools(options)).tools]
   }
 
-  /** The tool behind an OpenAI function name from {@link openAITools}. */
+  /** The tool behind an OpenAI function name from {@link openAITools} (the current user's view inside `withUserContext`). */
   openAINameToTool(name: string): ManagedTool | undefined {
-    return this.#toolset().byOpenAIName.get(name)
+    return this.#toolset(this.#indexFor(currentUserContext()).tools).byOpenAIName.get(name)
   }
 
   /**
@@ -432,8 +516,7 @@ export class McpServerManager {
    * @see https://docs.anthropic.com/en/docs/build-with-claude/tool-use
    */
   async anthropicTools(options: { refresh?: boolean } = {}): Promise<AnthropicTool[]> {
-    await this.listTools(options)
-    return toAnthropicTools(this.#index.tools).tools
+    return toAnthropicTools(await this.listTools(options)).tools
   }
 
   /**
@@ -448,8 +531,7 @@ export class McpServerManager {
    */
   async responsesTools(options: { refresh?: boolean; strict?: boolean } = {}): Promise<ResponsesTool[]> {
     const { strict, ...list } = options
-    await this.listTools(list)
-    return toResponsesTools(this.#index.tools, { strict }).tools
+    return toResponsesTools(await this.listTools(list), { strict }).tools
   }
 
   /**
@@ -492,7 +574,8 @@ export class McpServerManager {
     const start = this.#now()
     this.#assertOpen()
     this.#assertConnectCalled()
-    const tool = this.#index.resolve(name, (n) => this.#toolset().byOpenAIName.get(n))
+    const index = this.#indexFor(currentUserContext())
+    const tool = index.resolve(name, (n) => this.#toolset(index.tools).byOpenAIName.get(n))
     const telemetry = this.#telemetry
     if (!telemetry) return this.#call(tool, args, options, start)
     return traceOperation(
@@ -603,7 +686,16 @@ export class McpServerManager {
     }
   }
 
+  /** The index a call resolves names in: the user's view when there is one, else the shared one. */
+  #indexFor(context: ReturnType<typeof currentUserContext>): ToolIndex {
+    if (context === undefined || this.#views.size === 0) return this.#index
+    const user = this.#identify(context).id
+    return (user !== undefined && this.#views.get(user)) || this.#index
+  }
+
   #rebuildIndex(): void {
+    // A server's tools or usability changed: users' views are rebuilt at their next listing.
+    this.#views.clear()
     this.#index.rebuild(
       [...this.#servers.values()].map((s) => ({
         name: s.name,
@@ -614,8 +706,7 @@ export class McpServerManager {
     )
   }
 
-  #toolset(): OpenAIToolset<ManagedTool> {
-    const tools = this.#index.tools
+  #toolset(tools: readonly ManagedTool[]): OpenAIToolset<ManagedTool> {
     if (this.#openAI?.for !== tools) this.#openAI = { for: tools, toolset: toOpenAITools(tools) }
     return this.#openAI.toolset
   }

@@ -4,6 +4,7 @@ import {
   parseScope,
   scopeKey,
   type TokenProvider,
+  type ToolScopePolicy,
 } from '@mcp-oauth2/auth-core'
 import { bearerChallenge } from '../www-authenticate.js'
 import {
@@ -22,6 +23,28 @@ export const MAX_STEP_UP_SCOPES = 32
 export const MAX_SCOPE_LENGTH = 256
 /** Refused scope sets remembered at most (then forgotten all at once). */
 const MAX_REFUSED = 256
+/** Tools whose step-up scopes are remembered at most (then forgotten all at once). */
+const MAX_TOOLS = 256
+
+/**
+ * The tool a request calls, from the `Mcp-Method` and `Mcp-Name` headers MCP 2026-07-28 clients
+ * send (SEP-2243; a value that is not plain ASCII comes as `=?base64?…?=`). The body is never read.
+ */
+export function toolOfRequest(headers: Headers): string | undefined {
+  if (headers.get('mcp-method') !== 'tools/call') return undefined
+  const name = headers.get('mcp-name')?.trim()
+  if (!name) return undefined
+  const wrapped = /^=\?base64\?([A-Za-z0-9+/=]*)\?=$/.exec(name)
+  if (!wrapped) return name.length <= 256 ? name : undefined
+  try {
+    const decoded = new TextDecoder('utf-8', { fatal: true }).decode(
+      Uint8Array.from(atob(wrapped[1] as string), (c) => c.charCodeAt(0)),
+    )
+    return decoded.length > 0 && decoded.length <= 256 ? decoded : undefined
+  } catch {
+    return undefined
+  }
+}
 
 /** A challenge the bearer step answers with one retry. */
 export interface AuthRetry {
@@ -41,6 +64,11 @@ export interface BearerOptions {
   readonly now: () => number
   /** Told of each retry, before it is sent (events, metrics). Must not throw. */
   readonly onRetry?: ((retry: AuthRetry) => void) | undefined
+  /**
+   * Scopes per tool: a request whose `Mcp-Name` names a tool gets a token with the scopes the
+   * policy requires for it, up front (no 403 round trip).
+   */
+  readonly toolScopes?: ToolScopePolicy | undefined
 }
 
 /**
@@ -57,10 +85,33 @@ export interface BearerOptions {
  *
  * @see RFC 6750 §3.1
  */
-export function bearer({ tokenProvider, stepUp, now, onRetry }: BearerOptions): ServerMiddleware {
+export function bearer({ tokenProvider, stepUp, now, onRetry, toolScopes }: BearerOptions): ServerMiddleware {
   return function addBearer(next) {
-    // Step-up scopes that worked, oldest first, sent with every later token request.
+    // Step-up scopes that worked, oldest first, sent with every later token request (of requests
+    // that name no tool; a request naming its tool uses that tool's own, below).
     let kept: readonly string[] | undefined
+    // Per tool (from Mcp-Name): the step-up scopes that worked for it.
+    const keptByTool = new Map<string, readonly string[]>()
+
+    // The merged list per tool, the same array while its parts do not change (providers treat
+    // the list as immutable and may memoise on it).
+    const merged = new Map<string, { own: readonly string[] | undefined; scopes: readonly string[] }>()
+
+    /** The scopes to ask for: the tool's (policy and step-ups) when the request names it, else the kept ones. */
+    function scopesFor(tool: string | undefined): readonly string[] | undefined {
+      if (tool === undefined) return kept
+      const own = keptByTool.get(tool) ?? kept
+      const required = toolScopes?.requiredScopesFor(tool)
+      if (!required || required.length === 0) return own
+      const memo = merged.get(tool)
+      if (memo && memo.own === own) return memo.scopes
+      const scopes = [...(own ?? []).filter((s) => !required.includes(s)), ...required].slice(
+        -MAX_STEP_UP_SCOPES,
+      )
+      if (merged.size >= MAX_TOOLS) merged.clear()
+      merged.set(tool, { own, scopes })
+      return scopes
+    }
     // Scope sets the authorization server refused (scopeKey), with when we may ask again.
     const refused = new Map<string, number>()
 
@@ -76,7 +127,11 @@ export function bearer({ tokenProvider, stepUp, now, onRetry }: BearerOptions): 
     }
 
     /** The scopes a 403 asks for beyond the held ones; `undefined`: do not step up. */
-    function stepUpScopes(challenged: string | undefined, held: readonly string[]): string[] | undefined {
+    function stepUpScopes(
+      challenged: string | undefined,
+      held: readonly string[],
+      base: readonly string[] | undefined,
+    ): string[] | undefined {
       if (stepUp === false) return undefined
       const needed = parseScope(challenged ?? '').filter((s) => !held.includes(s))
       if (needed.length === 0 || needed.length > MAX_STEP_UP_SCOPES) return undefined
@@ -85,7 +140,7 @@ export function bearer({ tokenProvider, stepUp, now, onRetry }: BearerOptions): 
         if (stepUp !== 'any' && !stepUp.has(scope)) return undefined
       }
       // Newest last; the oldest are dropped beyond the bound.
-      const merged = [...(kept ?? []).filter((s) => !needed.includes(s)), ...needed]
+      const merged = [...(base ?? []).filter((s) => !needed.includes(s)), ...needed]
       return merged.slice(-MAX_STEP_UP_SCOPES)
     }
 
@@ -94,10 +149,12 @@ export function bearer({ tokenProvider, stepUp, now, onRetry }: BearerOptions): 
       init: ServerInit,
       response: Response,
       token: AccessToken,
+      tool: string | undefined,
     ): Promise<Response> {
       if (!isReplayable(init.body)) return response
       const challenge = bearerChallenge(response.headers.get('www-authenticate'))
-      let scopes = kept
+      const base = scopesFor(tool)
+      let scopes = base
       let key: string | undefined
       if (response.status === 401) {
         // RFC 6750 §3.1: invalid_token, or no error at all → drop exactly the token we sent, once.
@@ -106,7 +163,7 @@ export function bearer({ tokenProvider, stepUp, now, onRetry }: BearerOptions): 
         onRetry?.({ status: 401, reason: 'invalid_token' })
       } else {
         if (challenge?.error !== 'insufficient_scope') return response
-        scopes = stepUpScopes(challenge.scope, token.scopes)
+        scopes = stepUpScopes(challenge.scope, token.scopes, base)
         if (scopes === undefined) return response
         key = scopeKey(scopes)
         if ((refused.get(key) ?? 0) > now()) return response
@@ -124,21 +181,34 @@ export function bearer({ tokenProvider, stepUp, now, onRetry }: BearerOptions): 
         return response
       }
       discard(response)
-      // Keep the step-up for later calls once it worked; merge, as concurrent 403s may have added others.
+      // Keep the step-up for later calls once it worked (for this tool only when the request named
+      // it); merge, as concurrent 403s may have added others.
       if (key !== undefined && retry.response.ok && scopes !== undefined) {
-        const added = scopes.filter((s) => !(kept ?? []).includes(s))
-        kept = [...(kept ?? []).filter((s) => !added.includes(s)), ...added].slice(-MAX_STEP_UP_SCOPES)
+        const before = tool === undefined ? kept : (keptByTool.get(tool) ?? kept)
+        const added = scopes.filter((s) => !(before ?? []).includes(s))
+        const merged = [...(before ?? []).filter((s) => !added.includes(s)), ...added].slice(
+          -MAX_STEP_UP_SCOPES,
+        )
+        if (tool === undefined) kept = merged
+        else {
+          if (keptByTool.size >= MAX_TOOLS && !keptByTool.has(tool)) keptByTool.clear()
+          keptByTool.set(tool, merged)
+        }
       }
       return retry.response
     }
 
     return async function withBearer(url: string, init: ServerInit): Promise<Response> {
       if (init[USER_AUTHORIZATION] === true) return next(url, init)
-      const token = await tokenProvider.getToken({ signal: init.signal ?? undefined, scopes: kept })
+      const tool = toolOfRequest(init.headers)
+      const token = await tokenProvider.getToken({
+        signal: init.signal ?? undefined,
+        scopes: scopesFor(tool),
+      })
       init.headers.set('authorization', `Bearer ${token.value}`)
       const response = await next(url, init)
       return response.status === 401 || response.status === 403
-        ? challenged(url, init, response, token)
+        ? challenged(url, init, response, token, tool)
         : response
     }
   }

@@ -1,4 +1,4 @@
-import type { CookieFilter, HeaderFilter, TokenProvider } from '@mcp-oauth2/auth-core'
+import type { CookieFilter, HeaderFilter, TokenProvider, ToolScopePolicy } from '@mcp-oauth2/auth-core'
 import type { Attributes } from '@opentelemetry/api'
 import type { Telemetry } from '../telemetry/telemetry.js'
 import { type AuthRetry, bearer } from './bearer.js'
@@ -32,6 +32,8 @@ export interface AuthFetchSettings {
   readonly onRetry: ((retry: AuthRetry & { readonly at: number }) => void) | undefined
   /** Called once by `close()`: releases what was made for this fetch (its own telemetry). */
   readonly release?: (() => void) | undefined
+  /** Scopes per tool, for requests that name their tool (`Mcp-Name`). */
+  readonly toolScopes?: ToolScopePolicy | undefined
 }
 
 /** An auth fetch: a fetch, marked with what it delegates to, that can release what it owns. */
@@ -84,6 +86,7 @@ export function buildAuthFetch(settings: AuthFetchSettings): AuthFetchFunction {
         stepUp: settings.stepUp,
         now: settings.now,
         onRetry: retryObserver(settings),
+        toolScopes: settings.toolScopes,
       }),
     )
   }

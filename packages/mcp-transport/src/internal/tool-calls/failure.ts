@@ -73,7 +73,11 @@ export function runnerFailure(outcome: Outcome, code: string, text: string): Fai
 export function failureOf(err: unknown): Failure {
   const code = failureCode(err)
   const outcome = outcomeOf(code)
-  const readable = err instanceof McpTransportError || err instanceof McpError
+  // JSON-RPC errors the MCP server wrote for its clients: SDK v1's McpError, SDK v2's ProtocolError.
+  const readable =
+    err instanceof McpTransportError ||
+    err instanceof McpError ||
+    (err instanceof Error && err.name === 'ProtocolError')
   const text = readable ? err.message : `the tool call failed (${code})`
   const e = err as { retryAfterMs?: unknown; missingScopes?: unknown }
   return {
