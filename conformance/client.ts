@@ -3,17 +3,20 @@
 // MCP_CONFORMANCE_SCENARIO and its credentials as JSON in MCP_CONFORMANCE_CONTEXT (absent for the
 // DPoP scenarios); every token endpoint is found through RFC 9728 discovery from the server URL.
 //
-// The DPoP scenarios need `Authorization: DPoP` and a fresh proof on every MCP request: the
-// transport's createAuthFetch sends them for a provider with `dpop` (its DPoP step), as it does
-// the bearer token for the other scenarios.
+// The DPoP scenarios need `Authorization: DPoP` and a fresh proof on every MCP request. Until the
+// transport has its DPoP middleware, `dpopFetch` below builds that from auth-core's public DPoP
+// API (DpopKey.proof, isDpopNonceChallenge, rememberNonce); the other scenarios use the
+// transport's createAuthFetch.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import {
+  type AccessToken,
   AuthorizationCodeTokenProvider,
   ClientCredentialsTokenProvider,
   type FetchLike,
   type GetTokenOptions,
   IdJagTokenProvider,
+  isDpopNonceChallenge,
   JwtBearerTokenProvider,
   type PrivateKeyAlgorithm,
   type TokenProvider,
@@ -43,6 +46,36 @@ function forUser(
   return {
     getToken: (options) => provider.getToken({ ...options, ...user }),
     invalidate: (rejected) => provider.invalidate(rejected),
+  }
+}
+
+/**
+ * MCP requests with a DPoP-bound token (RFC 9449 §7): `Authorization: DPoP <token>` and a new
+ * proof (htm, htu, iat, jti, ath) per request; a `401 use_dpop_nonce` challenge is answered once,
+ * with a new proof that carries the server's nonce (kept for the origin's later requests).
+ */
+function dpopFetch(provider: TokenProvider): FetchLike {
+  return async function dpopFetch(input, init) {
+    const url = input instanceof Request ? input.url : String(input)
+    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase()
+    const send = async (token: AccessToken) => {
+      const headers = new Headers(init?.headers)
+      if (token.tokenType === 'DPoP' && token.dpopKey) {
+        headers.set('authorization', `DPoP ${token.value}`)
+        headers.set('dpop', await token.dpopKey.proof({ method, url, accessToken: token.value }))
+      } else {
+        headers.set('authorization', `Bearer ${token.value}`)
+      }
+      return fetch(url, { ...init, method, headers })
+    }
+    const token = await provider.getToken({ signal: init?.signal ?? undefined })
+    const response = await send(token)
+    if (token.dpopKey && isDpopNonceChallenge(response)) {
+      token.dpopKey.rememberNonce(url, response.headers.get('dpop-nonce'))
+      await response.body?.cancel()
+      return send(token)
+    }
+    return response
   }
 }
 
@@ -86,7 +119,7 @@ function fetchFor(scenario: string, serverUrl: string, context: ConformanceConte
         dpop: true,
         authorize: followAuthorizationRedirect,
       })
-      return createAuthFetch({ serverUrl, tokenProvider: provider })
+      return dpopFetch(provider)
     }
     default: {
       const tokenProvider = new ClientCredentialsTokenProvider({

@@ -41,15 +41,6 @@ export interface AuthFetchOptions {
   /** Source of the service's bearer token. Without one, no `Authorization` is added. */
   tokenProvider?: TokenProvider | undefined
   /**
-   * Source of users' tokens (`TokenExchangeTokenProvider`, RFC 8693; `IdJagTokenProvider`):
-   * inside `withUserContext({ subjectToken })` (or `{ idToken }`), the token it gives for that
-   * user replaces the service token on the MCP server's requests; outside, the service token.
-   * Each user's token is that user's (the providers cache per subject, single-flight).
-   * @default none: the service token for everyone
-   * @see RFC 8693 §2
-   */
-  userTokenProvider?: TokenProvider | undefined
-  /**
    * Which of the user's cookies (from {@link withUserContext}) to forward, or a ready filter.
    * Without it, no cookie is forwarded.
    */
@@ -170,7 +161,7 @@ function resolve(
   // Every credential we add, not only the bearer token: plain http exposes cookies, user headers
   // (one renamed to `authorization` above all) and static headers (API keys) just as well.
   const credentials = [
-    (options.tokenProvider !== undefined || options.userTokenProvider !== undefined) && 'a bearer token',
+    options.tokenProvider !== undefined && 'a bearer token',
     options.cookies !== undefined && 'user cookies',
     options.headers !== undefined && 'user headers',
     staticHeaders.length > 0 && 'static headers',
@@ -193,19 +184,9 @@ function resolve(
   const headers = options.headers
   const own = extras === undefined
   const telemetry = own ? createTelemetry(options.telemetry) : extras.telemetry
-  const userTokenProvider = options.userTokenProvider
-  if (
-    userTokenProvider !== undefined &&
-    (typeof userTokenProvider !== 'object' ||
-      userTokenProvider === null ||
-      typeof userTokenProvider.getToken !== 'function' ||
-      typeof userTokenProvider.invalidate !== 'function')
-  )
-    throw new TypeError('"userTokenProvider" must be a token provider (getToken, invalidate)')
   return {
     server: serverOrigin(server),
     tokenProvider: options.tokenProvider,
-    userTokenProvider,
     cookieFilter:
       cookies === undefined
         ? undefined

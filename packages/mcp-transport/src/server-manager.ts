@@ -8,7 +8,6 @@ import {
   type TokenProviderFromConfigOptions,
   type ToolScopePolicy,
   tokenProvidersFromConfig,
-  userTokenProvidersFromConfig,
 } from '@mcp-oauth2/auth-core'
 import type { CallToolResult, Implementation } from '@modelcontextprotocol/sdk/types.js'
 import { type AnthropicTool, toAnthropicTools } from './anthropic-tools.js'
@@ -283,7 +282,6 @@ export class McpServerManager {
           {
             ...authFetchOptionsFor(config, {
               tokenProvider: provider,
-              userTokenProvider: def.userTokenProvider,
               fetch: options.fetch,
               allowInsecureHttp: def.allowInsecureHttp,
             }),
@@ -373,23 +371,16 @@ export class McpServerManager {
     let forward: ((event: TokenProviderEvent) => void) | undefined
     const onProviderEvent = tokenProviderOptions?.onEvent
     let providers: ReturnType<typeof tokenProvidersFromConfig>
-    let userProviders: ReturnType<typeof userTokenProvidersFromConfig>
     try {
-      const providerOptions = {
+      providers = tokenProvidersFromConfig(config, {
         ...tokenProviderOptions,
         ...(store ? { store } : {}),
-        onEvent: (event: TokenProviderEvent) => {
+        onEvent: (event) => {
           forward?.(event)
           onProviderEvent?.(event)
         },
         ...(tokenFetch ? { fetch: tokenFetch } : {}),
         ...(options.now ? { now: options.now } : {}),
-      }
-      providers = tokenProvidersFromConfig(config, providerOptions)
-      // `auth.user_token`: the per-user providers (token exchange, ID-JAG), the service's as actors.
-      userProviders = userTokenProvidersFromConfig(config, {
-        ...providerOptions,
-        serviceProviders: providers,
       })
     } catch (error) {
       void store?.close().catch(() => {})
@@ -399,7 +390,6 @@ export class McpServerManager {
       (server): McpServerDefinition => ({
         ...server,
         tokenProvider: providers.get(server.name),
-        userTokenProvider: userProviders.get(server.name),
         allowInsecureHttp: server.oauth2?.allowInsecureHttp,
       }),
     )

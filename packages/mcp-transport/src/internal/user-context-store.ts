@@ -1,17 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import type { Secret } from '@mcp-oauth2/auth-core'
-
-/**
- * Where a stored context keeps the user's own tokens: a non-enumerable property of Secrets, so
- * neither `util.inspect`, `JSON.stringify` nor a spread of the context shows them.
- */
-export const USER_TOKENS: unique symbol = Symbol('mcp-oauth2.userTokens')
-
-/** The user's tokens for a `userTokenProvider` (token exchange, ID-JAG). */
-export interface UserTokens {
-  readonly subjectToken?: Secret<string> | undefined
-  readonly idToken?: Secret<string> | undefined
-}
 
 /**
  * A user context as stored: a frozen snapshot, so nothing the caller does to its own objects
@@ -24,7 +11,6 @@ export interface StoredUserContext {
     | Readonly<Record<string, string | readonly string[] | undefined>>
     | undefined
   readonly userId?: string | undefined
-  readonly [USER_TOKENS]?: UserTokens | undefined
 }
 
 const storage = new AsyncLocalStorage<StoredUserContext>()

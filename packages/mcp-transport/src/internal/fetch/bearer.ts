@@ -1,18 +1,14 @@
 import {
   type AccessToken,
-  type GetTokenOptions,
-  isDpopNonceChallenge,
   isScopeToken,
   parseScope,
   scopeKey,
   type TokenProvider,
   type ToolScopePolicy,
 } from '@mcp-oauth2/auth-core'
-import { currentUserContext, USER_TOKENS } from '../user-context-store.js'
 import { bearerChallenge } from '../www-authenticate.js'
 import {
   discard,
-  ISSUED_TOKEN,
   isReplayable,
   type ServerInit,
   type ServerMiddleware,
@@ -61,13 +57,7 @@ export interface AuthRetry {
 
 /** Options of {@link bearer}. */
 export interface BearerOptions {
-  /** The service's token source; without one, requests outside a user's token context get no token. */
-  readonly tokenProvider: TokenProvider | undefined
-  /**
-   * The users' token source (token exchange, ID-JAG): inside `withUserContext` with a
-   * `subjectToken` or `idToken`, it replaces the service's.
-   */
-  readonly userTokenProvider?: TokenProvider | undefined
+  readonly tokenProvider: TokenProvider
   /** Scopes a 403 may make us request: a set, any (`'any'`), or none (`false`). */
   readonly stepUp: ReadonlySet<string> | 'any' | false
   /** Clock for the step-up pause, epoch ms. */
@@ -95,36 +85,7 @@ export interface BearerOptions {
  *
  * @see RFC 6750 §3.1
  */
-/** Where a request's token comes from: the provider and what it needs for this caller. */
-interface TokenSource {
-  readonly provider: TokenProvider
-  readonly options: Pick<GetTokenOptions, 'subjectToken' | 'idToken'>
-}
-
-export function bearer({
-  tokenProvider,
-  userTokenProvider,
-  stepUp,
-  now,
-  onRetry,
-  toolScopes,
-}: BearerOptions): ServerMiddleware {
-  const service: TokenSource | undefined = tokenProvider && { provider: tokenProvider, options: {} }
-
-  /** The user's token source inside a context with the user's own tokens, else the service's. */
-  function sourceFor(): TokenSource | undefined {
-    if (!userTokenProvider) return service
-    const tokens = currentUserContext()?.[USER_TOKENS]
-    if (!tokens) return service
-    return {
-      provider: userTokenProvider,
-      options: {
-        ...(tokens.subjectToken ? { subjectToken: tokens.subjectToken.reveal() } : {}),
-        ...(tokens.idToken ? { idToken: tokens.idToken.reveal() } : {}),
-      },
-    }
-  }
-
+export function bearer({ tokenProvider, stepUp, now, onRetry, toolScopes }: BearerOptions): ServerMiddleware {
   return function addBearer(next) {
     // Step-up scopes that worked, oldest first, sent with every later token request (of requests
     // that name no tool; a request naming its tool uses that tool's own, below).
@@ -158,15 +119,11 @@ export function bearer({
       url: string,
       init: ServerInit,
       scopes: readonly string[] | undefined,
-      source: TokenSource,
     ): Promise<{ response: Response; token: AccessToken }> {
-      return source.provider
-        .getToken({ signal: init.signal ?? undefined, scopes, ...source.options })
-        .then((token) => {
-          init.headers.set('authorization', `Bearer ${token.value}`)
-          init[ISSUED_TOKEN] = token
-          return next(url, init).then((response) => ({ response, token }))
-        })
+      return tokenProvider.getToken({ signal: init.signal ?? undefined, scopes }).then((token) => {
+        init.headers.set('authorization', `Bearer ${token.value}`)
+        return next(url, init).then((response) => ({ response, token }))
+      })
     }
 
     /** The scopes a 403 asks for beyond the held ones; `undefined`: do not step up. */
@@ -193,11 +150,8 @@ export function bearer({
       response: Response,
       token: AccessToken,
       tool: string | undefined,
-      source: TokenSource,
     ): Promise<Response> {
       if (!isReplayable(init.body)) return response
-      // A DPoP nonce the DPoP step could not satisfy: the token is fine, do not drop it.
-      if (response.status === 401 && isDpopNonceChallenge(response)) return response
       const challenge = bearerChallenge(response.headers.get('www-authenticate'))
       const base = scopesFor(tool)
       let scopes = base
@@ -205,7 +159,7 @@ export function bearer({
       if (response.status === 401) {
         // RFC 6750 §3.1: invalid_token, or no error at all → drop exactly the token we sent, once.
         if (challenge?.error !== undefined && challenge.error !== 'invalid_token') return response
-        source.provider.invalidate(token.value)
+        tokenProvider.invalidate(token.value)
         onRetry?.({ status: 401, reason: 'invalid_token' })
       } else {
         if (challenge?.error !== 'insufficient_scope') return response
@@ -217,7 +171,7 @@ export function bearer({
       }
       let retry: { response: Response; token: AccessToken }
       try {
-        retry = await send(url, { ...init, headers: new Headers(init.headers) }, scopes, source)
+        retry = await send(url, { ...init, headers: new Headers(init.headers) }, scopes)
       } catch (error) {
         // The authorization server refused the step-up (or is down): the server's answer stands,
         // and the same scope set is not requested again for a while.
@@ -246,19 +200,15 @@ export function bearer({
 
     return async function withBearer(url: string, init: ServerInit): Promise<Response> {
       if (init[USER_AUTHORIZATION] === true) return next(url, init)
-      const source = sourceFor()
-      if (!source) return next(url, init)
       const tool = toolOfRequest(init.headers)
-      const token = await source.provider.getToken({
+      const token = await tokenProvider.getToken({
         signal: init.signal ?? undefined,
         scopes: scopesFor(tool),
-        ...source.options,
       })
       init.headers.set('authorization', `Bearer ${token.value}`)
-      init[ISSUED_TOKEN] = token
       const response = await next(url, init)
       return response.status === 401 || response.status === 403
-        ? challenged(url, init, response, token, tool, source)
+        ? challenged(url, init, response, token, tool)
         : response
     }
   }

@@ -2,7 +2,6 @@ import type { CookieFilter, HeaderFilter, TokenProvider, ToolScopePolicy } from 
 import type { Attributes } from '@opentelemetry/api'
 import type { Telemetry } from '../telemetry/telemetry.js'
 import { type AuthRetry, bearer } from './bearer.js'
-import { dpop } from './dpop.js'
 import { originScope } from './origin-scope.js'
 import { redirects } from './redirects.js'
 import type { FetchLike, ServerFetch, ServerMiddleware, ServerOrigin } from './request.js'
@@ -15,8 +14,6 @@ import { userPassthrough } from './user-passthrough.js'
 export interface AuthFetchSettings {
   readonly server: ServerOrigin
   readonly tokenProvider: TokenProvider | undefined
-  /** The users' token source (token exchange, ID-JAG), for contexts with the user's own tokens. */
-  readonly userTokenProvider?: TokenProvider | undefined
   readonly cookieFilter: CookieFilter | undefined
   readonly headerFilter: HeaderFilter | undefined
   readonly staticHeaders: ReadonlyArray<readonly [string, string]>
@@ -66,7 +63,7 @@ function retryObserver(settings: AuthFetchSettings): ((retry: AuthRetry) => void
 /**
  * The auth fetch, composed in one place, outermost first:
  * redirects → origin scope → (MCP server only: tracing → static headers → user passthrough →
- * bearer → DPoP) → the underlying fetch (the server's TLS settings for its origin only).
+ * bearer) → the underlying fetch (the server's TLS settings for its origin only).
  * Steps that have nothing to do (no telemetry, no token provider, no filters, no static
  * headers) are left out: without `@opentelemetry/api` the pipeline is what it was without it.
  */
@@ -82,18 +79,15 @@ export function buildAuthFetch(settings: AuthFetchSettings): AuthFetchFunction {
   if (settings.cookieFilter || settings.headerFilter) {
     steps.push(userPassthrough({ cookieFilter: settings.cookieFilter, headerFilter: settings.headerFilter }))
   }
-  if (settings.tokenProvider || settings.userTokenProvider) {
+  if (settings.tokenProvider) {
     steps.push(
       bearer({
         tokenProvider: settings.tokenProvider,
-        userTokenProvider: settings.userTokenProvider,
         stepUp: settings.stepUp,
         now: settings.now,
         onRetry: retryObserver(settings),
         toolScopes: settings.toolScopes,
       }),
-      // DPoP-bound tokens (a provider with `dpop`): `Authorization: DPoP` and a proof per request.
-      dpop(),
     )
   }
   const toServer = composeServer(steps, bottom as ServerFetch)

@@ -2,7 +2,7 @@
  * What every step of the auth fetch pipeline shares: the fetch and middleware shapes, URL and
  * origin tests, body replayability, and the markers one step leaves for a later one.
  */
-import type { AccessToken, FetchLike } from '@mcp-oauth2/auth-core'
+import type { FetchLike } from '@mcp-oauth2/auth-core'
 
 export type { FetchLike }
 
@@ -21,18 +21,8 @@ export const LEFT_SERVER: unique symbol = Symbol('mcp-oauth2.leftServer')
  */
 export const USER_AUTHORIZATION: unique symbol = Symbol('mcp-oauth2.userAuthorization')
 
-/**
- * Set by the bearer step: the access token it put on the request, for the DPoP step (a token
- * with `tokenType: 'DPoP'` and its `dpopKey` gets `Authorization: DPoP` and a proof).
- */
-export const ISSUED_TOKEN: unique symbol = Symbol('mcp-oauth2.issuedToken')
-
 /** A request init that may carry the pipeline's markers. */
-export type PipelineInit = RequestInit & {
-  [LEFT_SERVER]?: true
-  [USER_AUTHORIZATION]?: true
-  [ISSUED_TOKEN]?: AccessToken
-}
+export type PipelineInit = RequestInit & { [LEFT_SERVER]?: true; [USER_AUTHORIZATION]?: true }
 
 /** A request on its way to the MCP server: an absolute URL, and headers the pipeline owns. */
 export type ServerInit = PipelineInit & { headers: Headers }
