@@ -25,6 +25,28 @@ beforeEach(() => {
   servers.mcp.server.reset()
 })
 
+describe('SDK v2 Client example', () => {
+  it('speaks MCP 2026-07-28 with the testkit: every request and the tool call in the modern revision', async () => {
+    const { protocolVersion } = await sdkV2Client({
+      serverUrl: servers.mcp.url,
+      clientId: 'test-client',
+      clientSecret: 'test-secret',
+      cookie: 'session_id=s-1',
+    })
+    expect(protocolVersion).toBe('2026-07-28')
+    const mcp = servers.mcp.server
+    expect(mcp.toolCalls[0]?.protocolVersion).toBe('2026-07-28')
+    expect(mcp.requests.filter((r) => r.status < 400).every((r) => r.protocolVersion === '2026-07-28')).toBe(
+      true,
+    )
+    // No session and no initialize in this revision; the call named its tool in Mcp-Name.
+    expect(mcp.requests.some((r) => r.jsonRpcMethod === 'initialize')).toBe(false)
+    expect(mcp.requests.find((r) => r.jsonRpcMethod === 'tools/call')?.headers['mcp-name']).toBe(
+      'get_customer_info',
+    )
+  })
+})
+
 describe.each(examples)('%s example', (_name, main) => {
   it('lists the tools and calls get_customer_info, forwarding only the allowed cookie', async () => {
     const { tools, text } = await main({

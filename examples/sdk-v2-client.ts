@@ -4,6 +4,8 @@
  * SDK v2 transports take an `AuthProvider` (`token()` before each request, `onUnauthorized()` on a
  * 401): `toAuthProvider` adapts our token provider to it, so the SDK's own 401 retry gets a fresh
  * token. The user's `session_id` cookie goes through an auth fetch without a token provider.
+ * `versionNegotiation: { mode: 'auto' }` speaks MCP 2026-07-28 when the server offers it (the
+ * SDK's default is the 2025 handshake) and falls back to 2025-11-25 otherwise.
  *
  * ```sh
  * MCP_SERVER_URL=https://mcp.example.com/mcp OAUTH2_CLIENT_ID=… OAUTH2_CLIENT_SECRET=… \
@@ -36,7 +38,10 @@ export async function main({ serverUrl, clientId, clientSecret, cookie }: Exampl
     // Cookies only: the bearer token comes from the authProvider.
     fetch: createAuthFetch({ serverUrl, cookies: { allow: ['session_id'] } }),
   })
-  const client = new Client({ name: 'my-gateway', version: '1.0.0' })
+  const client = new Client(
+    { name: 'my-gateway', version: '1.0.0' },
+    { versionNegotiation: { mode: 'auto' } },
+  )
   await client.connect(transport)
   try {
     const { tools } = await client.listTools()
@@ -45,7 +50,11 @@ export async function main({ serverUrl, clientId, clientSecret, cookie }: Exampl
       client.callTool({ name: 'get_customer_info', arguments: { customer_id: 'cust-001' } }),
     )
     const block = result.content.find((block) => block.type === 'text')
-    return { tools: tools.map((tool) => tool.name), text: block?.text }
+    return {
+      tools: tools.map((tool) => tool.name),
+      text: block?.text,
+      protocolVersion: client.getNegotiatedProtocolVersion(),
+    }
   } finally {
     await client.close()
   }

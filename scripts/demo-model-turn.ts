@@ -1,12 +1,12 @@
 // One model turn, end to end, with no API key: the official `openai` client talks to a scripted
-// Chat Completions endpoint on a loopback port, which asks for tools; runToolCalls runs them
+// Chat Completions endpoint on a loopback port, which asks for tools; manager.runToolCalls runs them
 // through the manager as the user; the client sends the tool messages back; the model answers.
 //
 //   const turn = await runScriptedModelTurn(manager, { cookie: 'session_id=…' })
 //   for (const line of turn.lines) console.log(line)   // turn.ok: the round trip held
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type McpServerManager, runToolCalls, withUserContext } from '@mcp-oauth2/mcp-transport'
+import { type McpServerManager, withUserContext } from '@mcp-oauth2/mcp-transport'
 import OpenAI from 'openai'
 
 /** What one scripted turn did, as lines to print, and whether it round-tripped. */
@@ -150,7 +150,7 @@ export async function runScriptedModelTurn(
     )
     lines.push(`the model asked for: ${asked.join(', ')}`)
 
-    const run = await withUserContext({ cookie }, () => runToolCalls(manager, calls))
+    const run = await withUserContext({ cookie }, () => manager.runToolCalls(calls))
     for (const { event, message, result } of run.results) {
       const status = event.code ? `${event.outcome} (${event.code})` : event.outcome
       lines.push(`${event.callId} ${event.name} → ${status}: ${clip(message.content)}`)

@@ -38,10 +38,22 @@ function expectNoStackTrace(text: string) {
 }
 
 describe('npm run demo', () => {
-  it('walks the five criteria against the embedded mock servers', async () => {
+  it('walks the five criteria and a model turn against the embedded mock servers', async () => {
     const { code, stdout } = await demo([])
-    expect(stdout).toContain('5 passed, 0 failed')
+    expect(stdout).toContain('6 passed, 0 failed')
     expect(code).toBe(0)
+    // The model turn: the scripted model's calls ran as the user, one refused, both answered back.
+    expect(stdout).toMatch(/^ {2}pass {2}model turn$/m)
+    expect(stdout).toMatch(
+      /the model asked for: get_customer_info\(\{"customer_id":"cust-001"\}\), calculate_account_value/,
+    )
+    expect(stdout).toMatch(/call_1 get_customer_info → ok: /)
+    expect(stdout).toMatch(/call_2 calculate_account_value → denied \(ERR_SCOPE_DENIED\)/)
+    expect(stdout).toMatch(/the tool ran for the user: \{"user_id":"user-42","session_id":"sess-7f3a"/)
+    expect(stdout).toContain('the client sent back 2 tool message(s) for call_1, call_2')
+    expect(stdout).toContain(
+      'the model answered: Done: get_customer_info answered, calculate_account_value failed.',
+    )
     expect(stdout).toContain('cookies the server got:    session_id=sess-7f3a; user_id=user-42')
     expect(stdout).toMatch(/calculate_account_value → refused before any request: ERR_SCOPE_DENIED/)
     expect(stdout).not.toMatch(/test-secret|eyJ[\w-]+\.eyJ/)
@@ -69,6 +81,7 @@ describe('npm run demo', () => {
       const args = ['--config', config, '--tool', 'get_customer_info', '--args', '{"customer_id":"cust-001"}']
       const good = await demo([...args, '--cookie', 'session_id=s1; other=x'], { DEMO_SECRET: 'test-secret' })
       expect(good.stdout).toContain('4 passed, 0 failed')
+      expect(good.stdout).toMatch(/^ {2}skip {2}model turn$/m)
       expect(good.code).toBe(0)
       expect(servers.mcp.server.toolCalls.at(-1)!.cookies).toEqual({ session_id: 's1' })
 

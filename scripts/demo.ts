@@ -19,6 +19,7 @@ import { type MockServers, startMockServers } from '@mcp-oauth2/testkit'
 import { formatOptions, parseCliArgs } from '../packages/mcp-transport/src/internal/cli-args.js'
 import { diagnose } from '../packages/mcp-transport/src/internal/cli-diagnose.js'
 import { CliUsageError } from '../packages/mcp-transport/src/internal/cli-errors.js'
+import { runScriptedModelTurn } from './demo-model-turn.js'
 
 const OPTIONS = {
   config: {
@@ -41,7 +42,8 @@ const OPTIONS = {
 const USAGE = `Usage: npm run demo [-- options]
 
 Walks the five success criteria (configuration, service token, cookie passthrough, the complete
-flow, one process) against mock servers it starts on loopback, or against your servers (--config).
+flow, one process) against mock servers it starts on loopback, or against your servers (--config),
+then runs one model turn end to end with a scripted model (no API key; embedded servers only).
 
 Options:
 ${formatOptions(OPTIONS)}
@@ -344,6 +346,26 @@ async function main(): Promise<number> {
     line(`audit events (no secrets, tokens or cookies in them): ${audit}`)
     const leaked = JSON.stringify(events).match(/sess-7f3a|test-secret|eyJ/)
     if (leaked) record('one process', false, 'an audit event carried a secret value')
+
+    // ── 6. A model turn ─────────────────────────────────────────────────────────────────────
+    heading('6. One model turn, end to end: the model asks for tools, they run as the user, it answers')
+    if (servers) {
+      // The openai client against a scripted Chat Completions endpoint on loopback: no API key.
+      const userCookie = values.cookie ?? 'session_id=sess-7f3a; user_id=user-42; tracking_id=ad-991'
+      const turn = await runScriptedModelTurn(manager, { cookie: userCookie })
+      for (const row of turn.lines) line(row)
+      const clean = !JSON.stringify(events).match(/sess-7f3a|test-secret|eyJ/)
+      record(
+        'model turn',
+        turn.ok && clean,
+        turn.ok
+          ? 'tool calls ran through manager.runToolCalls as the user; every result went back; the model answered'
+          : 'the scripted model turn did not round-trip',
+      )
+    } else {
+      // Against real servers the scripted model would call their tools with made-up arguments.
+      record('model turn', 'skipped', 'runs against the embedded mock servers only')
+    }
   } catch (error) {
     const e = error as { code?: string; message?: string }
     record('flow', false, `${e.code ?? 'error'}: ${e.message ?? String(error)}`)

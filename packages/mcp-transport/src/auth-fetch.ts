@@ -4,16 +4,35 @@ import {
   type CookieFilterOptions,
   createCookieFilter,
   createHeaderFilter,
+  createToolScopePolicy,
   ErrorCode,
   type FetchLike,
   type HeaderFilter,
   type HeaderFilterOptions,
   isLoopbackHost,
   type TokenProvider,
+  type ToolScopePolicy,
 } from '@mcp-oauth2/auth-core'
+import type { AuthRetry } from './internal/fetch/bearer.js'
 import { type AuthFetchSettings, buildAuthFetch } from './internal/fetch/compose.js'
 import { serverOrigin } from './internal/fetch/request.js'
+import { serverAttributes } from './internal/telemetry/attributes.js'
+import { createTelemetry } from './internal/telemetry/create-telemetry.js'
+import { ATTR_SERVER_NAME } from './internal/telemetry/semconv.js'
+import type { Telemetry, TelemetryOptions } from './internal/telemetry/telemetry.js'
+import { unwatchTokenChannels } from './internal/telemetry/token-channels.js'
 import { createTlsFetch, type TlsOptions } from './tls.js'
+
+/**
+ * What an auth fetch tells `onEvent`: the MCP server challenged a request and it was retried
+ * once, with a new token (401 `invalid_token`) or a token for more scopes (403
+ * `insufficient_scope`, step-up). No token or header value is part of it.
+ */
+export interface AuthFetchEvent extends AuthRetry {
+  readonly type: 'auth_retry'
+  /** When, epoch ms (the `now` option). */
+  readonly at: number
+}
 
 /** Options of {@link createAuthFetch} and {@link authMiddleware}. */
 export interface AuthFetchOptions {
@@ -87,6 +106,34 @@ export interface AuthFetchOptions {
    * @default Date.now
    */
   now?: (() => number) | undefined
+  /**
+   * OpenTelemetry: W3C trace context to the MCP server's origin only, metrics (401 retries,
+   * step-ups, token cache lookups), and with `httpSpans` an HTTP client span per request. On
+   * when `@opentelemetry/api` is installed, with the global providers; `false` turns it off.
+   * @default the global providers when `@opentelemetry/api` is installed, else off
+   */
+  telemetry?: TelemetryOptions | false | undefined
+  /**
+   * Told of each challenge answered with a retry (`auth_retry`). A listener that throws is ignored.
+   * @default none
+   */
+  onEvent?: ((event: AuthFetchEvent) => void) | undefined
+  /**
+   * Scopes per tool (a `createToolScopePolicy(…)` or its map), for requests that name their tool
+   * in the `Mcp-Name` header (MCP 2026-07-28 clients send it on `tools/call`): such a request
+   * gets a token with the tool's required scopes up front, and a step-up for it is kept for that
+   * tool only. The body is never parsed for it; requests without the header are unaffected.
+   * @default none
+   */
+  toolScopes?: ToolScopePolicy | Readonly<Record<string, readonly string[]>> | undefined
+}
+
+/** What the manager gives the auth fetch of one of its servers (not public API). */
+export interface ServerAuthFetchExtras {
+  /** The manager's telemetry (shared by its servers), or `undefined` when off. */
+  readonly telemetry: Telemetry | undefined
+  /** The server's name in the manager, on spans and metrics. */
+  readonly serverName: string
 }
 
 /**
@@ -108,6 +155,7 @@ function resolve(
   options: AuthFetchOptions,
   next: FetchLike | undefined,
   withTls: boolean,
+  extras?: ServerAuthFetchExtras,
 ): AuthFetchSettings {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
   let server: URL
@@ -159,8 +207,13 @@ function resolve(
       `refusing to send ${credentials.join(', ')} over plain http to ${server.origin}: use https, or set allowInsecureHttp`,
     )
   }
+  const onEvent = options.onEvent
+  if (onEvent !== undefined && typeof onEvent !== 'function')
+    throw new TypeError('"onEvent" must be a function')
   const cookies = options.cookies
   const headers = options.headers
+  const own = extras === undefined
+  const telemetry = own ? createTelemetry(options.telemetry) : extras.telemetry
   return {
     server: serverOrigin(server),
     tokenProvider: options.tokenProvider,
@@ -188,6 +241,19 @@ function resolve(
     now,
     fetch: next ?? (options.fetch as FetchLike | undefined),
     tls: withTls && options.tls ? createTlsFetch(options.tls) : undefined,
+    telemetry,
+    telemetryAttributes: {
+      ...serverAttributes(server),
+      ...(extras ? { [ATTR_SERVER_NAME]: extras.serverName } : {}),
+    },
+    onRetry: onEvent && ((retry) => onEvent({ type: 'auth_retry', ...retry })),
+    release: own && telemetry ? () => unwatchTokenChannels(telemetry) : undefined,
+    toolScopes:
+      options.toolScopes === undefined
+        ? undefined
+        : typeof (options.toolScopes as ToolScopePolicy).requiredScopesFor === 'function'
+          ? (options.toolScopes as ToolScopePolicy)
+          : createToolScopePolicy(options.toolScopes as Readonly<Record<string, readonly string[]>>),
   }
 }
 
@@ -217,6 +283,11 @@ function resolve(
  */
 export function createAuthFetch(options: AuthFetchOptions): AuthFetch {
   return buildAuthFetch(resolve(options, undefined, true))
+}
+
+/** The auth fetch of one of the manager's servers: its telemetry and name from the manager. (Not public API.) */
+export function createServerAuthFetch(options: AuthFetchOptions, extras: ServerAuthFetchExtras): AuthFetch {
+  return buildAuthFetch(resolve(options, undefined, true, extras))
 }
 
 /**

@@ -29,6 +29,7 @@ export function authFetchOptionsFor(
   server: ServerConfig,
   options: {
     tokenProvider?: TokenProvider | undefined
+    userTokenProvider?: TokenProvider | undefined
     fetch?: FetchLike | undefined
     allowInsecureHttp?: boolean | undefined
   },
@@ -37,6 +38,7 @@ export function authFetchOptionsFor(
   return {
     serverUrl: server.url,
     tokenProvider: options.tokenProvider,
+    ...(options.userTokenProvider ? { userTokenProvider: options.userTokenProvider } : {}),
     cookies: server.cookiePassthrough,
     headers: server.headerPassthrough,
     staticHeaders: server.headers,

@@ -36,6 +36,8 @@ export const McpTransportErrorCode = {
   NotConnected: 'ERR_NOT_CONNECTED',
   /** The manager was closed. */
   Closed: 'ERR_CLOSED',
+  /** A rate limit (`rateLimits`) refused the call; nothing was sent, not even a token request. */
+  RateLimited: 'ERR_RATE_LIMITED',
 } as const
 
 export type McpTransportErrorCode = (typeof McpTransportErrorCode)[keyof typeof McpTransportErrorCode]
@@ -207,4 +209,61 @@ export class ScopeDeniedError extends McpTransportError {
     this.requiredScopes = options.requiredScopes === null ? null : [...options.requiredScopes]
     this.missingScopes = [...options.missingScopes]
   }
+}
+
+/** Which of the manager's rate limits refused a call. */
+export type RateLimitScope = 'user' | 'tool' | 'server' | 'global'
+
+/**
+ * A rate limit refused a tool call before anything was sent (no token request, no MCP request).
+ * `retryAfterMs` says when the same call fits the limit again (as an HTTP `Retry-After`:
+ * `Math.ceil(retryAfterMs / 1000)` seconds).
+ *
+ * @example
+ * ```ts
+ * try { await manager.callTool('create_support_ticket', args) } catch (err) {
+ *   if (err instanceof RateLimitedError) res.setHeader('retry-after', Math.ceil(err.retryAfterMs / 1000))
+ * }
+ * ```
+ */
+export class RateLimitedError extends McpTransportError {
+  readonly tool: string
+  /** Which limit refused it: each user's, the tool's, the server's or the global one. */
+  readonly scope: RateLimitScope
+  /** The limit's calls per window. */
+  readonly limit: number
+  /** The limit's window, in milliseconds. */
+  readonly windowMs: number
+  /** When the call would be allowed again, in milliseconds from now. */
+  readonly retryAfterMs: number
+
+  constructor(
+    server: string,
+    tool: string,
+    options: { scope: RateLimitScope; limit: number; windowMs: number; retryAfterMs: number },
+  ) {
+    super(
+      McpTransportErrorCode.RateLimited,
+      `call to tool "${tool}" on "${server}" refused: the ${options.scope} rate limit of ${options.limit} per ${formatWindow(options.windowMs)} is reached; retry in ${Math.ceil(options.retryAfterMs / 1000)} s`,
+      { server },
+    )
+    this.tool = tool
+    this.scope = options.scope
+    this.limit = options.limit
+    this.windowMs = options.windowMs
+    this.retryAfterMs = options.retryAfterMs
+  }
+}
+
+function formatWindow(ms: number): string {
+  const units: [number, string][] = [
+    [86_400_000, 'day'],
+    [3_600_000, 'hour'],
+    [60_000, 'minute'],
+    [1000, 'second'],
+  ]
+  for (const [size, name] of units) {
+    if (ms % size === 0) return ms === size ? name : `${ms / size} ${name}s`
+  }
+  return `${ms} ms`
 }

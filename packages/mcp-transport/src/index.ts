@@ -1,23 +1,36 @@
 export type { FetchLike } from '@mcp-oauth2/auth-core'
 export type { AnthropicTool, AnthropicToolset, ToAnthropicToolOptions } from './anthropic-tools.js'
 export { toAnthropicTool, toAnthropicTools } from './anthropic-tools.js'
-export type { AuthFetch, AuthFetchOptions } from './auth-fetch.js'
+export type { AuditRecord, AuditSeverity } from './audit-record.js'
+export { AUDIT_SCHEMA, toAuditRecord } from './audit-record.js'
+export type { AuditLineWriter, PinoLikeLogger } from './audit-sinks.js'
+export { createJsonLinesAuditSink, createPinoAuditSink } from './audit-sinks.js'
+export type { AuthFetch, AuthFetchEvent, AuthFetchOptions } from './auth-fetch.js'
 export { authMiddleware, createAuthFetch } from './auth-fetch.js'
 export type { CreateTransportOptions, McpClientTransport } from './create-transport.js'
 export { createTransport } from './create-transport.js'
-export type { McpCauseCode, ScopeDeniedReason } from './errors.js'
+export type { McpCauseCode, RateLimitScope, ScopeDeniedReason } from './errors.js'
 export {
   httpFailureCode,
   McpFailureCode,
   McpTransportError,
   McpTransportErrorCode,
   mcpFailureCode,
+  RateLimitedError,
   ScopeDeniedError,
   ServerUnavailableError,
   UnknownToolError,
 } from './errors.js'
 export type { OpenAITool, OpenAIToolSource, OpenAIToolset, ToOpenAIToolOptions } from './openai-tools.js'
 export { OPENAI_NAME_PATTERN, toOpenAIName, toOpenAITool, toOpenAITools } from './openai-tools.js'
+export type {
+  RateLimit,
+  RateLimitRedisClient,
+  RateLimitsFromConfigOptions,
+  RateLimitsOptions,
+  ScopedRateLimit,
+} from './rate-limits.js'
+export { rateLimitsFromConfig } from './rate-limits.js'
 export type { ResponsesTool, ResponsesToolset, ToResponsesToolOptions } from './responses-tools.js'
 export { toResponsesTool, toResponsesTools } from './responses-tools.js'
 export type { McpAuthProvider, ToAuthProviderOptions } from './sdk-v2.js'
@@ -26,16 +39,19 @@ export type {
   CallToolOptions,
   ManagedTool,
   McpManagerEvent,
+  McpSdk,
   McpServerDefinition,
   McpServerManagerBaseOptions,
   McpServerManagerConfigOptions,
   McpServerManagerOptions,
+  McpVersionNegotiation,
   ReconnectOptions,
   ScopeVerifier,
   ServerState,
   ServerStatus,
 } from './server-manager.js'
 export { McpServerManager } from './server-manager.js'
+export type { TelemetryOptions } from './telemetry.js'
 export type { ResolvedTls, TlsFetch, TlsFetchOptions, TlsOptions } from './tls.js'
 export { createTlsFetch, resolveTls } from './tls.js'
 export type {

@@ -14,6 +14,13 @@ export interface McpServerDefinition {
   transport?: McpTransportKind | undefined
   /** The service's token source for this server; none: no bearer token. */
   tokenProvider?: TokenProvider | undefined
+  /**
+   * The users' token source (`TokenExchangeTokenProvider`, `IdJagTokenProvider`): inside
+   * `withUserContext({ subjectToken })` (or `{ idToken }`), the user's token replaces the
+   * service token on this server's requests. `fromConfig` takes it from `auth.user_token`.
+   * @default none
+   */
+  userTokenProvider?: TokenProvider | undefined
   /** Which of the user's cookies to forward (inside `withUserContext`). */
   cookiePassthrough?: ServerConfig['cookiePassthrough']
   /** Which of the user's headers to forward (inside `withUserContext`). */

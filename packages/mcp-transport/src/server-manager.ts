@@ -4,12 +4,15 @@ import {
   type McpConfig,
   type ServerConfig,
   type TokenProvider,
+  type TokenProviderEvent,
   type TokenProviderFromConfigOptions,
   type ToolScopePolicy,
   tokenProvidersFromConfig,
+  userTokenProvidersFromConfig,
 } from '@mcp-oauth2/auth-core'
 import type { CallToolResult, Implementation } from '@modelcontextprotocol/sdk/types.js'
-import { createAuthFetch } from './auth-fetch.js'
+import { type AnthropicTool, toAnthropicTools } from './anthropic-tools.js'
+import { createServerAuthFetch } from './auth-fetch.js'
 import { authFetchOptionsFor, transportOver } from './create-transport.js'
 import { McpTransportError, McpTransportErrorCode } from './errors.js'
 import {
@@ -19,18 +22,39 @@ import {
   observeTokenProvider,
 } from './internal/manager/events.js'
 import { failureCode } from './internal/manager/failure-code.js'
+import { LazyTokenStore } from './internal/manager/lazy-token-store.js'
 import { type CallToolOptions, ManagedServer, type ServerStatus } from './internal/manager/managed-server.js'
+import {
+  type McpSdk,
+  type McpVersionNegotiation,
+  sdkV1Client,
+  sdkV2Client,
+} from './internal/manager/mcp-client.js'
 import { preflight, requiredScopes, type ScopeVerifier } from './internal/manager/preflight.js'
+import { RateLimiter, type RateLimitsOptions } from './internal/manager/rate-limiter.js'
 import { positiveOption, type ReconnectOptions, reconnectPolicy } from './internal/manager/reconnect.js'
 import { type ManagedTool, ToolIndex } from './internal/manager/tool-index.js'
+import { serverAttributes } from './internal/telemetry/attributes.js'
+import { createTelemetry } from './internal/telemetry/create-telemetry.js'
+import { traceOperation } from './internal/telemetry/operation-span.js'
+import { loadOtelApi } from './internal/telemetry/otel-api.js'
+import { propagatingFetch } from './internal/telemetry/propagating-fetch.js'
+import { ATTR_SERVER_NAME } from './internal/telemetry/semconv.js'
+import type { Telemetry, TelemetryOptions } from './internal/telemetry/telemetry.js'
+import { unwatchTokenChannels } from './internal/telemetry/token-channels.js'
 import { currentUserContext, runAsService } from './internal/user-context-store.js'
+import { createIdentify, type Identify, type UserIdentity } from './internal/user-identity.js'
 import { type OpenAITool, type OpenAIToolset, toOpenAITools } from './openai-tools.js'
+import { type ResponsesTool, toResponsesTools } from './responses-tools.js'
 import { type McpServerDefinition, toServerConfig } from './server-definition.js'
+import type { ToolCall, ToolResultFor } from './tool-call-formats.js'
+import { type RunToolCallsOptions, runToolCalls, type ToolCallRun } from './tool-call-runner.js'
 
 // The manager's concepts live in internal/manager/ (one file each); their public types are
 // part of this module's API.
 export type { McpManagerEvent } from './internal/manager/events.js'
 export type { CallToolOptions, ServerState, ServerStatus } from './internal/manager/managed-server.js'
+export type { McpSdk, McpVersionNegotiation } from './internal/manager/mcp-client.js'
 export type { ScopeVerifier } from './internal/manager/preflight.js'
 export type { ReconnectOptions } from './internal/manager/reconnect.js'
 export type { ManagedTool } from './internal/manager/tool-index.js'
@@ -83,6 +107,34 @@ export interface McpServerManagerBaseOptions {
    * @default 10000
    */
   connectTimeoutMs?: number | undefined
+  /**
+   * The MCP SDK whose client connects to Streamable HTTP servers: `v1`
+   * (`@modelcontextprotocol/sdk`, MCP 2025-11-25 and earlier) or `v2` (`@modelcontextprotocol/client`,
+   * an optional peer, which also speaks 2026-07-28). Legacy SSE servers always use v1.
+   * @default 'v1'
+   */
+  sdk?: McpSdk | undefined
+  /**
+   * With `sdk: 'v2'`: how the revision is chosen. `auto`: 2026-07-28 when the server offers it,
+   * else the 2025 revisions; `legacy`: 2025 only; `{ pin: '2026-07-28' }`: that or fail.
+   * @default 'auto'
+   */
+  versionNegotiation?: McpVersionNegotiation | undefined
+  /**
+   * Rate limits per user, per tool, per server and global, checked before anything is sent (a
+   * refused call throws `RateLimitedError`, `ERR_RATE_LIMITED`, and emits `rate_limited`). In
+   * memory, or shared by every replica with `redis`. From a config file: `rateLimitsFromConfig`.
+   * @default no limits
+   */
+  rateLimits?: RateLimitsOptions | undefined
+  /**
+   * OpenTelemetry: spans for tool calls (`tools/call <tool>`), `initialize`, `tools/list`, the
+   * HTTP requests under them and token requests; metrics; W3C trace context to each MCP
+   * server's origin only. On when `@opentelemetry/api` is installed (global providers unless
+   * given); `false` turns it off. Without `@opentelemetry/api` nothing is loaded.
+   * @default the global providers when `@opentelemetry/api` is installed, else off
+   */
+  telemetry?: TelemetryOptions | false | undefined
 }
 
 /** Options of `new McpServerManager(…)`. */
@@ -92,9 +144,21 @@ export interface McpServerManagerOptions extends McpServerManagerBaseOptions {
 
 /** Options of {@link McpServerManager.fromConfig}. */
 export interface McpServerManagerConfigOptions extends McpServerManagerBaseOptions {
-  /** Defaults for the token providers built from the config (retry, timeouts, …). */
+  /**
+   * Defaults for the token providers built from the config (retry, timeouts, …). A `store`
+   * here wins over the config's `token_store`.
+   */
   tokenProviderOptions?: Omit<TokenProviderFromConfigOptions, 'fetch' | 'now'> | undefined
+  /**
+   * The node-redis client for a `token_store` of `type: redis` (instead of its `url`); yours to
+   * close.
+   * @default a client the store creates from `token_store.url`, closed by `close()`
+   */
+  tokenStoreClient?: object | undefined
 }
+
+/** Users whose tool views the manager keeps at most (the oldest is dropped). */
+const MAX_USER_VIEWS = 1000
 
 const DEFAULT_CLIENT_INFO: Implementation = { name: 'mcp-oauth2-kit', version: '0.1.0' }
 
@@ -127,10 +191,19 @@ function toPolicy(scopes: McpServerManagerBaseOptions['toolScopes']): ToolScopeP
 export class McpServerManager {
   readonly #servers = new Map<string, ManagedServer>()
   readonly #index: ToolIndex
+  /** Users' views of servers with private tool lists, oldest first. */
+  readonly #views = new Map<string, ToolIndex>()
   readonly #now: () => number
   readonly #policy: ToolScopePolicy | undefined
   readonly #verifier: McpServerManagerBaseOptions['verifier']
   readonly #emit: Emit | undefined
+  readonly #limiter: RateLimiter | undefined
+  readonly #identify: Identify
+  readonly #telemetry: Telemetry | undefined
+  /** The token store `fromConfig` built from `token_store` (closed by `close()`). */
+  #tokenStore: LazyTokenStore | undefined
+  /** Per server: its attributes on spans and metrics. */
+  readonly #attributes = new Map<string, Record<string, string | number>>()
   #openAI: { for: readonly ManagedTool[]; toolset: OpenAIToolset<ManagedTool> } | undefined
   #connectCalled = false
   #closed = false
@@ -155,9 +228,33 @@ export class McpServerManager {
     this.#now = now
     this.#policy = toPolicy(options.toolScopes)
     this.#verifier = options.verifier
-    this.#emit = createEmitter(options.onEvent)
+    const telemetry = createTelemetry(options.telemetry)
+    this.#telemetry = telemetry
+    const onEvent = options.onEvent
+    // Metrics of denials, refusals and outages come from the events; without a listener or
+    // telemetry, events cost nothing.
+    this.#emit = createEmitter(
+      telemetry
+        ? (event) => {
+            telemetry.observe(event)
+            onEvent?.(event)
+          }
+        : onEvent,
+    )
+    this.#limiter =
+      options.rateLimits === undefined ? undefined : new RateLimiter(options.rateLimits, this.#emit, now)
+    this.#identify = this.#limiter?.identify ?? createIdentify(undefined)
     const reconnect = reconnectPolicy(options.retry)
     const clientInfo = options.clientInfo ?? DEFAULT_CLIENT_INFO
+    const sdk = options.sdk ?? 'v1'
+    if (sdk !== 'v1' && sdk !== 'v2') throw new TypeError("\"sdk\" must be 'v1' or 'v2'")
+    const negotiation = options.versionNegotiation ?? 'auto'
+    if (
+      negotiation !== 'auto' &&
+      negotiation !== 'legacy' &&
+      !(typeof negotiation === 'object' && negotiation !== null && typeof negotiation.pin === 'string')
+    )
+      throw new TypeError("\"versionNegotiation\" must be 'auto', 'legacy' or { pin }")
     const connectTimeoutMs = positiveOption(options.connectTimeoutMs, 10_000, 'connectTimeoutMs')
     const policy = this.#policy
     this.#index = new ToolIndex((server, tool) => requiredScopes(policy, server, tool))
@@ -175,31 +272,63 @@ export class McpServerManager {
         const config = configs[i] as ServerConfig
         const emit = this.#emit
         let provider = def.tokenProvider
-        if (provider && emit) {
+        if (provider && emit && onEvent) {
           const last = seen.get(provider) ?? { value: undefined }
           seen.set(provider, last)
           provider = observeTokenProvider(provider, config.name, emit, now, last)
         }
-        const fetch = createAuthFetch(
-          authFetchOptionsFor(config, {
-            tokenProvider: provider,
-            fetch: options.fetch,
-            allowInsecureHttp: def.allowInsecureHttp,
-          }),
+        const attributes = { ...serverAttributes(new URL(config.url)), [ATTR_SERVER_NAME]: config.name }
+        this.#attributes.set(config.name, attributes as Record<string, string | number>)
+        const fetch = createServerAuthFetch(
+          {
+            ...authFetchOptionsFor(config, {
+              tokenProvider: provider,
+              userTokenProvider: def.userTokenProvider,
+              fetch: options.fetch,
+              allowInsecureHttp: def.allowInsecureHttp,
+            }),
+            now,
+            onEvent:
+              emit &&
+              ((e) =>
+                emit({
+                  type: 'auth_retry',
+                  at: e.at,
+                  server: config.name,
+                  tool: undefined,
+                  durationMs: 0,
+                  status: e.status,
+                  reason: e.reason,
+                  ...(e.scopes ? { scopes: e.scopes } : {}),
+                })),
+          },
+          { telemetry, serverName: config.name },
         )
         const server = new ManagedServer({
           name: config.name,
           url: config.url,
           transport: config.transport,
           provider,
-          connectTransport: () => transportOver(config, fetch),
+          makeClient: (onToolsChanged) => {
+            const settings = {
+              url: config.url,
+              fetch,
+              clientInfo,
+              connectTimeoutMs,
+              onToolsChanged,
+              negotiation,
+            }
+            return sdk === 'v2' && config.transport !== 'sse'
+              ? sdkV2Client(settings)
+              : sdkV1Client(settings, () => transportOver(config, fetch))
+          },
           release: () => fetch.close(),
-          clientInfo,
           connectTimeoutMs,
           reconnect,
           now,
           emit,
           onToolsChanged: () => this.#rebuildIndex(),
+          trace: telemetry && ((method, fn) => traceOperation(telemetry, { method, attributes }, fn)),
         })
         built.push(server)
         this.#servers.set(config.name, server)
@@ -223,20 +352,82 @@ export class McpServerManager {
    * ```
    */
   static fromConfig(config: McpConfig, options: McpServerManagerConfigOptions = {}): McpServerManager {
-    const { tokenProviderOptions, ...rest } = options
-    const providers = tokenProvidersFromConfig(config, {
-      ...tokenProviderOptions,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-      ...(options.now ? { now: options.now } : {}),
-    })
+    const { tokenProviderOptions, tokenStoreClient, ...rest } = options
+    // Trace context reaches the authorization server only when asked for.
+    const telemetry = options.telemetry === false ? undefined : options.telemetry
+    const api = telemetry?.propagateToAuthorizationServer === true ? loadOtelApi() : null
+    const tokenFetch = api ? propagatingFetch(api, options.fetch) : options.fetch
+    // A Redis token store from `token_store`, loaded from @mcp-oauth2/redis (an optional peer).
+    const storeConfig = config.tokenStore
+    const store =
+      tokenProviderOptions?.store === undefined && storeConfig?.type === 'redis'
+        ? new LazyTokenStore(async () => {
+            const { redisTokenStoreFromConfig } = await import('@mcp-oauth2/redis')
+            return redisTokenStoreFromConfig(storeConfig, {
+              ...(tokenStoreClient === undefined ? {} : { client: tokenStoreClient as never }),
+              ...(options.now ? { now: options.now } : {}),
+            })
+          })
+        : undefined
+    // The providers' store events become the manager's (set once the manager exists).
+    let forward: ((event: TokenProviderEvent) => void) | undefined
+    const onProviderEvent = tokenProviderOptions?.onEvent
+    let providers: ReturnType<typeof tokenProvidersFromConfig>
+    let userProviders: ReturnType<typeof userTokenProvidersFromConfig>
+    try {
+      const providerOptions = {
+        ...tokenProviderOptions,
+        ...(store ? { store } : {}),
+        onEvent: (event: TokenProviderEvent) => {
+          forward?.(event)
+          onProviderEvent?.(event)
+        },
+        ...(tokenFetch ? { fetch: tokenFetch } : {}),
+        ...(options.now ? { now: options.now } : {}),
+      }
+      providers = tokenProvidersFromConfig(config, providerOptions)
+      // `auth.user_token`: the per-user providers (token exchange, ID-JAG), the service's as actors.
+      userProviders = userTokenProvidersFromConfig(config, {
+        ...providerOptions,
+        serviceProviders: providers,
+      })
+    } catch (error) {
+      void store?.close().catch(() => {})
+      throw error
+    }
     const servers = Object.values(config.servers).map(
       (server): McpServerDefinition => ({
         ...server,
         tokenProvider: providers.get(server.name),
+        userTokenProvider: userProviders.get(server.name),
         allowInsecureHttp: server.oauth2?.allowInsecureHttp,
       }),
     )
-    return new McpServerManager({ ...rest, servers })
+    let manager: McpServerManager
+    try {
+      manager = new McpServerManager({ ...rest, servers })
+    } catch (error) {
+      void store?.close().catch(() => {})
+      throw error
+    }
+    manager.#tokenStore = store
+    const now = manager.#now
+    forward = (event) => {
+      const emit = manager.#emit
+      if (!emit) return
+      const base = {
+        type: 'store',
+        at: now(),
+        server: undefined,
+        tool: undefined,
+        durationMs: 0,
+        store: 'tokens',
+      } as const
+      if (event.type === 'token_store_unavailable') emit({ ...base, state: 'unavailable', code: event.code })
+      else if (event.type === 'token_store_recovered')
+        emit({ ...base, durationMs: event.outageMs, state: 'available' })
+    }
+    return manager
   }
 
   /**
@@ -266,9 +457,49 @@ export class McpServerManager {
     this.#assertOpen()
     this.#assertConnectCalled()
     const connected = [...this.#servers.values()].filter((s) => s.state === 'connected')
-    if (options.refresh) await Promise.all(connected.map((s) => s.refresh()))
-    else await Promise.all(connected.map((s) => s.refreshing))
-    return this.#index.tools
+    const context = currentUserContext()
+    // A user's view of a server with private lists is that user's own (below); the shared list
+    // (the service's, and every user's for public lists) is listed again when asked or past its ttlMs.
+    await Promise.all(
+      connected.map((s) => {
+        if (context !== undefined && s.privateList) return s.refreshing
+        if (options.refresh) return s.refresh()
+        if (s.listExpired) return s.refresh(true)
+        return s.refreshing
+      }),
+    )
+    if (context === undefined || !connected.some((s) => s.privateList)) return this.#index.tools
+    return (await this.#userView(this.#identify(context).id, options.refresh === true)).tools
+  }
+
+  /**
+   * The tools as one user sees them: servers with private lists contribute the user's own list
+   * (listed in the user's context, kept for that user only), the others their shared list. Kept
+   * for {@link callTool}'s name lookup, for at most {@link MAX_USER_VIEWS} users; a user nobody
+   * can tell apart (no id) gets a fresh view each time, kept for nobody.
+   */
+  async #userView(user: string | undefined, refresh: boolean): Promise<ToolIndex> {
+    const servers = [...this.#servers.values()]
+    const lists = await Promise.all(
+      servers.map(async (s) => ({
+        name: s.name,
+        tools: s.state === 'connected' && s.privateList ? await s.toolsFor(user, refresh) : s.tools,
+        usable: s.usable,
+        unavailable: () => s.unavailable(),
+      })),
+    )
+    const policy = this.#policy
+    const view = new ToolIndex((server, tool) => requiredScopes(policy, server, tool))
+    view.rebuild(lists)
+    if (user !== undefined) {
+      this.#views.delete(user)
+      if (this.#views.size >= MAX_USER_VIEWS) {
+        const oldest = this.#views.keys().next().value
+        if (oldest !== undefined) this.#views.delete(oldest)
+      }
+      this.#views.set(user, view)
+    }
+    return view
   }
 
   /**
@@ -276,13 +507,63 @@ export class McpServerManager {
    * model calls back with {@link openAINameToTool}, or pass it straight to `callTool`.
    */
   async openAITools(options: { refresh?: boolean } = {}): Promise<OpenAITool[]> {
-    await this.listTools(options)
-    return [...this.#toolset().tools]
+    return [...this.#toolset(await this.listTools(options)).tools]
   }
 
-  /** The tool behind an OpenAI function name from {@link openAITools}. */
+  /** The tool behind an OpenAI function name from {@link openAITools} (the current user's view inside `withUserContext`). */
   openAINameToTool(name: string): ManagedTool | undefined {
-    return this.#toolset().byOpenAIName.get(name)
+    return this.#toolset(this.#indexFor(currentUserContext()).tools).byOpenAIName.get(name)
+  }
+
+  /**
+   * The tools in Anthropic's Messages format (`name`, `description`, `input_schema`), named as
+   * {@link openAITools} names them, so {@link runToolCalls} maps a `tool_use` back to its tool.
+   *
+   * @example
+   * ```ts
+   * const message = await anthropic.messages.create({ model, max_tokens: 1024, messages, tools: await manager.anthropicTools() })
+   * ```
+   * @see https://docs.anthropic.com/en/docs/build-with-claude/tool-use
+   */
+  async anthropicTools(options: { refresh?: boolean } = {}): Promise<AnthropicTool[]> {
+    return toAnthropicTools(await this.listTools(options)).tools
+  }
+
+  /**
+   * The tools in the OpenAI Responses format (`{ type: 'function', name, parameters, strict }`),
+   * named as {@link openAITools} names them. `strict` is sent as given (default `false`: strict
+   * mode needs schemas few MCP tools declare).
+   *
+   * @example
+   * ```ts
+   * const response = await openai.responses.create({ model, input, tools: await manager.responsesTools() })
+   * ```
+   */
+  async responsesTools(options: { refresh?: boolean; strict?: boolean } = {}): Promise<ResponsesTool[]> {
+    const { strict, ...list } = options
+    return toResponsesTools(await this.listTools(list), { strict }).tools
+  }
+
+  /**
+   * Runs a model's tool calls through this manager and returns one result message per call, in
+   * the calls' format and order: OpenAI Chat Completions `tool_calls`, Responses `function_call`
+   * items or Anthropic `tool_use` blocks in; `tool` messages, `function_call_output` items or
+   * `tool_result` blocks out. Every call goes through {@link callTool} in the caller's context
+   * (inside `withUserContext`: as that user), so rate limits and the scope check apply; a call
+   * that fails becomes an error result, never a rejection. The standalone `runToolCalls(manager,
+   * calls, options)` does the same.
+   *
+   * @example
+   * ```ts
+   * const run = await withUserContext({ cookie: req.headers.cookie }, () => manager.runToolCalls(reply.tool_calls ?? []))
+   * messages.push(reply, ...run.messages)
+   * ```
+   */
+  runToolCalls<C extends ToolCall>(
+    calls: readonly C[],
+    options: RunToolCallsOptions = {},
+  ): Promise<ToolCallRun<ToolResultFor<C>>> {
+    return runToolCalls(this, calls, options)
   }
 
   /**
@@ -291,7 +572,8 @@ export class McpServerManager {
    * cookies and headers go along.
    *
    * Throws, with nothing sent: `UnknownToolError` (`ERR_UNKNOWN_TOOL`, `ERR_AMBIGUOUS_TOOL`),
-   * `ServerUnavailableError`, `ScopeDeniedError` (pre-flight check, when `toolScopes` is set).
+   * `ServerUnavailableError`, `RateLimitedError` (`ERR_RATE_LIMITED`, when `rateLimits` is set),
+   * `ScopeDeniedError` (pre-flight check, when `toolScopes` is set).
    * An expired session (HTTP 404) is replaced by a new one and the call retried once.
    */
   async callTool(
@@ -302,9 +584,40 @@ export class McpServerManager {
     const start = this.#now()
     this.#assertOpen()
     this.#assertConnectCalled()
-    const user = currentUserContext() !== undefined
-    const tool = this.#index.resolve(name, (n) => this.#toolset().byOpenAIName.get(n))
+    const index = this.#indexFor(currentUserContext())
+    const tool = index.resolve(name, (n) => this.#toolset(index.tools).byOpenAIName.get(n))
+    const telemetry = this.#telemetry
+    if (!telemetry) return this.#call(tool, args, options, start)
+    return traceOperation(
+      telemetry,
+      {
+        method: 'tools/call',
+        tool: tool.name,
+        toolCallId: options.toolCallId,
+        attributes: this.#attributes.get(tool.server) ?? {},
+      },
+      () => this.#call(tool, args, options, start),
+    )
+  }
+
+  async #call(
+    tool: ManagedTool,
+    args: Record<string, unknown>,
+    options: CallToolOptions,
+    start: number,
+  ): Promise<CallToolResult> {
+    const context = currentUserContext()
+    const user = context !== undefined
+    const identity: UserIdentity = this.#identify(context)
     const server = this.#servers.get(tool.server) as ManagedServer
+    // Limits first: a refused call must not even ask for a token.
+    await this.#limiter?.check({
+      server: tool.server,
+      tool: tool.name,
+      qualifiedName: tool.qualifiedName,
+      identity,
+      user,
+    })
     if (this.#policy && server.provider) {
       const verifier = typeof this.#verifier === 'function' ? this.#verifier(tool.server) : this.#verifier
       await preflight({
@@ -315,6 +628,7 @@ export class McpServerManager {
         now: this.#now,
         start,
         user,
+        userId: identity.id,
       })
     }
     let reconnected = false
@@ -327,7 +641,9 @@ export class McpServerManager {
         qualifiedName: tool.qualifiedName,
         durationMs: this.#now() - start,
         isError,
+        requiredScopes: tool.requiredScopes,
         user,
+        userId: identity.id,
         reconnected,
         ...(code === undefined ? {} : { code }),
       })
@@ -352,7 +668,13 @@ export class McpServerManager {
     if (this.#closing) return this.#closing
     this.#closed = true
     this.#closing = runAsService(async () => {
-      await Promise.allSettled([...this.#servers.values()].map((s) => s.close()))
+      await Promise.allSettled([
+        ...[...this.#servers.values()].map((s) => s.close()),
+        this.#limiter?.close(),
+        this.#tokenStore?.close(),
+      ])
+      // Its token requests are no longer this manager's to report.
+      if (this.#telemetry) unwatchTokenChannels(this.#telemetry)
       this.#rebuildIndex()
     })
     return this.#closing
@@ -374,7 +696,16 @@ export class McpServerManager {
     }
   }
 
+  /** The index a call resolves names in: the user's view when there is one, else the shared one. */
+  #indexFor(context: ReturnType<typeof currentUserContext>): ToolIndex {
+    if (context === undefined || this.#views.size === 0) return this.#index
+    const user = this.#identify(context).id
+    return (user !== undefined && this.#views.get(user)) || this.#index
+  }
+
   #rebuildIndex(): void {
+    // A server's tools or usability changed: users' views are rebuilt at their next listing.
+    this.#views.clear()
     this.#index.rebuild(
       [...this.#servers.values()].map((s) => ({
         name: s.name,
@@ -385,8 +716,7 @@ export class McpServerManager {
     )
   }
 
-  #toolset(): OpenAIToolset<ManagedTool> {
-    const tools = this.#index.tools
+  #toolset(tools: readonly ManagedTool[]): OpenAIToolset<ManagedTool> {
     if (this.#openAI?.for !== tools) this.#openAI = { for: tools, toolset: toOpenAITools(tools) }
     return this.#openAI.toolset
   }

@@ -46,7 +46,12 @@ export interface ToolCallHost {
   callTool(
     name: string,
     args: Record<string, unknown>,
-    options: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined },
+    options: {
+      signal?: AbortSignal | undefined
+      timeoutMs?: number | undefined
+      /** The model's call id (the manager puts it on the tool call's span). */
+      toolCallId?: string | undefined
+    },
   ): Promise<ToolCallHostResult>
 }
 
@@ -117,7 +122,7 @@ export interface ToolCallEvent {
   /**
    * The failure's code: the host's (`ERR_SCOPE_DENIED`, `ERR_UNKNOWN_TOOL`, `ERR_RATE_LIMITED`,
    * `ERR_HTTP_<status>`, `ERR_MCP_<code>`, …) or the runner's (`ERR_INVALID_ARGUMENTS`,
-   * `ERR_TIMEOUT`, `ERR_ABORTED`). Undefined for `ok` and `tool_error`.
+   * `ERR_MCP_TIMEOUT` for its `timeoutMs`, `ERR_ABORTED`). Undefined for `ok` and `tool_error`.
    */
   readonly code: string | undefined
   /** Whether the call ran inside `withUserContext`. */
@@ -340,7 +345,7 @@ async function runOne(
     try {
       const name = tool ? (tool.qualifiedName ?? tool.name) : call.name
       pending = Promise.resolve(
-        host.callTool(name, call.args ?? {}, { signal: controller.signal, timeoutMs }),
+        host.callTool(name, call.args ?? {}, { signal: controller.signal, timeoutMs, toolCallId: call.id }),
       )
     } catch (err) {
       pending = Promise.reject(err)

@@ -17,7 +17,8 @@ export interface UserContext {
     | undefined
   /**
    * Who the user is, for the manager's per-user rate limits and its audit events (never sent to
-   * any server). At most 256 characters.
+   * any server). Without it, a configured cookie or header identifies the user (by its hash).
+   * At most 256 characters.
    */
   readonly userId?: string | undefined
   /**
@@ -42,8 +43,12 @@ const MAX_TOKEN_LENGTH = 16_384
 
 function userToken(value: unknown, name: 'subjectToken' | 'idToken'): string | undefined {
   if (value === undefined) return undefined
-  if (typeof value !== 'string' || value === '' || value.length > MAX_TOKEN_LENGTH)
-    throw new TypeError(`"${name}" must be a non-empty string of at most ${MAX_TOKEN_LENGTH} characters`)
+  // Visible ASCII only (RFC 6749 Appendix A.12 without the space; JWTs and base64 alike): a
+  // token with whitespace or control characters is a pasting mistake or an injection attempt.
+  if (typeof value !== 'string' || value.length > MAX_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(value))
+    throw new TypeError(
+      `"${name}" must be a non-empty string of at most ${MAX_TOKEN_LENGTH} visible ASCII characters (no whitespace)`,
+    )
   return value
 }
 

@@ -2,7 +2,7 @@
 // `@anthropic-ai/sdk` talk to scripted model endpoints (msw), the MCP side is the testkit's mock
 // server behind its mock authorization server, and the host is a real McpServerManager.
 import Anthropic from '@anthropic-ai/sdk'
-import { AuthCoreError, parseConfig } from '@mcp-oauth2/auth-core'
+import { parseConfig } from '@mcp-oauth2/auth-core'
 import {
   createMockMcpServer,
   createMockOAuthServer,
@@ -14,6 +14,7 @@ import { setupServer } from 'msw/node'
 import OpenAI from 'openai'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { toAnthropicTools } from '../src/anthropic-tools.js'
+import { RateLimitedError } from '../src/errors.js'
 import { toOpenAIName } from '../src/openai-tools.js'
 import { toResponsesTools } from '../src/responses-tools.js'
 import { McpServerManager } from '../src/server-manager.js'
@@ -368,7 +369,7 @@ describe('runToolCalls with the openai client: Chat Completions', () => {
 describe('runToolCalls with the openai client: Responses', () => {
   it('runs function_call items and sends back function_call_output items naming each call_id', async () => {
     const manager = await connected()
-    const { tools } = toResponsesTools(await manager.listTools())
+    const tools = await manager.responsesTools()
     const bodies = scriptModel(RESPONSES_URL, [
       () =>
         responsesReply('resp_1', [
@@ -396,7 +397,7 @@ describe('runToolCalls with the openai client: Responses', () => {
     const client = openAI()
     const first = await client.responses.create({ model: 'gpt-mock', input: 'Open a refund ticket', tools })
     const calls = first.output.filter((item) => item.type === 'function_call')
-    const run = await withUserContext({ cookie: BOB }, () => runToolCalls(manager, calls))
+    const run = await withUserContext({ cookie: BOB }, () => manager.runToolCalls(calls))
     const second = await client.responses.create({
       model: 'gpt-mock',
       previous_response_id: first.id,
@@ -440,7 +441,7 @@ describe('runToolCalls with the openai client: Responses', () => {
 describe('runToolCalls with the @anthropic-ai/sdk client: Messages', () => {
   it('runs tool_use blocks and sends back tool_result blocks, with is_error on the refused call', async () => {
     const manager = await connected()
-    const { tools } = toAnthropicTools(await manager.listTools())
+    const tools = await manager.anthropicTools()
     const bodies = scriptModel(ANTHROPIC_URL, [
       () =>
         anthropicReply([
@@ -461,7 +462,7 @@ describe('runToolCalls with the @anthropic-ai/sdk client: Messages', () => {
     const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'Tell me about cust-003' }]
     const first = await client.messages.create({ model: 'claude-mock', max_tokens: 1024, messages, tools })
     const calls = first.content.filter((block) => block.type === 'tool_use')
-    const run = await withUserContext({ cookie: ADA }, () => runToolCalls(manager, calls))
+    const run = await withUserContext({ cookie: ADA }, () => manager.runToolCalls(calls))
     messages.push({ role: 'assistant', content: first.content }, { role: 'user', content: run.messages })
     const second = await client.messages.create({ model: 'claude-mock', max_tokens: 1024, messages, tools })
 
@@ -554,7 +555,7 @@ describe('timeouts and aborts', () => {
       content: 'Error: the tool call timed out after 300 ms',
     })
     expect(run.results.map((r) => [r.event.outcome, r.event.code])).toEqual([
-      ['timeout', 'ERR_TIMEOUT'],
+      ['timeout', 'ERR_MCP_TIMEOUT'],
       ['ok', undefined],
     ])
     // The SDK told the server to stop working on it.
@@ -645,6 +646,26 @@ describe('the host interface', () => {
     expect(typeof host.callTool).toBe('function')
   })
 
+  it("the manager's anthropicTools(), responsesTools() and runToolCalls() are the standalone functions", async () => {
+    const manager = await connected()
+    const listed = await manager.listTools()
+    expect(await manager.anthropicTools()).toEqual(toAnthropicTools(listed).tools)
+    expect(await manager.responsesTools()).toEqual(toResponsesTools(listed).tools)
+    expect(await manager.responsesTools({ strict: true })).toEqual(
+      toResponsesTools(listed, { strict: true }).tools,
+    )
+    const calls = [fnCall('c1', toOpenAIName('lookup.v2'), '{}'), fnCall('c2', 'no_such_tool', '{}')]
+    const viaMethod = await manager.runToolCalls(calls, { concurrency: 1, now: () => 7 })
+    const viaFunction = await runToolCalls(manager, calls, { concurrency: 1, now: () => 7 })
+    expect(viaMethod.messages).toEqual(viaFunction.messages)
+    expect(viaMethod.results.map((r) => r.event)).toEqual(viaFunction.results.map((r) => r.event))
+    expect(viaMethod.messages.map((m) => m.content)).toEqual([
+      '{"ok":true}',
+      'Error: no connected MCP server offers a tool "no_such_tool"',
+    ])
+    await expect(manager.runToolCalls(calls, { concurrency: 0 })).rejects.toThrow(/"concurrency"/)
+  })
+
   it('runs at most `concurrency` calls at once and keeps the order of the calls', async () => {
     const gates: (() => void)[] = []
     const host = fakeHost(
@@ -673,12 +694,15 @@ describe('the host interface', () => {
   it('times out a call whose host ignores the signal', async () => {
     const host = fakeHost(() => new Promise(() => {}))
     const run = await runToolCalls(host, [fnCall('c1', 'work', '{}')], { timeoutMs: 50 })
-    expect(run.results[0]!.event).toMatchObject({ outcome: 'timeout', code: 'ERR_TIMEOUT', server: 'x' })
+    expect(run.results[0]!.event).toMatchObject({ outcome: 'timeout', code: 'ERR_MCP_TIMEOUT', server: 'x' })
   })
 
   it('passes on a rate limit with its retry time', async () => {
     const host = fakeHost(async () => {
-      throw Object.assign(new AuthCoreError('ERR_RATE_LIMITED', 'rate limit of tool "work" reached'), {
+      throw new RateLimitedError('x', 'work', {
+        scope: 'tool',
+        limit: 5,
+        windowMs: 60_000,
         retryAfterMs: 1500,
       })
     })
@@ -690,7 +714,11 @@ describe('the host interface', () => {
     })
     expect(run.messages[0]).toMatchObject({
       is_error: true,
-      content: [{ text: 'rate limit of tool "work" reached' }],
+      content: [
+        {
+          text: 'call to tool "work" on "x" refused: the tool rate limit of 5 per minute is reached; retry in 2 s',
+        },
+      ],
     })
   })
 

@@ -57,7 +57,8 @@ export interface CliManager {
 /** The manager's events the progress line follows. */
 export interface CliManagerEvent {
   readonly type: string
-  readonly server: string
+  /** Undefined on manager-wide events (a shared store's outage). */
+  readonly server: string | undefined
   readonly phase?: string
 }
 

@@ -6,6 +6,7 @@ import {
   parseScope,
   scopeKey,
   type TokenProvider,
+  type ToolScopePolicy,
 } from '@mcp-oauth2/auth-core'
 import { McpTransportError, McpTransportErrorCode } from '../../errors.js'
 import { currentUserContext, type StoredUserContext } from '../user-context-store.js'
@@ -18,6 +19,7 @@ import {
   type ServerMiddleware,
   USER_AUTHORIZATION,
 } from './request.js'
+import { toolOfRequest } from './tool-of-request.js'
 
 /** How long a scope set the authorization server refused is not requested again, ms. */
 export const STEP_UP_REFUSED_MS = 30_000
@@ -29,6 +31,17 @@ export const MAX_SCOPE_LENGTH = 256
 const MAX_REFUSED = 256
 /** Users whose step-up state (kept and refused scopes) is remembered at most; the oldest go first. */
 export const MAX_USER_STEP_UPS = 1024
+/** Tools whose step-up scopes are remembered at most, per principal (then forgotten all at once). */
+const MAX_TOOLS = 256
+
+/** A challenge the bearer step answers with one retry. */
+export interface AuthRetry {
+  readonly status: 401 | 403
+  /** `invalid_token`: a new token; `insufficient_scope`: a token for more scopes (step-up). */
+  readonly reason: 'invalid_token' | 'insufficient_scope'
+  /** For a step-up: the scopes the new token is requested for. */
+  readonly scopes?: readonly string[]
+}
 
 /** Options of {@link bearer}. */
 export interface BearerOptions {
@@ -42,12 +55,24 @@ export interface BearerOptions {
   readonly now: () => number
   /** The MCP server's origin, for error messages. */
   readonly origin?: string | undefined
+  /** Told of each retry, before it is sent (events, metrics). Must not throw. */
+  readonly onRetry?: ((retry: AuthRetry) => void) | undefined
+  /**
+   * Scopes per tool: a request whose `Mcp-Name` names a tool gets a token with the scopes the
+   * policy requires for it, up front (no 403 round trip).
+   */
+  readonly toolScopes?: ToolScopePolicy | undefined
 }
 
 /** Who a request is for, and the step-up scopes that worked (and were refused) for them. */
 interface StepUpState {
-  /** Step-up scopes that worked, oldest first, sent with every later token request. */
+  /**
+   * Step-up scopes that worked, oldest first, sent with every later token request (of requests
+   * that name no tool; a request naming its tool uses that tool's own, {@link keptByTool}).
+   */
   kept: readonly string[] | undefined
+  /** Per tool (from `Mcp-Name`): the step-up scopes that worked for it. */
+  readonly keptByTool: Map<string, readonly string[]>
   /** Scope sets the authorization server refused (scopeKey), with when we may ask again. */
   readonly refused: Map<string, number>
 }
@@ -136,13 +161,37 @@ export function bearer({
   stepUp,
   now,
   origin,
+  onRetry,
+  toolScopes,
 }: BearerOptions): ServerMiddleware {
   return function addBearer(next) {
     const service: Principal | undefined = tokenProvider && {
       provider: tokenProvider,
       user: undefined,
-      state: { kept: undefined, refused: new Map() },
+      state: { kept: undefined, keptByTool: new Map(), refused: new Map() },
       key: undefined,
+    }
+    // The merged list per tool, the same array while its parts do not change (providers treat
+    // the list as immutable and may memoise on it).
+    const merged = new Map<string, { own: readonly string[] | undefined; scopes: readonly string[] }>()
+
+    /** The scopes to ask for: the tool's (policy and step-ups) when the request names it, else the kept ones. */
+    function scopesFor(
+      state: StepUpState | undefined,
+      tool: string | undefined,
+    ): readonly string[] | undefined {
+      if (tool === undefined) return state?.kept
+      const own = state?.keptByTool.get(tool) ?? state?.kept
+      const required = toolScopes?.requiredScopesFor(tool)
+      if (!required || required.length === 0) return own
+      const memo = merged.get(tool)
+      if (memo && memo.own === own) return memo.scopes
+      const scopes = [...(own ?? []).filter((s) => !required.includes(s)), ...required].slice(
+        -MAX_STEP_UP_SCOPES,
+      )
+      if (merged.size >= MAX_TOOLS) merged.clear()
+      merged.set(tool, { own, scopes })
+      return scopes
     }
     // Users' step-up states, by a digest of their token; least recently used first.
     const users = new Map<string, StepUpState>()
@@ -176,7 +225,7 @@ export function bearer({
     /** The principal's step-up state, made (and for a user, remembered) when first needed. */
     function stateOf(principal: Principal): StepUpState {
       if (principal.state !== undefined) return principal.state
-      const state: StepUpState = { kept: undefined, refused: new Map() }
+      const state: StepUpState = { kept: undefined, keptByTool: new Map(), refused: new Map() }
       principal.state = state
       const key = principal.key?.()
       if (key !== undefined) {
@@ -230,6 +279,7 @@ export function bearer({
       response: Response,
       token: AccessToken,
       principal: Principal,
+      tool: string | undefined,
     ): Promise<Response> {
       if (!isReplayable(init.body)) return response
       const challenges = parseWwwAuthenticate(response.headers.get('www-authenticate'))
@@ -238,7 +288,8 @@ export function bearer({
         (init[DPOP_TOKEN] !== undefined ? challenges.find((c) => c.scheme === 'dpop') : undefined) ??
         challenges.find((c) => c.scheme === 'bearer')
       )?.params
-      let scopes = principal.state?.kept
+      const base = scopesFor(principal.state, tool)
+      let scopes = base
       let key: string | undefined
       let state: StepUpState | undefined
       if (response.status === 401) {
@@ -247,13 +298,15 @@ export function bearer({
         // answered a nonce challenge once): the token stays.
         if (challenge?.error !== undefined && challenge.error !== 'invalid_token') return response
         principal.provider.invalidate(token.value)
+        onRetry?.({ status: 401, reason: 'invalid_token' })
       } else {
         if (challenge?.error !== 'insufficient_scope') return response
-        scopes = stepUpScopes(challenge.scope, token.scopes, principal.state?.kept)
+        scopes = stepUpScopes(challenge.scope, token.scopes, base)
         if (scopes === undefined) return response
         key = scopeKey(scopes)
         if ((principal.state?.refused.get(key) ?? 0) > now()) return response
         state = stateOf(principal)
+        onRetry?.({ status: 403, reason: 'insufficient_scope', scopes: [...scopes] })
       }
       let retry: { response: Response; token: AccessToken }
       try {
@@ -267,21 +320,28 @@ export function bearer({
         return response
       }
       discard(response)
-      // Keep the step-up for later calls once it worked; merge, as concurrent 403s may have added others.
+      // Keep the step-up for later calls once it worked (for this tool only when the request named
+      // it); merge, as concurrent 403s may have added others.
       if (state !== undefined && retry.response.ok && scopes !== undefined) {
-        const kept = state.kept ?? []
-        const added = scopes.filter((s) => !kept.includes(s))
-        state.kept = [...kept.filter((s) => !added.includes(s)), ...added].slice(-MAX_STEP_UP_SCOPES)
+        const before = (tool === undefined ? state.kept : (state.keptByTool.get(tool) ?? state.kept)) ?? []
+        const added = scopes.filter((s) => !before.includes(s))
+        const updated = [...before.filter((s) => !added.includes(s)), ...added].slice(-MAX_STEP_UP_SCOPES)
+        if (tool === undefined) state.kept = updated
+        else {
+          if (state.keptByTool.size >= MAX_TOOLS && !state.keptByTool.has(tool)) state.keptByTool.clear()
+          state.keptByTool.set(tool, updated)
+        }
       }
       return retry.response
     }
 
     async function authorized(url: string, init: ServerInit, principal: Principal): Promise<Response> {
-      const token = await getToken(principal, init, principal.state?.kept)
+      const tool = toolOfRequest(init.headers)
+      const token = await getToken(principal, init, scopesFor(principal.state, tool))
       const sent = authorize(init, token, origin)
       const response = await next(url, sent)
       return response.status === 401 || response.status === 403
-        ? challenged(url, sent, response, token, principal)
+        ? challenged(url, sent, response, token, principal, tool)
         : response
     }
 

@@ -1,10 +1,13 @@
-import type { CookieFilter, HeaderFilter, TokenProvider } from '@mcp-oauth2/auth-core'
-import { bearer } from './bearer.js'
+import type { CookieFilter, HeaderFilter, TokenProvider, ToolScopePolicy } from '@mcp-oauth2/auth-core'
+import type { Attributes } from '@opentelemetry/api'
+import type { Telemetry } from '../telemetry/telemetry.js'
+import { type AuthRetry, bearer } from './bearer.js'
 import { dpop } from './dpop.js'
 import { originScope } from './origin-scope.js'
 import { redirects } from './redirects.js'
 import type { FetchLike, ServerFetch, ServerMiddleware, ServerOrigin } from './request.js'
 import { staticHeaders } from './static-headers.js'
+import { tracing } from './tracing.js'
 import { delegate, UNDERLYING_FETCH, underlyingFetch } from './underlying-fetch.js'
 import { userPassthrough } from './user-passthrough.js'
 
@@ -24,6 +27,16 @@ export interface AuthFetchSettings {
   readonly fetch: FetchLike | undefined
   /** The MCP server's TLS fetch, used for its origin only. */
   readonly tls: (FetchLike & { close(): Promise<void> }) | undefined
+  /** OpenTelemetry, when `@opentelemetry/api` is installed and telemetry is not off. */
+  readonly telemetry: Telemetry | undefined
+  /** The server's attributes on spans and metrics. */
+  readonly telemetryAttributes: Attributes
+  /** Told of each 401/403 retry (an `auth_retry` event). */
+  readonly onRetry: ((retry: AuthRetry & { readonly at: number }) => void) | undefined
+  /** Called once by `close()`: releases what was made for this fetch (its own telemetry). */
+  readonly release?: (() => void) | undefined
+  /** Scopes per tool, for requests that name their tool (`Mcp-Name`). */
+  readonly toolScopes?: ToolScopePolicy | undefined
 }
 
 /** An auth fetch: a fetch, marked with what it delegates to, that can release what it owns. */
@@ -36,17 +49,36 @@ function composeServer(steps: readonly ServerMiddleware[], last: ServerFetch): S
   return steps.reduceRight((next, step) => step(next), last)
 }
 
+/** What the bearer step tells of its retries: the event listener and the metrics, if any. */
+function retryObserver(settings: AuthFetchSettings): ((retry: AuthRetry) => void) | undefined {
+  const { telemetry, telemetryAttributes, onRetry, now } = settings
+  if (!telemetry && !onRetry) return undefined
+  return function observeRetry(retry) {
+    telemetry?.authRetried(retry, telemetryAttributes)
+    try {
+      onRetry?.({ ...retry, at: now() })
+    } catch {
+      // A listener must not break the request.
+    }
+  }
+}
+
 /**
  * The auth fetch, composed in one place, outermost first:
- * redirects → origin scope → (MCP server only: static headers → user passthrough → bearer →
- * DPoP proofs) → the underlying fetch (the server's TLS settings for its origin only).
- * Steps that have nothing to do (no filters, no static headers) are left out; the bearer step
- * stays even without token providers, to refuse a user context that carries a user's token.
+ * redirects → origin scope → (MCP server only: tracing → static headers → user passthrough →
+ * bearer → DPoP proofs) → the underlying fetch (the server's TLS settings for its origin only).
+ * Steps that have nothing to do (no telemetry, no filters, no static headers) are left out:
+ * without `@opentelemetry/api` the pipeline is what it was without it. The bearer step stays
+ * even without token providers, to refuse a user context that carries a user's token.
  */
 export function buildAuthFetch(settings: AuthFetchSettings): AuthFetchFunction {
   const { server } = settings
   const bottom = underlyingFetch({ server, fetch: settings.fetch, tls: settings.tls })
   const steps: ServerMiddleware[] = []
+  const telemetry = settings.telemetry
+  if (telemetry && (telemetry.propagate || telemetry.httpSpans)) {
+    steps.push(tracing({ telemetry, attributes: settings.telemetryAttributes }))
+  }
   if (settings.staticHeaders.length > 0) steps.push(staticHeaders(settings.staticHeaders))
   if (settings.cookieFilter || settings.headerFilter) {
     steps.push(userPassthrough({ cookieFilter: settings.cookieFilter, headerFilter: settings.headerFilter }))
@@ -59,6 +91,8 @@ export function buildAuthFetch(settings: AuthFetchSettings): AuthFetchFunction {
       stepUp: settings.stepUp,
       now: settings.now,
       origin: server.origin,
+      onRetry: retryObserver(settings),
+      toolScopes: settings.toolScopes,
     }),
   )
   if (settings.tokenProvider || settings.userTokenProvider) steps.push(dpop())
@@ -67,12 +101,14 @@ export function buildAuthFetch(settings: AuthFetchSettings): AuthFetchFunction {
     originScope({ server, toServer })(bottom),
   )
   const tls = settings.tls
+  const release = settings.release
   const authFetch = function authFetch(input: string | URL | Request, init?: RequestInit) {
     return pipeline(input, init)
   } as AuthFetchFunction
   Object.defineProperty(authFetch, UNDERLYING_FETCH, { value: delegate(settings.fetch) })
   Object.defineProperty(authFetch, 'close', {
     value: function close(): Promise<void> {
+      release?.()
       return tls ? tls.close() : Promise.resolve()
     },
   })

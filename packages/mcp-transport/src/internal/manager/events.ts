@@ -1,5 +1,5 @@
 import type { AccessToken, GetTokenOptions, TokenProvider } from '@mcp-oauth2/auth-core'
-import type { McpCauseCode, ScopeDeniedReason } from '../../errors.js'
+import type { McpCauseCode, RateLimitScope, ScopeDeniedReason } from '../../errors.js'
 import { failureCode } from './failure-code.js'
 
 interface EventBase {
@@ -7,6 +7,17 @@ interface EventBase {
   readonly at: number
   readonly server: string
   readonly durationMs: number
+}
+
+/**
+ * Who a call was for, on the events of calls: `userId` of `withUserContext`, or `sha256:<hex>` of
+ * the cookie or header `rateLimits.identify` names; `undefined` for the service or a user the
+ * manager cannot tell apart.
+ */
+interface CallerBase {
+  /** Whether the call ran inside `withUserContext`. */
+  readonly user: boolean
+  readonly userId: string | undefined
 }
 
 /** An audit event of the manager. No token, secret or cookie value is ever part of one. */
@@ -19,27 +30,53 @@ export type McpManagerEvent =
       readonly scopes: readonly string[]
     })
   /** A tool call reached the server (`isError`: the call threw or the result is an error). */
-  | (EventBase & {
-      readonly type: 'tool_call'
-      readonly tool: string
-      readonly qualifiedName: string
-      readonly isError: boolean
-      /** Whether the call ran inside `withUserContext`. */
-      readonly user: boolean
-      /** Whether the session had expired and the call was retried on a new one. */
-      readonly reconnected: boolean
-      /** The failure's code, when the call threw. */
-      readonly code?: McpCauseCode
-    })
+  | (EventBase &
+      CallerBase & {
+        readonly type: 'tool_call'
+        readonly tool: string
+        readonly qualifiedName: string
+        readonly isError: boolean
+        /** What the tool scope policy requires (`[]` without one). */
+        readonly requiredScopes: readonly string[] | null
+        /** Whether the session had expired and the call was retried on a new one. */
+        readonly reconnected: boolean
+        /** The failure's code, when the call threw. */
+        readonly code?: McpCauseCode
+      })
   /** The pre-flight scope check refused a call; nothing was sent to the server. */
+  | (EventBase &
+      CallerBase & {
+        readonly type: 'denied'
+        readonly tool: string
+        readonly qualifiedName: string
+        readonly reason: ScopeDeniedReason
+        readonly requiredScopes: readonly string[] | null
+        readonly missingScopes: readonly string[]
+      })
+  /** A rate limit refused a call; nothing was sent (no token request, no MCP request). */
+  | (EventBase &
+      CallerBase & {
+        readonly type: 'rate_limited'
+        readonly tool: string
+        readonly qualifiedName: string
+        /** Which limit: each user's, the tool's, the server's or the global one. */
+        readonly scope: RateLimitScope
+        readonly limit: number
+        readonly windowMs: number
+        readonly retryAfterMs: number
+      })
+  /**
+   * The MCP server challenged a request and the auth fetch retried it once: a 401
+   * (`invalid_token`: the token was dropped and a new one sent) or a 403 `insufficient_scope`
+   * (step-up: a token for more scopes). Many in a short time are a 401 storm.
+   */
   | (EventBase & {
-      readonly type: 'denied'
-      readonly tool: string
-      readonly qualifiedName: string
-      readonly reason: ScopeDeniedReason
-      readonly requiredScopes: readonly string[] | null
-      readonly missingScopes: readonly string[]
-      readonly user: boolean
+      readonly type: 'auth_retry'
+      readonly tool: undefined
+      readonly status: 401 | 403
+      readonly reason: 'invalid_token' | 'insufficient_scope'
+      /** For a step-up: the scopes the new token was requested for. */
+      readonly scopes?: readonly string[]
     })
   /** Something failed: connecting, refreshing the tool list, or getting a token. */
   | (EventBase & {
@@ -61,6 +98,21 @@ export type McpManagerEvent =
     })
   /** A server announced `notifications/tools/list_changed` and its tools were listed again. */
   | (EventBase & { readonly type: 'tools_changed'; readonly tool: undefined; readonly toolCount: number })
+  /**
+   * A shared store (the rate limits' or the token store's Redis) failed (`unavailable`, once per
+   * outage: calls go on, counted or cached in this process) or answers again (`available`).
+   */
+  | {
+      readonly type: 'store'
+      readonly at: number
+      readonly server: undefined
+      readonly tool: undefined
+      readonly durationMs: number
+      readonly store: 'rate_limits' | 'tokens'
+      readonly state: 'unavailable' | 'available'
+      /** For `unavailable`: the failure's code. */
+      readonly code?: McpCauseCode
+    }
 
 /** Emits events to a listener; a listener that throws is ignored (an audit log must not break calls). */
 export type Emit = (event: McpManagerEvent) => void

@@ -19,8 +19,34 @@ export function failureCode(err: unknown): McpCauseCode {
     if (err.code === JsonRpcErrorCode.ConnectionClosed) return McpFailureCode.ConnectionClosed
     return mcpFailureCode(err.code)
   }
+  const v2 = sdkV2FailureCode(err)
+  if (v2 !== undefined) return v2
   if (err instanceof Error && err.name === 'AbortError') return McpFailureCode.Aborted
   if (err instanceof Error && err.name === 'TimeoutError') return McpFailureCode.McpTimeout
   if (err instanceof TypeError && /fetch|network/i.test(err.message)) return McpFailureCode.Network
   return McpFailureCode.Unknown
+}
+
+/**
+ * The errors of SDK v2 (`@modelcontextprotocol/client`, an optional peer), told apart by their
+ * names and fields so this file never loads it: `SdkHttpError` (`status`), `ProtocolError` (a
+ * JSON-RPC `code`), `SdkError` (a string `code`).
+ */
+function sdkV2FailureCode(err: unknown): McpCauseCode | undefined {
+  if (!(err instanceof Error)) return undefined
+  const { status, code } = err as { status?: unknown; code?: unknown }
+  switch (err.name) {
+    case 'SdkHttpError':
+      return typeof status === 'number' && status > 0 ? httpFailureCode(status) : McpFailureCode.Http
+    case 'ProtocolError':
+      if (code === JsonRpcErrorCode.RequestTimeout) return McpFailureCode.McpTimeout
+      if (code === JsonRpcErrorCode.ConnectionClosed) return McpFailureCode.ConnectionClosed
+      return typeof code === 'number' ? mcpFailureCode(code) : undefined
+    case 'SdkError':
+      if (code === 'REQUEST_TIMEOUT') return McpFailureCode.McpTimeout
+      if (code === 'CONNECTION_CLOSED') return McpFailureCode.ConnectionClosed
+      return undefined
+    default:
+      return undefined
+  }
 }

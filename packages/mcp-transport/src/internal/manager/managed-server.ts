@@ -1,22 +1,15 @@
 import type { McpTransportKind, TokenProvider } from '@mcp-oauth2/auth-core'
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import type { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
-import {
-  StreamableHTTPClientTransport,
-  StreamableHTTPError,
-} from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import {
-  type CallToolResult,
-  type Implementation,
-  type Tool,
-  ToolListChangedNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js'
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js'
 import { McpFailureCode, McpTransportErrorCode, ServerUnavailableError } from '../../errors.js'
 import { runAsService } from '../user-context-store.js'
-import { listAllTools, withTimeout } from './client-calls.js'
+import { withTimeout } from './client-calls.js'
 import type { Emit } from './events.js'
 import { failureCode } from './failure-code.js'
+import type { ListedTools, McpClientHandle, PendingClient } from './mcp-client.js'
 import type { ReconnectPolicy } from './reconnect.js'
+
+/** Users whose private tool lists a server keeps at most (the oldest is dropped). */
+export const MAX_PRIVATE_LISTS = 1000
 
 /** Connection state of a server. */
 export type ServerState = 'idle' | 'connecting' | 'connected' | 'failed' | 'closed'
@@ -35,6 +28,8 @@ export interface ServerStatus {
   readonly nextRetryAt: number | undefined
   /** Tools it offers (0 unless connected). */
   readonly toolCount: number
+  /** The MCP revision negotiated (`2026-07-28`, `2025-11-25`, …), once connected. */
+  readonly protocolVersion: string | undefined
 }
 
 /** Per-call options of `McpServerManager.callTool`. */
@@ -42,13 +37,17 @@ export interface CallToolOptions {
   /** Aborts the call. */
   signal?: AbortSignal | undefined
   /**
+   * The model's id of this call (`tool_call_id`, `call_id`, `tool_use_id`), for the span's
+   * `gen_ai.tool.call.id`; `runToolCalls` passes it.
+   * @default none
+   */
+  toolCallId?: string | undefined
+  /**
    * Timeout of the call, in milliseconds.
    * @default the SDK's (60000)
    */
   timeoutMs?: number | undefined
 }
-
-type SdkTransport = StreamableHTTPClientTransport | SSEClientTransport
 
 /** What a {@link ManagedServer} is made of. */
 export interface ManagedServerOptions {
@@ -57,17 +56,22 @@ export interface ManagedServerOptions {
   readonly transport: McpTransportKind
   /** The service's token source (already observed for events), if any. */
   readonly provider: TokenProvider | undefined
-  /** A new SDK transport over this server's auth fetch, for each connection attempt. */
-  readonly connectTransport: () => SdkTransport
+  /** A new MCP client over this server's auth fetch, for each connection attempt. */
+  readonly makeClient: (onToolsChanged: () => void) => PendingClient
   /** Releases what the server's auth fetch owns (its TLS pool), once, at `close()`. */
   readonly release: () => Promise<void>
-  readonly clientInfo: Implementation
   readonly connectTimeoutMs: number
   readonly reconnect: ReconnectPolicy | undefined
   readonly now: () => number
   readonly emit: Emit | undefined
   /** Called whenever the server's tools or its usability changed. */
   readonly onToolsChanged: () => void
+  /** Runs an MCP operation (`initialize`, `tools/list`) inside its span, when tracing is on. */
+  readonly trace?: (<T>(method: string, fn: () => Promise<T>) => Promise<T>) | undefined
+}
+
+function untraced<T>(_method: string, fn: () => Promise<T>): Promise<T> {
+  return fn()
 }
 
 /** How long `close()` waits for a session's HTTP DELETE, and for the pool to drain, ms. */
@@ -88,12 +92,18 @@ export class ManagedServer {
   readonly provider: TokenProvider | undefined
   readonly #options: ManagedServerOptions
   #state: ServerState = 'idle'
-  #client: Client | undefined
-  #transport: SdkTransport | undefined
+  #client: McpClientHandle | undefined
   /** A client being connected (closed if the manager closes meanwhile). */
-  #pending: Client | undefined
-  #sessionId: string | undefined
+  #pending: PendingClient | undefined
   #tools: readonly Tool[] = []
+  /** The cache hints of the last list, and when it was listed (the manager's `now`). */
+  #hints: Omit<ListedTools, 'tools'> = { ttlMs: undefined, cacheScope: undefined }
+  #listedAt = 0
+  /** Private lists by user, oldest first (a Map keeps insertion order). */
+  readonly #privateLists = new Map<
+    string,
+    { tools: readonly Tool[]; listedAt: number; ttlMs: number | undefined }
+  >()
   #error: ServerUnavailableError | undefined
   #attempts = 0
   #everConnected = false
@@ -128,6 +138,41 @@ export class ManagedServer {
     return this.#refreshing
   }
 
+  /** Whether its last list was `cacheScope: 'private'` (a 2026-07-28 server said so). */
+  get privateList(): boolean {
+    return this.#hints.cacheScope === 'private'
+  }
+
+  /** Whether its shared list is past its `ttlMs` (never, when the server gave none). */
+  get listExpired(): boolean {
+    const ttl = this.#hints.ttlMs
+    return ttl !== undefined && this.#options.now() - this.#listedAt >= ttl
+  }
+
+  /**
+   * The tools as `user` sees them, for a server whose lists are private: listed in the caller's
+   * context (the user's cookies go along), kept for that user only until its `ttlMs`, at most
+   * {@link MAX_PRIVATE_LISTS} users. `user` undefined (a user nobody can tell apart): listed
+   * afresh and kept for nobody.
+   */
+  async toolsFor(user: string | undefined, refresh: boolean): Promise<readonly Tool[]> {
+    const client = this.#client
+    if (this.#state !== 'connected' || !client) return []
+    const now = this.#options.now()
+    const kept = user === undefined ? undefined : this.#privateLists.get(user)
+    if (kept && !refresh && (kept.ttlMs === undefined || now - kept.listedAt < kept.ttlMs)) return kept.tools
+    const listed = await client.listTools(this.#options.connectTimeoutMs)
+    if (user !== undefined && this.#client === client) {
+      this.#privateLists.delete(user)
+      if (this.#privateLists.size >= MAX_PRIVATE_LISTS) {
+        const oldest = this.#privateLists.keys().next().value
+        if (oldest !== undefined) this.#privateLists.delete(oldest)
+      }
+      this.#privateLists.set(user, { tools: listed.tools, listedAt: now, ttlMs: listed.ttlMs })
+    }
+    return listed.tools
+  }
+
   status(): ServerStatus {
     return {
       name: this.name,
@@ -138,6 +183,7 @@ export class ManagedServer {
       attempts: this.#attempts,
       nextRetryAt: this.#nextRetryAt,
       toolCount: this.#state === 'connected' ? this.#tools.length : 0,
+      protocolVersion: this.#client?.protocolVersion,
     }
   }
 
@@ -164,11 +210,14 @@ export class ManagedServer {
     return attempt
   }
 
-  /** Lists the tools again (as the service: the list is served to every user). */
-  refresh(): Promise<void> {
+  /**
+   * Lists the tools again (as the service: the shared list is served to every user). `expired`:
+   * only because its `ttlMs` passed, so no `tools_changed` event and users' private lists stay.
+   */
+  refresh(expired = false): Promise<void> {
     const client = this.#client
     if (this.#state !== 'connected' || !client) return Promise.resolve()
-    return this.#refresh(client)
+    return this.#refresh(client, expired)
   }
 
   /**
@@ -186,15 +235,14 @@ export class ManagedServer {
     if (this.#state === 'connecting' && this.#connecting) await this.#connecting
     const client = this.#client
     if (this.#state !== 'connected' || !client) throw this.unavailable()
-    const request = { name: tool, arguments: args }
     const requestOptions = {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
     }
     try {
-      return (await client.callTool(request, undefined, requestOptions)) as CallToolResult
+      return await client.callTool(tool, args, requestOptions)
     } catch (err) {
-      if (!(err instanceof StreamableHTTPError && err.code === 404 && this.#sessionId !== undefined)) {
+      if (!client.isSessionExpired(err)) {
         if (failureCode(err) === McpFailureCode.Network && this.#client === client) this.#markDown(err)
         throw err
       }
@@ -204,7 +252,7 @@ export class ManagedServer {
       const fresh = this.#client
       if (this.#state !== 'connected' || !fresh) throw this.unavailable()
       onReconnect()
-      return (await fresh.callTool(request, undefined, requestOptions)) as CallToolResult
+      return await fresh.callTool(tool, args, requestOptions)
     }
   }
 
@@ -217,18 +265,15 @@ export class ManagedServer {
     this.#closed = true
     this.#cancelRetry()
     const client = this.#client
-    const transport = this.#transport
     const pending = this.#pending
     this.#client = undefined
-    this.#transport = undefined
     this.#pending = undefined
+    this.#privateLists.clear()
     this.#state = 'closed'
     await runAsService(async () => {
       if (pending) await pending.close().catch(() => {})
       if (client) {
-        if (transport instanceof StreamableHTTPClientTransport && transport.sessionId) {
-          await withTimeout(transport.terminateSession(), CLOSE_TIMEOUT_MS).catch(() => {})
-        }
+        await withTimeout(client.terminateSession(), CLOSE_TIMEOUT_MS).catch(() => {})
         await client.close().catch(() => {})
       }
       await withTimeout(this.#options.release(), CLOSE_TIMEOUT_MS).catch(() => {})
@@ -239,30 +284,31 @@ export class ManagedServer {
 
   async #attempt(): Promise<void> {
     if (this.#closed) return
-    const { connectTimeoutMs, clientInfo, now, emit } = this.#options
+    const { connectTimeoutMs, now, emit } = this.#options
     const start = now()
     this.#state = 'connecting'
     const previous = this.#client
-    let client: Client | undefined
+    let pending: PendingClient | undefined
     try {
-      const transport = this.#options.connectTransport()
-      const created = new Client(clientInfo, { capabilities: {} })
-      client = created
-      this.#pending = created
-      created.setNotificationHandler(ToolListChangedNotificationSchema, () => {
-        void runAsService(() => this.#refresh(created))
+      let handle: McpClientHandle | undefined
+      const made = this.#options.makeClient(() => {
+        if (handle) void runAsService(() => this.#refresh(handle as McpClientHandle))
       })
-      await created.connect(transport, { timeout: connectTimeoutMs })
-      const tools = await listAllTools(created, connectTimeoutMs)
+      pending = made
+      this.#pending = made
+      const trace = this.#options.trace ?? untraced
+      const created = await trace('initialize', () => made.connect())
+      handle = created
+      const listed = await trace('tools/list', () => created.listTools(connectTimeoutMs))
       this.#pending = undefined
       if (this.#closed) {
         await created.close().catch(() => {})
         return
       }
       this.#client = created
-      this.#transport = transport
-      this.#sessionId = transport instanceof StreamableHTTPClientTransport ? transport.sessionId : undefined
-      this.#tools = tools
+      this.#setList(listed)
+      this.#privateLists.clear()
+      const tools = listed.tools
       this.#state = 'connected'
       this.#error = undefined
       this.#attempts = 0
@@ -281,7 +327,7 @@ export class ManagedServer {
       if (previous) await previous.close().catch(() => {})
     } catch (err) {
       this.#pending = undefined
-      await client?.close().catch(() => {})
+      await pending?.close().catch(() => {})
       if (this.#closed) return
       if (previous) {
         this.#dropClient()
@@ -335,7 +381,13 @@ export class ManagedServer {
     this.#nextRetryAt = undefined
   }
 
-  #refresh(client: Client): Promise<void> {
+  #setList(listed: ListedTools): void {
+    this.#tools = listed.tools
+    this.#hints = { ttlMs: listed.ttlMs, cacheScope: listed.cacheScope }
+    this.#listedAt = this.#options.now()
+  }
+
+  #refresh(client: McpClientHandle, expired = false): Promise<void> {
     if (this.#refreshing) return this.#refreshing
     const { now, emit, connectTimeoutMs } = this.#options
     const start = now()
@@ -343,10 +395,15 @@ export class ManagedServer {
     // fetched with one user's cookies, whoever triggered the refresh.
     const refreshing = runAsService(async () => {
       try {
-        const tools = await listAllTools(client, connectTimeoutMs)
+        const trace = this.#options.trace ?? untraced
+        const listed = await trace('tools/list', () => client.listTools(connectTimeoutMs))
         if (this.#client !== client || this.#closed) return
-        this.#tools = tools
+        this.#setList(listed)
         this.#options.onToolsChanged()
+        if (expired) return
+        // The server said its tools changed: every user's private list is stale too.
+        this.#privateLists.clear()
+        const tools = listed.tools
         emit?.({
           type: 'tools_changed',
           at: now(),
@@ -391,7 +448,6 @@ export class ManagedServer {
 
   #dropClient(): void {
     this.#client = undefined
-    this.#transport = undefined
-    this.#sessionId = undefined
+    this.#privateLists.clear()
   }
 }

@@ -85,6 +85,8 @@ export interface PreflightCall {
   readonly start: number
   /** Whether the call runs inside `withUserContext`. */
   readonly user: boolean
+  /** Who the call is for (see the events). */
+  readonly userId: string | undefined
 }
 
 /**
@@ -107,6 +109,7 @@ export async function preflight(call: PreflightCall): Promise<void> {
     requiredScopes: required,
     missingScopes: [...denial.missing],
     user: call.user,
+    userId: call.userId,
   })
   throw new ScopeDeniedError(tool.server, tool.name, {
     reason: denial.reason,

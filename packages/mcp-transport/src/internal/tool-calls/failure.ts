@@ -3,12 +3,13 @@
  * errors' messages (they name the tool and the reason, never a token or cookie) and MCP JSON-RPC
  * errors (the server wrote them for its clients); anything else only as its code, since an
  * HTTP error or a token failure can carry infrastructure detail the model has no use for.
+ *
+ * The code is the manager's (`failureCode`): one mapping from errors to codes for events,
+ * `ServerUnavailableError.causeCode` and tool results alike.
  */
-import { AuthCoreError } from '@mcp-oauth2/auth-core'
-import { SseError } from '@modelcontextprotocol/sdk/client/sse.js'
-import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { ErrorCode as JsonRpcErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js'
-import { McpTransportError, McpTransportErrorCode } from '../../errors.js'
+import { McpError } from '@modelcontextprotocol/sdk/types.js'
+import { McpFailureCode, McpTransportError, McpTransportErrorCode } from '../../errors.js'
+import { failureCode } from '../manager/failure-code.js'
 
 /** How a call ended; `ok` and `tool_error` reached the tool, the others did not or were cut off. */
 export type Outcome =
@@ -23,13 +24,12 @@ export type Outcome =
   | 'aborted'
   | 'failed'
 
-/** The code of the runner's own timeout (also what the manager reports for an SDK request timeout). */
-export const TIMEOUT_CODE = 'ERR_TIMEOUT'
+/** The code of the runner's own timeout: the MCP request timeout's, as the manager reports it. */
+export const TIMEOUT_CODE = McpFailureCode.McpTimeout
 /** The code of a call cut off by the batch's signal. */
-export const ABORTED_CODE = 'ERR_ABORTED'
+export const ABORTED_CODE = McpFailureCode.Aborted
 /** The code of arguments that are not a JSON object. */
 export const INVALID_ARGUMENTS_CODE = 'ERR_INVALID_ARGUMENTS'
-const RATE_LIMITED_CODE = 'ERR_RATE_LIMITED'
 
 export interface Failure {
   readonly outcome: Outcome
@@ -42,22 +42,6 @@ export interface Failure {
   readonly missingScopes: readonly string[] | undefined
 }
 
-function codeOf(err: unknown): string {
-  if (err instanceof AuthCoreError) return err.code
-  if (err instanceof StreamableHTTPError || err instanceof SseError) {
-    return err.code === undefined || err.code < 0 ? 'ERR_HTTP' : `ERR_HTTP_${err.code}`
-  }
-  if (err instanceof McpError) {
-    if (err.code === JsonRpcErrorCode.RequestTimeout) return TIMEOUT_CODE
-    if (err.code === JsonRpcErrorCode.ConnectionClosed) return 'ERR_CONNECTION_CLOSED'
-    return `ERR_MCP_${err.code}`
-  }
-  if (err instanceof Error && err.name === 'TimeoutError') return TIMEOUT_CODE
-  if (err instanceof Error && err.name === 'AbortError') return ABORTED_CODE
-  if (err instanceof TypeError && /fetch|network/i.test(err.message)) return 'ERR_NETWORK'
-  return 'ERR_UNKNOWN'
-}
-
 function outcomeOf(code: string): Outcome {
   switch (code) {
     case McpTransportErrorCode.UnknownTool:
@@ -65,15 +49,15 @@ function outcomeOf(code: string): Outcome {
       return 'unknown_tool'
     case McpTransportErrorCode.ScopeDenied:
       return 'denied'
-    case RATE_LIMITED_CODE:
+    case McpTransportErrorCode.RateLimited:
       return 'rate_limited'
     case McpTransportErrorCode.ServerUnavailable:
     case McpTransportErrorCode.NotConnected:
     case McpTransportErrorCode.Closed:
       return 'unavailable'
-    case TIMEOUT_CODE:
+    case McpFailureCode.McpTimeout:
       return 'timeout'
-    case ABORTED_CODE:
+    case McpFailureCode.Aborted:
       return 'aborted'
     default:
       return 'failed'
@@ -87,15 +71,14 @@ export function runnerFailure(outcome: Outcome, code: string, text: string): Fai
 
 /** What a thrown error means for the model and the audit log. */
 export function failureOf(err: unknown): Failure {
-  const code = codeOf(err)
+  const code = failureCode(err)
   const outcome = outcomeOf(code)
-  let text: string
+  // JSON-RPC errors the MCP server wrote for its clients: SDK v1's McpError, SDK v2's ProtocolError.
   const readable =
     err instanceof McpTransportError ||
     err instanceof McpError ||
-    (outcome === 'rate_limited' && err instanceof AuthCoreError)
-  if (readable) text = err.message
-  else text = `the tool call failed (${code})`
+    (err instanceof Error && err.name === 'ProtocolError')
+  const text = readable ? err.message : `the tool call failed (${code})`
   const e = err as { retryAfterMs?: unknown; missingScopes?: unknown }
   return {
     outcome,
