@@ -10,4 +10,11 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   bin: false, // package.json lists the CLIs itself
+  // Optional peers are never imported for their side effects: a type-only import of
+  // `@opentelemetry/api` that the declaration bundle drops must not leave `import "…"` behind
+  // (a consumer without the peer could not type-check).
+  treeshake: {
+    moduleSideEffects: (id: string, external: boolean) =>
+      !(external && /^@opentelemetry\/|^@redis\/client$|^@mcp-oauth2\/redis$|^@modelcontextprotocol\/client/.test(id)),
+  },
 })
