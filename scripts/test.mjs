@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const cache = join(root, 'node_modules', '.cache', 'test-run')
 const bin = (name) => join(root, 'node_modules', '.bin', name)
-const MATRIX = ['node@22', 'node@26']
+// The floor exactly (engines: >=22.12), and the current release line.
+const MATRIX = ['node@22.12.0', 'node@26']
 
 /** @type {{ where: string, what: string, passed: number, failed: number, seconds: number }[]} */
 const ran = []

@@ -94,6 +94,8 @@ describe('the built entries', () => {
     await build({
       cwd: fileURLToPath(new URL('..', import.meta.url)),
       outDir: out,
+      // tsdown.config.mjs is plain JavaScript: Node 22.12 (the floor) loads it without a TS loader.
+      configLoader: 'native',
       dts: false,
       sourcemap: false,
       logLevel: 'silent',

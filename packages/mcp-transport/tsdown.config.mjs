@@ -14,7 +14,10 @@ export default defineConfig({
   // `@opentelemetry/api` that the declaration bundle drops must not leave `import "…"` behind
   // (a consumer without the peer could not type-check).
   treeshake: {
-    moduleSideEffects: (id: string, external: boolean) =>
-      !(external && /^@opentelemetry\/|^@redis\/client$|^@mcp-oauth2\/redis$|^@modelcontextprotocol\/client/.test(id)),
+    moduleSideEffects: (id, external) =>
+      !(
+        external &&
+        /^@opentelemetry\/|^@redis\/client$|^@mcp-oauth2\/redis$|^@modelcontextprotocol\/client/.test(id)
+      ),
   },
 })
