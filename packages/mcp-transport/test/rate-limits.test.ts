@@ -236,6 +236,17 @@ describe('rate limits (in memory)', () => {
     expect(make({ identify: { cookie: '' } })).toThrow(/"rateLimits\.identify\.cookie"/)
     expect(make({ redisTimeoutMs: -1 })).toThrow(/"rateLimits\.redisTimeoutMs"/)
     expect(make({ redisUrl: 'http://x' })).toThrow(/"rateLimits\.redisUrl"/)
+    expect(make({ redisUrl: 'redis://' })).toThrow(/"rateLimits\.redisUrl" must be a redis/)
+    // A password in the clear to a host that is not loopback: refused, and never echoed.
+    const insecure = make({ redisUrl: 'redis://:hunter2-secret@redis.example.com:6379/0' })
+    expect(insecure).toThrow(/plain redis:\/\/ to a host that is not loopback/)
+    expect(insecure).not.toThrow(/hunter2-secret/)
+    expect(
+      make({ redisUrl: 'redis://:pw@redis.example.com:6379', redisAllowInsecureTransport: true }),
+    ).not.toThrow()
+    expect(make({ redisUrl: 'rediss://:pw@redis.example.com:6379' })).not.toThrow()
+    expect(make({ redisUrl: 'redis://:pw@127.0.0.1:6379' })).not.toThrow()
+    expect(make({ redisUrl: 'redis://redis.example.com:6379' })).not.toThrow()
     expect(make({ redis: 'redis://x' })).toThrow(/"rateLimits\.redis"/)
     expect(make('100/min')).toThrow(/"rateLimits" must be an object/)
   })

@@ -1,3 +1,4 @@
+import { isLoopbackHost } from '@mcp-oauth2/auth-core'
 import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible'
 import { RateLimitedError, type RateLimitScope } from '../../errors.js'
 import { createIdentify, type Identify, type UserIdentity } from '../user-identity.js'
@@ -71,9 +72,17 @@ export interface RateLimitsOptions {
    * given: the manager creates the client (with `@redis/client`, an optional peer), waits up to
    * 2 s for it at the first call, and closes it in `close()`. It is never part of an event or
    * error.
+   * A password over plain `redis://` to a host that is not loopback is refused (use
+   * `rediss://`, or set `redisAllowInsecureTransport`).
    * @default none
    */
   redisUrl?: string | undefined
+  /**
+   * Allow `redisUrl` to send a password over plain `redis://` to a host that is not loopback
+   * (a private network you trust).
+   * @default false
+   */
+  redisAllowInsecureTransport?: boolean | undefined
   /**
    * Prefix of the Redis keys.
    * @default 'mcp-oauth2:rl'
@@ -94,6 +103,34 @@ const DEFAULT_REDIS_TIMEOUT_MS = 250
 const SEPARATOR = '__'
 /** How long the first call waits for a client the manager created to connect, ms. */
 const CONNECT_WAIT_MS = 2000
+
+/**
+ * `redisUrl` is a `redis://` or `rediss://` URL, and sends no password in the clear to a host that
+ * is not loopback (unless allowed). The URL itself is never part of the error.
+ */
+function checkRedisUrl(url: unknown, allowInsecure: boolean): void {
+  let parsed: URL | undefined
+  try {
+    parsed = typeof url === 'string' ? new URL(url) : undefined
+  } catch {
+    parsed = undefined
+  }
+  if (
+    parsed === undefined ||
+    (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') ||
+    parsed.hostname === ''
+  )
+    throw new TypeError('"rateLimits.redisUrl" must be a redis:// or rediss:// URL with a host')
+  if (
+    parsed.protocol === 'redis:' &&
+    parsed.password !== '' &&
+    !allowInsecure &&
+    !isLoopbackHost(parsed.hostname)
+  )
+    throw new TypeError(
+      '"rateLimits.redisUrl" would send a password over plain redis:// to a host that is not loopback: use rediss:// or set "rateLimits.redisAllowInsecureTransport"',
+    )
+}
 
 /** What the limiter calls on a node-redis client it created. */
 interface OwnedRedisClient {
@@ -236,8 +273,7 @@ export class RateLimiter {
     if (redis !== undefined && (typeof redis !== 'object' || redis === null))
       throw new TypeError('"rateLimits.redis" must be a node-redis client')
     const url = options.redisUrl
-    if (url !== undefined && (typeof url !== 'string' || !/^rediss?:\/\//.test(url)))
-      throw new TypeError('"rateLimits.redisUrl" must be a redis:// or rediss:// URL')
+    if (url !== undefined) checkRedisUrl(url, options.redisAllowInsecureTransport === true)
   }
 
   /** Closes the Redis client the limiter created from `redisUrl` (a given client is left alone). */
