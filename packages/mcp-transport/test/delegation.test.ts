@@ -58,6 +58,9 @@ const exchange = () =>
     clientSecret: 'gw-secret',
     scope: 'customer:read',
     maxCachedSubjects: 1000,
+    // The tests count token requests: on a loaded machine a slow answer to 300 concurrent
+    // exchanges must not become a retry (the default attempt timeout is 5 s).
+    timeoutMs: 60_000,
     now,
   })
 

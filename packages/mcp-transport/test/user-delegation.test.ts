@@ -79,6 +79,7 @@ const exchange = () =>
     clientSecret: 'gw-secret',
     resource: mcp.url,
     scope: 'customer:read',
+    timeoutMs: 60_000, // counted token requests: a slow answer on a loaded machine is no retry
   })
 const exchanges = () => oauth.tokenRequests.filter((r) => r.grantType?.endsWith('token-exchange'))
 
