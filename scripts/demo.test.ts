@@ -122,6 +122,9 @@ describe('npm run demo', () => {
     url: ${servers.mcp.url}
     auth:
       oauth2: { discover: true, client_id: ops, client_secret: "\${DEMO_SECRET}", scope: "mcp:read customer:read" }
+rate_limits:
+  user: 100/min
+  servers: { ops: 50/min }
 `,
       )
       const { code, stdout } = await demo(
@@ -140,6 +143,9 @@ describe('npm run demo', () => {
       expect(stdout).toContain('4 passed, 0 failed')
       expect(code).toBe(0)
       expect(stdout).toContain('scopes requested, from the configuration: mcp:read customer:read')
+      expect(stdout).toContain(
+        'rate limits from the file: user 100/min; servers ops 50/min; users by userId only; in memory, per process',
+      )
       expect(stdout).toMatch(/tool get_weather\s+scopes checked by its server/)
       expect(stdout).toMatch(/^ {6}"forecast": "sunny"$/m)
       // The unknown tool reached the server; the tool lacking a scope was refused by the server.

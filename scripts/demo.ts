@@ -19,6 +19,7 @@ import { type MockServers, startMockServers } from '@mcp-oauth2/testkit'
 import { formatOptions, parseCliArgs } from '../packages/mcp-transport/src/internal/cli-args.js'
 import { diagnose } from '../packages/mcp-transport/src/internal/cli-diagnose.js'
 import { CliUsageError } from '../packages/mcp-transport/src/internal/cli-errors.js'
+import { describeRateLimits } from '../packages/mcp-transport/src/internal/cli-rate-limits.js'
 import { runScriptedModelTurn } from './demo-model-turn.js'
 
 const OPTIONS = {
@@ -177,6 +178,8 @@ async function main(): Promise<number> {
     const config: McpConfig = await loadConfigFile(configPath, { env })
     const names = Object.keys(config.servers)
     line(`loaded ${configPath}: ${names.length} server(s): ${names.join(', ')}`)
+    // The file's rate_limits: fromConfig applies them (the store's URL is never shown).
+    if (config.rateLimits) line(`rate limits from the file: ${describeRateLimits(config.rateLimits)}`)
     const first = config.servers[names[0]!]!
     line(`client_secret from \${OAUTH2_CLIENT_SECRET}, printed as: ${String(first.oauth2?.clientSecret)}`)
     line(`JSON of the server's oauth2 settings: ${JSON.stringify(first.oauth2)}`)

@@ -10,6 +10,7 @@
  */
 import type { JWK } from 'jose'
 import { parseDocument } from 'yaml'
+import { normaliseRateLimits } from './config-rate-limits.js'
 import type {
   CookiePassthroughConfig,
   HeaderPassthroughConfig,
@@ -38,6 +39,7 @@ import {
 } from './internal/config-file-schema.js'
 import { type EnvLike, interpolateEnv, isPlainObject } from './internal/config-interpolate.js'
 import { addZodIssues, type ConfigPath, IssueList } from './internal/config-issues.js'
+import { checkRedisUrl } from './internal/config-redis-url.js'
 import { isLoopbackHostname } from './internal/url.js'
 import { parseScope } from './scope.js'
 import { Secret } from './secret.js'
@@ -135,7 +137,12 @@ export function normaliseConfig(doc: unknown, issues: IssueList, files?: ConfigF
       : seedServer(name, raw, path, defaultOAuth2, issues, files)
     if (server && issues.size === before) servers[name] = server
   }
-  return compact({ servers, tokenStore })
+  const rawRateLimits = doc['rate_limits']
+  const rateLimits =
+    rawRateLimits === undefined || rawRateLimits === null
+      ? undefined
+      : normaliseRateLimits(rawRateLimits, ['rate_limits'], issues, { servers: Object.keys(rawServers) })
+  return compact({ servers, tokenStore, rateLimits })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -155,25 +162,7 @@ function checkTokenStore(raw: Record<string, unknown>, path: ConfigPath, issues:
   if (!present(raw, 'url')) issues.add([...path, 'url'], 'is required with type: redis')
   if (!present(raw, 'encryption_key'))
     issues.add([...path, 'encryption_key'], 'is required with type: redis (openssl rand -base64 32)')
-  const url = raw['url']
-  if (typeof url === 'string' && url !== '') {
-    let parsed: URL | undefined
-    try {
-      parsed = new URL(url)
-    } catch {}
-    if (parsed === undefined || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')) {
-      issues.add([...path, 'url'], 'must be a redis:// or rediss:// URL')
-    } else if (
-      parsed.protocol === 'redis:' &&
-      parsed.password !== '' &&
-      !isLoopbackHostname(parsed.hostname)
-    ) {
-      issues.add(
-        [...path, 'url'],
-        'would send a password over plain redis:// to a host that is not loopback: use rediss://',
-      )
-    }
-  }
+  checkRedisUrl(raw['url'], [...path, 'url'], issues)
   const keys = raw['encryption_key']
   for (const [i, key] of (Array.isArray(keys) ? keys : [keys]).entries()) {
     if (typeof key !== 'string' || key === '') continue
@@ -899,11 +888,7 @@ function compact<T extends object>(obj: T): T {
   return obj
 }
 
-/** `process.env` where there is one (read through `globalThis`: the root entry imports no `node:`). */
-export function defaultEnv(): EnvLike {
-  const proc = (globalThis as { process?: { env?: EnvLike } }).process
-  return proc?.env ?? {}
-}
+export { defaultEnv } from './internal/config-interpolate.js'
 
 /**
  * Text or parsed document → normalised config, throwing one `ConfigError` with every issue.
@@ -949,13 +934,14 @@ function parseText(text: string, issues: IssueList): unknown {
 }
 
 /**
- * Only `mcp_config` and `mcp_servers` are ours: the rest of a LiteLLM `config.yaml` (`model_list`,
- * `general_settings`, …) is neither validated nor interpolated, so its `os.environ/…` references
- * need not be set for us.
+ * Only `mcp_config`, `mcp_servers` and `rate_limits` are ours: the rest of a LiteLLM
+ * `config.yaml` (`model_list`, `general_settings`, …) is neither validated nor interpolated, so
+ * its `os.environ/…` references need not be set for us.
  */
 function ownPart(document: unknown): unknown {
   if (!isPlainObject(document)) return document
   const own: Record<string, unknown> = {}
-  for (const key of ['mcp_config', 'mcp_servers']) if (key in document) own[key] = document[key]
+  for (const key of ['mcp_config', 'mcp_servers', 'rate_limits'])
+    if (key in document) own[key] = document[key]
   return own
 }

@@ -192,12 +192,59 @@ export const tokenStoreConfigSchema = z.object({
   waitMs: z.number().int().positive().optional(),
 })
 
+/** A number of calls per window (`rate_limits.user`, `rate_limits.global`). */
+export const rateLimitConfigSchema = z.object({
+  /** Calls allowed per window. */
+  limit: z.number().int().positive(),
+  /** The window, whole seconds (a fixed window, starting with its first call). */
+  windowSeconds: z.number().int().positive(),
+})
+
+/** A limit of a tool or a server (`rate_limits.tools.<name>`, `rate_limits.servers.<name>`). */
+export const scopedRateLimitConfigSchema = rateLimitConfigSchema.extend({
+  /** `true`: each user gets `limit` on their own; absent: all users together. */
+  perUser: z.boolean().optional(),
+})
+
+/** Where the rate-limit counters live (`rate_limits.store`). */
+export const rateLimitStoreConfigSchema = z.object({
+  /** `memory` (per process) or `redis` (shared by every replica). */
+  type: z.enum(['memory', 'redis']),
+  /** The Redis URL (it may hold a password, so it is a Secret). Set for `redis` from a file. */
+  url: secretOf<string>().optional(),
+  /** Prefix of the Redis keys (the manager's default when absent). */
+  keyPrefix: z.string().optional(),
+  /** How long a call waits for Redis before it counts in memory, milliseconds. */
+  timeoutMs: z.number().int().positive().optional(),
+})
+
+/**
+ * The manager's rate limits (`rate_limits:`), checked before any request leaves: the
+ * `rateLimits` of `McpServerManager.fromConfig` when its options give none.
+ */
+export const rateLimitsConfigSchema = z.object({
+  /** What identifies a user without a `userId`: a cookie's name, or a header's (lower-case). */
+  identify: z.object({ cookie: z.string().optional(), header: z.string().optional() }).optional(),
+  /** Each user's calls, all tools together. */
+  user: rateLimitConfigSchema.optional(),
+  /** By tool name, `<server>__<tool>` or `*`. */
+  tools: z.record(z.string(), scopedRateLimitConfigSchema).optional(),
+  /** By server name (one of `servers`) or `*`. */
+  servers: z.record(z.string(), scopedRateLimitConfigSchema).optional(),
+  /** Every call through the manager. */
+  global: rateLimitConfigSchema.optional(),
+  /** Where the counters live; absent: in memory. */
+  store: rateLimitStoreConfigSchema.optional(),
+})
+
 /** The whole configuration, normalised: what `McpServerManager.fromConfig` takes. */
 export const mcpConfigSchema = z.object({
   /** Servers by name, in file order. */
   servers: z.record(z.string(), serverConfigSchema),
   /** The shared token store; absent: every provider keeps its own cache. */
   tokenStore: tokenStoreConfigSchema.optional(),
+  /** The manager's rate limits; absent: none. */
+  rateLimits: rateLimitsConfigSchema.optional(),
 })
 
 /** OAuth 2.0 client-credentials settings of one server. @see oauth2ConfigSchema */
@@ -216,6 +263,14 @@ export type TlsConfig = z.infer<typeof tlsConfigSchema>
 export type ServerConfig = z.infer<typeof serverConfigSchema>
 /** The shared token store settings. */
 export type TokenStoreConfig = z.infer<typeof tokenStoreConfigSchema>
+/** One rate limit: calls per window. */
+export type RateLimitConfig = z.infer<typeof rateLimitConfigSchema>
+/** A rate limit of a tool or a server. */
+export type ScopedRateLimitConfig = z.infer<typeof scopedRateLimitConfigSchema>
+/** Where the rate-limit counters live. */
+export type RateLimitStoreConfig = z.infer<typeof rateLimitStoreConfigSchema>
+/** The `rate_limits:` block, normalised. @see rateLimitsConfigSchema */
+export type RateLimitsConfig = z.infer<typeof rateLimitsConfigSchema>
 /** The whole configuration, normalised. */
 export type McpConfig = z.infer<typeof mcpConfigSchema>
 /** Transport of a server: `http` in files means Streamable HTTP. */

@@ -20,6 +20,8 @@ export {
   userTokenProvidersFromConfig,
 } from './config-builders.js'
 export { CONFIG_ENV_VARS, configFromEnv } from './config-from-env.js'
+export type { ParseRateLimitsConfigOptions } from './config-rate-limits.js'
+export { parseRateLimitsConfig } from './config-rate-limits.js'
 export type {
   CookiePassthroughConfig,
   HeaderPassthroughConfig,
@@ -27,6 +29,10 @@ export type {
   McpConfig,
   McpTransportKind,
   OAuth2Config,
+  RateLimitConfig,
+  RateLimitStoreConfig,
+  RateLimitsConfig,
+  ScopedRateLimitConfig,
   ServerConfig,
   TlsConfig,
   TokenStoreConfig,
@@ -38,6 +44,10 @@ export {
   idpConfigSchema,
   mcpConfigSchema,
   oauth2ConfigSchema,
+  rateLimitConfigSchema,
+  rateLimitStoreConfigSchema,
+  rateLimitsConfigSchema,
+  scopedRateLimitConfigSchema,
   serverConfigSchema,
   tlsConfigSchema,
   tokenStoreConfigSchema,

@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { CONFIG_ENV_VARS, configFromEnv } from '../src/config-from-env.js'
+import { rawConfigSchema } from '../src/internal/config-document-schema.js'
 import {
-  rawConfigSchema,
   rawLiteLLMServerSchema,
   rawOAuth2Schema,
   rawServerSchema,
   rawUserTokenSchema,
 } from '../src/internal/config-file-schema.js'
+import { rawRateLimitsSchema } from '../src/internal/config-rate-limits-schema.js'
 import { loadConfigFile } from '../src/node.js'
 
 const docPath = new URL('../../../docs/configuration.md', import.meta.url)
@@ -28,16 +29,31 @@ function documentedKeys(section: string): string[] {
   return keys
 }
 
-type JsonSchema = { properties?: Record<string, JsonSchema>; anyOf?: JsonSchema[] }
+type JsonSchema = {
+  properties?: Record<string, JsonSchema>
+  anyOf?: JsonSchema[]
+  additionalProperties?: JsonSchema | boolean
+}
 
-/** Dotted property paths of a JSON Schema, through unions; `stop` paths are not descended into. */
-function schemaKeys(schema: JsonSchema, prefix = '', stop: readonly string[] = []): string[] {
+/**
+ * Dotted property paths of a JSON Schema, through unions; `stop` paths are not descended into.
+ * With `records`, a mapping of names (`tools`) has a `<name>` key with the value's keys.
+ */
+function schemaKeys(
+  schema: JsonSchema,
+  prefix = '',
+  stop: readonly string[] = [],
+  records = false,
+): string[] {
   const keys: string[] = []
   for (const branch of schema.anyOf ?? [schema]) {
-    for (const [key, child] of Object.entries(branch.properties ?? {})) {
+    const entries = Object.entries(branch.properties ?? {})
+    const value = branch.additionalProperties
+    if (records && entries.length === 0 && typeof value === 'object') entries.push(['<name>', value])
+    for (const [key, child] of entries) {
       const path = prefix === '' ? key : `${prefix}.${key}`
       keys.push(path)
-      if (!stop.includes(path)) keys.push(...schemaKeys(child, path, stop))
+      if (!stop.includes(path)) keys.push(...schemaKeys(child, path, stop, records))
     }
   }
   return [...new Set(keys)]
@@ -48,8 +64,17 @@ const jsonSchema = (schema: z.ZodType) =>
 
 describe('docs/configuration.md reference', () => {
   it('documents exactly the top-level keys of the schema', () => {
-    const keys = schemaKeys(jsonSchema(rawConfigSchema), '', ['mcp_config.default_oauth2', 'mcp_servers'])
+    const keys = schemaKeys(jsonSchema(rawConfigSchema), '', [
+      'mcp_config.default_oauth2',
+      'mcp_servers',
+      'rate_limits',
+    ])
     expect(documentedKeys('root').sort()).toEqual(keys.sort())
+  })
+
+  it('documents exactly the rate_limits keys', () => {
+    const keys = schemaKeys(jsonSchema(rawRateLimitsSchema), '', [], true)
+    expect(documentedKeys('rate_limits').sort()).toEqual(keys.sort())
   })
 
   it('documents exactly the keys of a seed-shaped server', () => {

@@ -45,6 +45,7 @@ import { unwatchTokenChannels } from './internal/telemetry/token-channels.js'
 import { currentUserContext, runAsService } from './internal/user-context-store.js'
 import { createIdentify, type Identify, type UserIdentity } from './internal/user-identity.js'
 import { type OpenAITool, type OpenAIToolset, toOpenAITools } from './openai-tools.js'
+import { rateLimitsOptionsOf } from './rate-limits.js'
 import { type ResponsesTool, toResponsesTools } from './responses-tools.js'
 import { type McpServerDefinition, toServerConfig } from './server-definition.js'
 import type { ToolCall, ToolResultFor } from './tool-call-formats.js'
@@ -123,8 +124,9 @@ export interface McpServerManagerBaseOptions {
   /**
    * Rate limits per user, per tool, per server and global, checked before anything is sent (a
    * refused call throws `RateLimitedError`, `ERR_RATE_LIMITED`, and emits `rate_limited`). In
-   * memory, or shared by every replica with `redis`. From a config file: `rateLimitsFromConfig`.
-   * @default no limits
+   * memory, or shared by every replica with `redis`. With `fromConfig`, given here, it replaces
+   * the config's `rate_limits:` (`config.rateLimits`) as a whole.
+   * @default no limits (with `fromConfig`: the config's `rate_limits:`, if any)
    */
   rateLimits?: RateLimitsOptions | undefined
   /**
@@ -343,7 +345,9 @@ export class McpServerManager {
   /**
    * A manager for every server of a normalised config (`parseConfig`, `configFromEnv`,
    * `loadConfigFile`). Servers with the same OAuth2 client share one token provider, hence one
-   * token. Throws a `ConfigError` when a server's OAuth2 settings cannot make a provider, and
+   * token. The config's `rate_limits:` (`config.rateLimits`) apply unless `options.rateLimits`
+   * is given; a `redis` store there connects to its `url` (the manager closes that client).
+   * Throws a `ConfigError` when a server's OAuth2 settings cannot make a provider, and
    * `ERR_INSECURE_HTTP` when a server would get credentials over plain http.
    *
    * @example
@@ -405,7 +409,11 @@ export class McpServerManager {
     )
     let manager: McpServerManager
     try {
-      manager = new McpServerManager({ ...rest, servers })
+      // Options win over the file, as a whole: limits are not merged key by key.
+      const rateLimits =
+        rest.rateLimits ??
+        (config.rateLimits === undefined ? undefined : rateLimitsOptionsOf(config.rateLimits))
+      manager = new McpServerManager({ ...rest, rateLimits, servers })
     } catch (error) {
       void store?.close().catch(() => {})
       throw error

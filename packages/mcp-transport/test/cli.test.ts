@@ -5,7 +5,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ErrorCode } from '@mcp-oauth2/auth-core'
+import { ErrorCode, type McpConfig } from '@mcp-oauth2/auth-core'
 import { type MockServers, startMockServers } from '@mcp-oauth2/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTransport } from '../src/create-transport.js'
@@ -182,6 +182,86 @@ describe('mcp-oauth2 CLI', () => {
       'token provider',
       'discovery and token',
       'connect (plain http)',
+    ])
+  })
+
+  it('check shows the configured rate limits in both outputs, never the store URL', async () => {
+    const password = 'cli-rl-pass-3f'
+    const { path, env } = configFile('limits.yaml', {
+      extra: `rate_limits:
+  identify: { cookie: session_id }
+  user: 2/min
+  tools: { get_customer_info: { limit: 5/10s, per_user: true } }
+  servers: { crm: { limit: 3, window_seconds: 7200 } }
+  global: 1000/day
+  store: { type: redis, url: "rediss://:$\{RL_PASSWORD}@redis.internal:6380", key_prefix: cli-rl, timeout_ms: 100 }
+`,
+    })
+    const limitsEnv = { ...env, RL_PASSWORD: password }
+    const json = await run(['check', '--config', path, '--json'], limitsEnv)
+    expect(json.code).toBe(0)
+    const report = JSON.parse(json.out)
+    expect(report.steps.map((s: { step: string }) => s.step)).toEqual([
+      'configuration',
+      'rate limits',
+      'token provider',
+      'discovery and token',
+      'connect (plain http)',
+    ])
+    expect(report.rateLimits).toEqual({
+      identify: { cookie: 'session_id' },
+      user: { limit: 2, windowSeconds: 60 },
+      tools: { get_customer_info: { limit: 5, windowSeconds: 10, perUser: true } },
+      servers: { crm: { limit: 3, windowSeconds: 7200 } },
+      global: { limit: 1000, windowSeconds: 86_400 },
+      store: { type: 'redis', keyPrefix: 'cli-rl', timeoutMs: 100 },
+    })
+    const human = await run(['check', '--config', path], limitsEnv)
+    expect(human.code).toBe(0)
+    expect(human.out).toContain(
+      '✓ rate limits — user 2/min; tools get_customer_info 5/10s per user; servers crm 3/2h; global 1000/day; users by cookie session_id; shared on redis (key_prefix cli-rl, timeout 100 ms)',
+    )
+    for (const text of [json.out, json.err, human.out, human.err]) {
+      expect(text).not.toContain(password)
+      expect(text).not.toContain('redis.internal')
+    }
+    // Without a block: no step, no field.
+    const plain = configFile('plain.yaml')
+    const without = JSON.parse((await run(['check', '--config', plain.path, '--json'], plain.env)).out)
+    expect(without).not.toHaveProperty('rateLimits')
+  })
+
+  it('check reports a bad rate_limits block with its path', async () => {
+    const { path, env } = configFile('bad-limits.yaml', {
+      extra: 'rate_limits:\n  user: 2 per minute\n  servers: { crn: 1/min }\n',
+    })
+    const { code, out } = await run(['check', '--config', path, '--json'], env)
+    expect(code).toBe(1)
+    const report = JSON.parse(out)
+    expect(report.code).toBe(ErrorCode.Config)
+    expect(report.steps[0]).toMatchObject({ step: 'configuration', ok: false })
+    expect(report.steps[0].detail).toContain('rate_limits.user')
+    expect(report.steps[0].detail).toContain('rate_limits.servers.crn')
+  })
+
+  it("tools and call hand the file's rate limits to the manager", async () => {
+    const { path, env } = configFile('call-limits.yaml', { extra: 'rate_limits:\n  user: 1/min\n' })
+    const seen: McpConfig[] = []
+    const recording: CliRuntime = {
+      ...runtime,
+      createManager: (config, options) => {
+        seen.push(config)
+        return McpServerManager.fromConfig(config, options)
+      },
+    }
+    const out: string[] = []
+    const io: CliIo = { stdout: (l) => out.push(l), stderr: (l) => out.push(l), env }
+    const args = ['-c', path, '--args', '{"customer_id":"cust-001"}']
+    expect(await runCli(['call', 'get_customer_info', ...args], io, recording)).toBe(0)
+    expect(await runCli(['tools', '-c', path, '--server', 'crm'], io, recording)).toBe(0)
+    expect(seen.map((c) => c.rateLimits)).toEqual([
+      { user: { limit: 1, windowSeconds: 60 } },
+      { user: { limit: 1, windowSeconds: 60 } },
     ])
   })
 

@@ -2,7 +2,7 @@
 // gateway processes, one user, one limit; and what a replica does when Redis fails.
 import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { ClientCredentialsTokenProvider } from '@mcp-oauth2/auth-core'
+import { ClientCredentialsTokenProvider, parseConfig } from '@mcp-oauth2/auth-core'
 import { type MockServers, startMockServers } from '@mcp-oauth2/testkit'
 import { createClient } from '@redis/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -119,6 +119,52 @@ describe('rate limits shared on Redis', () => {
       for (const child of children) if (child.exitCode === null) child.kill()
     }
   }, 120_000)
+
+  it('from a config file: a redis store by url shares the limit between managers, each closing the client it opened', async () => {
+    const admin = createClient({ url: redis.url })
+    admin.on('error', () => {})
+    await admin.connect()
+    const clients = async () =>
+      String(await admin.sendCommand(['CLIENT', 'LIST']))
+        .trim()
+        .split('\n').length
+    const baseline = await clients()
+    const text = `
+mcp_config:
+  default_oauth2: { token_url: ${servers.oauth.tokenEndpoint}, client_id: test-client, client_secret: test-secret }
+mcp_servers:
+  crm: { url: ${servers.mcp.url} }
+rate_limits:
+  user: 2/min
+  store: { type: redis, url: "$\{REDIS_URL}", key_prefix: "rl-config-${process.pid}-${Date.now()}" }
+`
+    const config = parseConfig(text, { env: { REDIS_URL: redis.url } })
+    const [a, b] = [0, 1].map(() => McpServerManager.fromConfig(config, { retry: false })) as [
+      McpServerManager,
+      McpServerManager,
+    ]
+    const call = (m: McpServerManager) =>
+      withUserContext({ userId: 'carol' }, () => m.callTool('get_customer_info', { customer_id: 'c' }))
+    try {
+      await Promise.all([a.connect(), b.connect()])
+      await call(a)
+      await call(b)
+      const refused = await call(a).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(refused).toBeInstanceOf(RateLimitedError)
+      expect(refused).toMatchObject({ code: 'ERR_RATE_LIMITED', scope: 'user', limit: 2 })
+      expect(await clients()).toBe(baseline + 2)
+    } finally {
+      await Promise.all([a.close(), b.close()])
+    }
+    const deadline = Date.now() + 5000
+    while ((await clients()) !== baseline && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20))
+    expect(await clients()).toBe(baseline)
+    await admin.close()
+  }, 60_000)
 
   it('counts in memory while Redis does not answer (one event), and on Redis again once it does', async () => {
     const client = createClient({ url: redis.url })

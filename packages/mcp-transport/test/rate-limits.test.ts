@@ -1,19 +1,20 @@
 // The manager's rate limits in memory, against the testkit's loopback servers: per user, per tool,
-// per server, global; who the user is; a refused call sends nothing; the YAML block's mapping.
+// per server, global; who the user is; a refused call sends nothing; the YAML block's mapping
+// (rateLimitsFromConfig, a thin wrapper over auth-core's parser).
 import {
   type AccessToken,
   ClientCredentialsTokenProvider,
   ConfigError,
+  parseConfig,
   type TokenProvider,
 } from '@mcp-oauth2/auth-core'
 import { type MockServers, startMockServers } from '@mcp-oauth2/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { RateLimitedError } from '../src/errors.js'
 import type { McpManagerEvent } from '../src/internal/manager/events.js'
-import { rateLimitsFromConfig } from '../src/rate-limits.js'
+import { rateLimitsFromConfig, rateLimitsOptionsOf } from '../src/rate-limits.js'
 import { McpServerManager, type McpServerManagerOptions } from '../src/server-manager.js'
 import { withUserContext } from '../src/user-context.js'
-import { rateLimitsSchema } from './fixtures/rate-limits-schema.js'
 
 let servers: MockServers
 beforeAll(async () => {
@@ -316,15 +317,17 @@ describe('rateLimitsFromConfig (the rate_limits: block)', () => {
     }
     expect(error).toBeInstanceOf(ConfigError)
     const { issues, message } = error as ConfigError
-    expect(issues.map((i) => i.path)).toEqual([
-      'rate_limits.stores',
-      'rate_limits.identify',
-      'rate_limits.user',
-      'rate_limits.global.limit',
-      'rate_limits.tools.x.window_seconds',
-      'rate_limits.tools.y.per_user',
-      'rate_limits.store.url',
-    ])
+    expect(issues.map((i) => i.path).sort()).toEqual(
+      [
+        'rate_limits.stores',
+        'rate_limits.identify',
+        'rate_limits.user',
+        'rate_limits.global.limit',
+        'rate_limits.tools.x.window_seconds',
+        'rate_limits.tools.y.per_user',
+        'rate_limits.store.url',
+      ].sort(),
+    )
     expect(message).not.toContain('hunter2')
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a config file's ${ENV} reference
     expect(() => rateLimitsFromConfig({ store: { type: 'redis', url: 'redis://${NOPE}@h' } })).toThrow(
@@ -333,14 +336,14 @@ describe('rateLimitsFromConfig (the rate_limits: block)', () => {
     expect(() => rateLimitsFromConfig('100/min')).toThrow(ConfigError)
   })
 
-  it('accepts what the zod schema proposed for auth-core accepts, and refuses what it refuses', () => {
+  it('accepts and refuses exactly what parseConfig reads from a file, and maps it the same', () => {
     const valid = [
       block,
       { user: '1/s' },
       { user: { limit: 2 } },
       { tools: { '*': { limit: '1/day', per_user: false } } },
       { store: { type: 'memory' } },
-      { identify: { cookie: 'session_id' }, servers: { a: '3/2h' } },
+      { identify: { cookie: 'session_id' }, servers: { crm: '3/2h' } },
     ]
     const invalid = [
       { user: 'x' },
@@ -352,14 +355,30 @@ describe('rateLimitsFromConfig (the rate_limits: block)', () => {
       { store: { type: 'redis' } },
       { other: 1 },
     ]
-    const schema = rateLimitsSchema
+    const env = { REDIS_PASSWORD: 'pw' }
+    const fromFile = (rate_limits: unknown) =>
+      parseConfig({ mcp_servers: { crm: { url: 'https://crm.example/mcp' } }, rate_limits }, { env })
     for (const input of valid) {
-      expect(schema.safeParse(input).success, JSON.stringify(input)).toBe(true)
-      expect(() => rateLimitsFromConfig(input, { env: { REDIS_PASSWORD: 'pw' } })).not.toThrow()
+      const { rateLimits } = fromFile(input)
+      expect(rateLimitsFromConfig(input, { env })).toEqual(rateLimitsOptionsOf(rateLimits!))
     }
     for (const input of invalid) {
-      expect(schema.safeParse(input).success, JSON.stringify(input)).toBe(false)
-      expect(() => rateLimitsFromConfig(input), JSON.stringify(input)).toThrow(ConfigError)
+      const file = (() => {
+        try {
+          fromFile(input)
+        } catch (e) {
+          return (e as ConfigError).issues
+        }
+      })()
+      expect(file, JSON.stringify(input)).toBeDefined()
+      let alone: unknown
+      try {
+        rateLimitsFromConfig(input, { env })
+      } catch (e) {
+        alone = e
+      }
+      expect(alone, JSON.stringify(input)).toBeInstanceOf(ConfigError)
+      expect((alone as ConfigError).issues).toEqual(file)
     }
   })
 

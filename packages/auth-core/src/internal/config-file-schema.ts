@@ -27,7 +27,7 @@ export const boolish = z.preprocess(
   z.boolean({ error: 'must be true or false' }),
 )
 
-const intish = (min: number) =>
+export const intish = (min: number) =>
   z.preprocess(
     (v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
     z
@@ -326,14 +326,4 @@ export const rawMcpConfigSchema = z.strictObject({
   default_oauth2: rawOAuth2Schema.optional(),
   /** The token cache shared by the gateway's replicas. */
   token_store: rawTokenStoreSchema.optional(),
-})
-
-/**
- * The whole file, for documentation and JSON Schema: other top-level keys (LiteLLM's
- * `model_list`, `general_settings`, …) are ignored. Servers are checked one by one, in the shape
- * they are written in.
- */
-export const rawConfigSchema = z.looseObject({
-  mcp_config: rawMcpConfigSchema.optional(),
-  mcp_servers: z.record(z.string(), z.union([rawServerSchema, rawLiteLLMServerSchema])),
 })

@@ -109,3 +109,9 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   const proto = Object.getPrototypeOf(value)
   return proto === Object.prototype || proto === null
 }
+
+/** `process.env` where there is one (read through `globalThis`: the root entry imports no `node:`). */
+export function defaultEnv(): EnvLike {
+  const proc = (globalThis as { process?: { env?: EnvLike } }).process
+  return proc?.env ?? {}
+}

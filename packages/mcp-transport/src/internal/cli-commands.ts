@@ -17,6 +17,7 @@ import { type CliOptionSpec, type CliValues, formatOptions, parseCliArgs } from 
 import { type Diagnosis, diagnose } from './cli-diagnose.js'
 import { CliError, CliErrorCode, CliUsageError } from './cli-errors.js'
 import { CliProgress, type ProgressSink, progressFetch } from './cli-progress.js'
+import { describeRateLimits, rateLimitsJson } from './cli-rate-limits.js'
 import { closest } from './cli-suggest.js'
 
 /** Where the CLI reads and writes: the process, or a test. */
@@ -229,6 +230,8 @@ async function withManager<T>(
   const config = await loadConfig(values, io)
   const servers = selectServers(config, values.server)
   const selected: McpConfig = { servers: Object.fromEntries(servers.map((s) => [s.name, s])) }
+  // The file's rate_limits apply to tools and call too (shared with the fleet on a redis store).
+  if (config.rateLimits) selected.rateLimits = config.rateLimits
   const total = servers.length
   const progress = new CliProgress(io)
   let connected = 0
@@ -412,6 +415,14 @@ async function commandCheck(values: Values, io: CliIo, runtime: CliRuntime): Pro
     ({ servers }) =>
       `${servers.length} server(s): ${servers.map((s) => `${s.name} (${s.transport})`).join(', ')}`,
   )
+  const rateLimits = config?.c.rateLimits
+  if (rateLimits)
+    await timed(
+      undefined,
+      'rate limits',
+      async () => rateLimits,
+      (limits) => describeRateLimits(limits),
+    )
   for (const server of config?.servers ?? []) {
     const provider = server.oauth2
       ? await timed(
@@ -460,7 +471,15 @@ async function commandCheck(values: Values, io: CliIo, runtime: CliRuntime): Pro
   const failed = steps.filter((s) => !s.ok).length
   if (values.json) {
     const first = failures[0]
-    io.stdout(JSON.stringify(first ? failureJson(first, { steps }) : { ok: true, steps }, null, 2))
+    // The limits as read, without the store's URL (it may hold a password).
+    const limits = rateLimits ? { rateLimits: rateLimitsJson(rateLimits) } : {}
+    io.stdout(
+      JSON.stringify(
+        first ? failureJson(first, { steps, ...limits }) : { ok: true, steps, ...limits },
+        null,
+        2,
+      ),
+    )
   } else io.stdout(failed === 0 ? 'all checks passed' : `${failed} check(s) failed`)
   return failed === 0 ? 0 : 1
 }
