@@ -181,6 +181,20 @@ function runBlock(block: Block, cwd: string, env: Record<string, string>): Promi
   })
 }
 
+/**
+ * What a ```ts run block is given: the testkit's token endpoint, its client (test-client /
+ * test-secret) and the MCP server's Streamable HTTP and legacy SSE endpoints.
+ */
+function givenEnv(tokenEndpoint: string, mcp: { url: string; sseUrl: string | undefined }) {
+  return {
+    OAUTH2_TOKEN_URL: tokenEndpoint,
+    OAUTH2_CLIENT_ID: 'test-client',
+    OAUTH2_CLIENT_SECRET: 'test-secret',
+    MCP_SERVER_URL: mcp.url,
+    ...(mcp.sseUrl === undefined ? {} : { MCP_SSE_URL: mcp.sseUrl }),
+  }
+}
+
 describe('runnable blocks', () => {
   const runnable = blocks.filter((b) => b.run && !b.ignore)
   const given = runnable.filter((b) => !b.standalone)
@@ -188,7 +202,11 @@ describe('runnable blocks', () => {
 
   it('are marked on the pages that promise a script', () => {
     expect(runnable.map((b) => b.file)).toEqual(
-      expect.arrayContaining(['docs/migrating-from-litellm.md', 'docs/quickstart.md']),
+      expect.arrayContaining([
+        'docs/migrating-from-litellm.md',
+        'docs/quickstart.md',
+        'docs/service-to-service.md',
+      ]),
     )
   })
 
@@ -205,11 +223,7 @@ describe('runnable blocks', () => {
       const servers = await startMockServers()
       const cwd = workdir()
       try {
-        const run = await runBlock(block, cwd, {
-          OAUTH2_TOKEN_URL: servers.oauth.tokenEndpoint,
-          MCP_SERVER_URL: servers.mcp.url,
-          OAUTH2_CLIENT_SECRET: 'test-secret',
-        })
+        const run = await runBlock(block, cwd, givenEnv(servers.oauth.tokenEndpoint, servers.mcp))
         expect(run.killed, `${name(block)} did not exit by itself:\n${run.output}`).toBe(false)
         expect(run.code, run.output).toBe(0)
         expect(run.output).not.toMatch(/did not connect|unavailable|ECONNREFUSED/)
@@ -233,11 +247,11 @@ describe('runnable blocks', () => {
       const stopped = `http://127.0.0.1:${await deadPort()}/mcp`
       const cwd = workdir()
       try {
-        const run = await runBlock(block, cwd, {
-          OAUTH2_TOKEN_URL: servers.oauth.tokenEndpoint,
-          MCP_SERVER_URL: stopped,
-          OAUTH2_CLIENT_SECRET: 'test-secret',
-        })
+        const run = await runBlock(
+          block,
+          cwd,
+          givenEnv(servers.oauth.tokenEndpoint, { url: stopped, sseUrl: stopped.replace(/\/mcp$/, '/sse') }),
+        )
         expect(run.killed, `${name(block)} did not exit by itself:\n${run.output}`).toBe(false)
         expect(run.output, `${name(block)} did not say that ${stopped} is down`).toContain(stopped)
         expect(run.output).toMatch(/did not connect|unavailable|ECONNREFUSED/)
