@@ -520,6 +520,48 @@ describe('docs/errors.md', () => {
   })
 })
 
+describe('docs/manager.md', () => {
+  const page = readFileSync(join(docsDir, 'manager.md'), 'utf8')
+  /** Each member of the McpManagerEvent union in events.ts: its `type` and its own fields. */
+  function eventMembers(): { type: string; fields: string[] }[] {
+    const source = readFileSync(join(root, 'packages/mcp-transport/src/internal/manager/events.ts'), 'utf8')
+    const union = /export type McpManagerEvent =([\s\S]*?)\n\n/.exec(source)?.[1] ?? ''
+    const common = new Set(['type', 'at', 'server', 'tool', 'durationMs'])
+    return union
+      .split(/\n {2}\| /)
+      .map((member) => {
+        const type = /readonly type: '([a-z_]+)'/.exec(member)?.[1]
+        const own = [...member.matchAll(/readonly (\w+)\??:/g)].map((m) => m[1] as string)
+        const fields = [...own, ...(member.includes('CallerBase') ? ['user', 'userId'] : [])]
+        return { type: type ?? '', fields: fields.filter((f) => !common.has(f)) }
+      })
+      .filter((m) => m.type !== '')
+  }
+
+  it('reads the event union', () => {
+    expect(eventMembers().map((m) => m.type)).toEqual(expect.arrayContaining(['token', 'tool_call', 'store']))
+  })
+
+  it.each(eventMembers().map((m) => [m.type, m] as const))(
+    'lists the %s event with each of its fields',
+    (type, { fields }) => {
+      const row = new RegExp(`^\\| \`${type}\` \\|.*$`, 'm').exec(page)?.[0]
+      expect(row, `docs/manager.md has no events table row for ${type}`).toBeDefined()
+      const missing = fields.filter((field) => !row!.includes(`\`${field}\``))
+      expect(missing, `fields of ${type} missing from its row`).toEqual([])
+    },
+  )
+
+  it('has no event row for a type that does not exist', () => {
+    const section = page.slice(
+      page.indexOf('## Events'),
+      page.indexOf('\n## ', page.indexOf('## Events') + 1),
+    )
+    const rows = [...section.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1])
+    expect(rows.filter((type) => type !== 'type' && !eventMembers().some((m) => m.type === type))).toEqual([])
+  })
+})
+
 describe('links', () => {
   const owned = [
     'README.md',
