@@ -563,21 +563,21 @@ describe('docs/manager.md', () => {
 })
 
 describe('links', () => {
-  const owned = [
-    'README.md',
-    'quickstart.md',
-    'service-to-service.md',
-    'user-passthrough.md',
-    'verifying-tokens.md',
-    'security.md',
-    'errors.md',
-    'migrating-from-litellm.md',
+  /** Every page of docs/, and the repository README (relative to docs/). */
+  const linkPages = [
+    ...readdirSync(docsDir)
+      .filter((name) => name.endsWith('.md'))
+      .sort(),
+    '../README.md',
   ]
+  /** Markdown without its fenced code blocks. */
+  function prose(page: string): string {
+    return readFileSync(join(docsDir, page), 'utf8').replace(/^```[\s\S]*?^```/gm, '')
+  }
   /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
   function anchorsOf(page: string): Set<string> {
-    const text = readFileSync(join(docsDir, page), 'utf8').replace(/^```[\s\S]*?^```/gm, '')
     return new Set(
-      [...text.matchAll(/^#{1,6}\s+(.+)$/gm)].map((m) =>
+      [...prose(page).matchAll(/^#{1,6}\s+(.+)$/gm)].map((m) =>
         (m[1] as string)
           .trim()
           .toLowerCase()
@@ -587,16 +587,32 @@ describe('links', () => {
     )
   }
 
-  it.each(owned)('every relative link of %s resolves', (page) => {
-    const text = readFileSync(join(docsDir, page), 'utf8').replace(/^```[\s\S]*?^```/gm, '')
+  it('the index (docs/README.md) links every page of docs/', () => {
+    const index = prose('README.md')
+    const unlinked = linkPages
+      .filter((page) => page !== 'README.md' && !page.startsWith('../'))
+      .filter((page) => !new RegExp(`\\]\\(\\./${page.replace('.', '\\.')}(?:#[^)]*)?\\)`).test(index))
+    expect(unlinked, 'pages docs/README.md does not link').toEqual([])
+  })
+
+  it.each(linkPages)('every relative link of %s resolves', (page) => {
+    const dir = join(docsDir, page, '..')
     const broken: string[] = []
-    for (const [, target] of text.matchAll(/\]\((\.\/[^)\s]+)\)/g)) {
-      const [file = '', anchor] = (target as string).slice(2).split('#')
-      if (!existsSync(join(docsDir, file))) {
-        broken.push(target as string)
+    for (const [, target] of prose(page).matchAll(/\]\(([^)\s]+)\)/g)) {
+      const link = target as string
+      if (/^[a-z][a-z0-9+.-]*:/i.test(link)) continue // https:, mailto:
+      const [file = '', anchor] = link.split('#')
+      const path = file === '' ? join(docsDir, page) : join(dir, file)
+      if (!existsSync(path)) {
+        broken.push(link)
         continue
       }
-      if (anchor !== undefined && !anchorsOf(file).has(anchor)) broken.push(target as string)
+      if (anchor !== undefined && path.endsWith('.md')) {
+        const relative = path.startsWith(docsDir)
+          ? path.slice(docsDir.length)
+          : `../${path.slice(root.length + 1)}`
+        if (!anchorsOf(relative).has(anchor)) broken.push(link)
+      }
     }
     expect(broken).toEqual([])
   })
