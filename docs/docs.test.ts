@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ClientCredentialsTokenProvider, ErrorCode } from '@mcp-oauth2/auth-core'
-import { createAuthFetch, McpTransportErrorCode } from '@mcp-oauth2/mcp-transport'
+import { createAuthFetch, McpFailureCode, McpTransportErrorCode } from '@mcp-oauth2/mcp-transport'
 import { RedisTokenStoreErrorCode } from '@mcp-oauth2/redis'
 import { startMockServers, TestkitErrorCode } from '@mcp-oauth2/testkit'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -181,6 +181,20 @@ function runBlock(block: Block, cwd: string, env: Record<string, string>): Promi
   })
 }
 
+/**
+ * What a ```ts run block is given: the testkit's token endpoint, its client (test-client /
+ * test-secret) and the MCP server's Streamable HTTP and legacy SSE endpoints.
+ */
+function givenEnv(tokenEndpoint: string, mcp: { url: string; sseUrl: string | undefined }) {
+  return {
+    OAUTH2_TOKEN_URL: tokenEndpoint,
+    OAUTH2_CLIENT_ID: 'test-client',
+    OAUTH2_CLIENT_SECRET: 'test-secret',
+    MCP_SERVER_URL: mcp.url,
+    ...(mcp.sseUrl === undefined ? {} : { MCP_SSE_URL: mcp.sseUrl }),
+  }
+}
+
 describe('runnable blocks', () => {
   const runnable = blocks.filter((b) => b.run && !b.ignore)
   const given = runnable.filter((b) => !b.standalone)
@@ -188,7 +202,11 @@ describe('runnable blocks', () => {
 
   it('are marked on the pages that promise a script', () => {
     expect(runnable.map((b) => b.file)).toEqual(
-      expect.arrayContaining(['docs/migrating-from-litellm.md', 'docs/quickstart.md']),
+      expect.arrayContaining([
+        'docs/migrating-from-litellm.md',
+        'docs/quickstart.md',
+        'docs/service-to-service.md',
+      ]),
     )
   })
 
@@ -205,11 +223,7 @@ describe('runnable blocks', () => {
       const servers = await startMockServers()
       const cwd = workdir()
       try {
-        const run = await runBlock(block, cwd, {
-          OAUTH2_TOKEN_URL: servers.oauth.tokenEndpoint,
-          MCP_SERVER_URL: servers.mcp.url,
-          OAUTH2_CLIENT_SECRET: 'test-secret',
-        })
+        const run = await runBlock(block, cwd, givenEnv(servers.oauth.tokenEndpoint, servers.mcp))
         expect(run.killed, `${name(block)} did not exit by itself:\n${run.output}`).toBe(false)
         expect(run.code, run.output).toBe(0)
         expect(run.output).not.toMatch(/did not connect|unavailable|ECONNREFUSED/)
@@ -233,11 +247,11 @@ describe('runnable blocks', () => {
       const stopped = `http://127.0.0.1:${await deadPort()}/mcp`
       const cwd = workdir()
       try {
-        const run = await runBlock(block, cwd, {
-          OAUTH2_TOKEN_URL: servers.oauth.tokenEndpoint,
-          MCP_SERVER_URL: stopped,
-          OAUTH2_CLIENT_SECRET: 'test-secret',
-        })
+        const run = await runBlock(
+          block,
+          cwd,
+          givenEnv(servers.oauth.tokenEndpoint, { url: stopped, sseUrl: stopped.replace(/\/mcp$/, '/sse') }),
+        )
         expect(run.killed, `${name(block)} did not exit by itself:\n${run.output}`).toBe(false)
         expect(run.output, `${name(block)} did not say that ${stopped} is down`).toContain(stopped)
         expect(run.output).toMatch(/did not connect|unavailable|ECONNREFUSED/)
@@ -392,25 +406,97 @@ describe('docs/verifying-tokens.md', () => {
   })
 })
 
+/** Every .ts file under `dir`, recursively. */
+function sourcesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) return sourcesUnder(path)
+    return entry.name.endsWith('.ts') ? [path] : []
+  })
+}
+
+/**
+ * Node's own codes that the sources only compare against (never throw or report): a failed
+ * dynamic import, node:util's parseArgs, a TLS host name mismatch. Each must still be read
+ * somewhere (the test below fails when one is no longer), so the list cannot rot.
+ */
+const READ_ONLY_NODE_CODES = [
+  'ERR_MODULE_NOT_FOUND',
+  'ERR_PARSE_ARGS_UNKNOWN_OPTION',
+  'ERR_PARSE_ARGS_INVALID_OPTION_VALUE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]
+
+/**
+ * Every error code string in packages/{name}/src, comments included: quoted `'ERR_…'` literals,
+ * and families built at run time (`ERR_HTTP_${status}`, the CLI's `'ERR_MCP_'` prefix), which
+ * come back as `ERR_HTTP_<…>`.
+ */
+function codesInSources(): { codes: Set<string>; files: Map<string, string> } {
+  const codes = new Set<string>()
+  const files = new Map<string, string>()
+  const packagesDir = join(root, 'packages')
+  for (const pkg of readdirSync(packagesDir)) {
+    const src = join(packagesDir, pkg, 'src')
+    if (!existsSync(src)) continue
+    for (const file of sourcesUnder(src)) {
+      const text = readFileSync(file, 'utf8')
+      files.set(file, text)
+      for (const [, code] of text.matchAll(/['"](ERR_[A-Z0-9_]*[A-Z0-9])['"]/g)) codes.add(code as string)
+      for (const [, prefix] of text.matchAll(/['"`](ERR_[A-Z0-9_]*_)(?:['"]|\$\{)/g))
+        codes.add(`${prefix}<…>`)
+    }
+  }
+  for (const code of READ_ONLY_NODE_CODES) codes.delete(code)
+  return { codes, files }
+}
+
 describe('docs/errors.md', () => {
   const page = readFileSync(join(docsDir, 'errors.md'), 'utf8')
-  /** Codes in the first column of the page's tables. */
-  const documented = new Set([...page.matchAll(/^\|\s*`(ERR_[A-Z0-9_]+)`/gm)].map((m) => m[1]))
+  /**
+   * Codes in the first column of the page's tables; a family (`ERR_HTTP_<status>`) as
+   * `ERR_HTTP_<…>`.
+   */
+  const documented = new Set(
+    [...page.matchAll(/^\|\s*`(ERR_[A-Z0-9_]+)(<[^>`]+>)?`/gm)].map((m) => (m[2] ? `${m[1]}<…>` : m[1])),
+  )
+  const { codes: inSources, files } = codesInSources()
 
-  const codes = [
+  const exported = [
     ...Object.values(ErrorCode),
     ...Object.values(McpTransportErrorCode),
+    ...Object.values(McpFailureCode),
     ...Object.values(RedisTokenStoreErrorCode),
     ...Object.values(TestkitErrorCode),
   ]
+  const codes = [...new Set([...exported, ...inSources])].sort()
 
-  it('has a table row for every code the packages export', () => {
-    for (const code of codes)
-      expect(documented, `docs/errors.md has no table row for ${code}`).toContain(code)
+  it('finds the codes in the sources', () => {
+    // Exported constants, internal ones (the shared token store's), run-time families.
+    expect(codes).toEqual(
+      expect.arrayContaining([
+        'ERR_OAUTH_ERROR_RESPONSE',
+        'ERR_TOKEN_STORE_TIMEOUT',
+        'ERR_INVALID_ARGUMENTS',
+        'ERR_USAGE',
+        'ERR_HTTP_<…>',
+        'ERR_MCP_<…>',
+      ]),
+    )
+  })
+
+  it('has a table row for every code any package throws or reports', () => {
+    const missing = codes.filter((code) => !documented.has(code))
+    expect(missing, 'codes without a table row in docs/errors.md').toEqual([])
   })
 
   it('has no row for a code that does not exist', () => {
-    expect([...documented].filter((code) => !codes.includes(code as never))).toEqual([])
+    expect([...documented].filter((code) => !codes.includes(code as string))).toEqual([])
+  })
+
+  it.each(READ_ONLY_NODE_CODES)("%s, left out as one of Node's, is still only read", (code) => {
+    const reads = [...files.values()].some((text) => new RegExp(`(?:===|!==|case)\\s*'${code}'`).test(text))
+    expect(reads, `${code} is no longer compared against: drop it from READ_ONLY_NODE_CODES`).toBe(true)
   })
 
   /** The string literals of an exported union type, read from its source file. */
@@ -434,22 +520,64 @@ describe('docs/errors.md', () => {
   })
 })
 
+describe('docs/manager.md', () => {
+  const page = readFileSync(join(docsDir, 'manager.md'), 'utf8')
+  /** Each member of the McpManagerEvent union in events.ts: its `type` and its own fields. */
+  function eventMembers(): { type: string; fields: string[] }[] {
+    const source = readFileSync(join(root, 'packages/mcp-transport/src/internal/manager/events.ts'), 'utf8')
+    const union = /export type McpManagerEvent =([\s\S]*?)\n\n/.exec(source)?.[1] ?? ''
+    const common = new Set(['type', 'at', 'server', 'tool', 'durationMs'])
+    return union
+      .split(/\n {2}\| /)
+      .map((member) => {
+        const type = /readonly type: '([a-z_]+)'/.exec(member)?.[1]
+        const own = [...member.matchAll(/readonly (\w+)\??:/g)].map((m) => m[1] as string)
+        const fields = [...own, ...(member.includes('CallerBase') ? ['user', 'userId'] : [])]
+        return { type: type ?? '', fields: fields.filter((f) => !common.has(f)) }
+      })
+      .filter((m) => m.type !== '')
+  }
+
+  it('reads the event union', () => {
+    expect(eventMembers().map((m) => m.type)).toEqual(expect.arrayContaining(['token', 'tool_call', 'store']))
+  })
+
+  it.each(eventMembers().map((m) => [m.type, m] as const))(
+    'lists the %s event with each of its fields',
+    (type, { fields }) => {
+      const row = new RegExp(`^\\| \`${type}\` \\|.*$`, 'm').exec(page)?.[0]
+      expect(row, `docs/manager.md has no events table row for ${type}`).toBeDefined()
+      const missing = fields.filter((field) => !row!.includes(`\`${field}\``))
+      expect(missing, `fields of ${type} missing from its row`).toEqual([])
+    },
+  )
+
+  it('has no event row for a type that does not exist', () => {
+    const section = page.slice(
+      page.indexOf('## Events'),
+      page.indexOf('\n## ', page.indexOf('## Events') + 1),
+    )
+    const rows = [...section.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1])
+    expect(rows.filter((type) => type !== 'type' && !eventMembers().some((m) => m.type === type))).toEqual([])
+  })
+})
+
 describe('links', () => {
-  const owned = [
-    'README.md',
-    'quickstart.md',
-    'service-to-service.md',
-    'user-passthrough.md',
-    'verifying-tokens.md',
-    'security.md',
-    'errors.md',
-    'migrating-from-litellm.md',
+  /** Every page of docs/, and the repository README (relative to docs/). */
+  const linkPages = [
+    ...readdirSync(docsDir)
+      .filter((name) => name.endsWith('.md'))
+      .sort(),
+    '../README.md',
   ]
+  /** Markdown without its fenced code blocks. */
+  function prose(page: string): string {
+    return readFileSync(join(docsDir, page), 'utf8').replace(/^```[\s\S]*?^```/gm, '')
+  }
   /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
   function anchorsOf(page: string): Set<string> {
-    const text = readFileSync(join(docsDir, page), 'utf8').replace(/^```[\s\S]*?^```/gm, '')
     return new Set(
-      [...text.matchAll(/^#{1,6}\s+(.+)$/gm)].map((m) =>
+      [...prose(page).matchAll(/^#{1,6}\s+(.+)$/gm)].map((m) =>
         (m[1] as string)
           .trim()
           .toLowerCase()
@@ -459,16 +587,32 @@ describe('links', () => {
     )
   }
 
-  it.each(owned)('every relative link of %s resolves', (page) => {
-    const text = readFileSync(join(docsDir, page), 'utf8').replace(/^```[\s\S]*?^```/gm, '')
+  it('the index (docs/README.md) links every page of docs/', () => {
+    const index = prose('README.md')
+    const unlinked = linkPages
+      .filter((page) => page !== 'README.md' && !page.startsWith('../'))
+      .filter((page) => !new RegExp(`\\]\\(\\./${page.replace('.', '\\.')}(?:#[^)]*)?\\)`).test(index))
+    expect(unlinked, 'pages docs/README.md does not link').toEqual([])
+  })
+
+  it.each(linkPages)('every relative link of %s resolves', (page) => {
+    const dir = join(docsDir, page, '..')
     const broken: string[] = []
-    for (const [, target] of text.matchAll(/\]\((\.\/[^)\s]+)\)/g)) {
-      const [file = '', anchor] = (target as string).slice(2).split('#')
-      if (!existsSync(join(docsDir, file))) {
-        broken.push(target as string)
+    for (const [, target] of prose(page).matchAll(/\]\(([^)\s]+)\)/g)) {
+      const link = target as string
+      if (/^[a-z][a-z0-9+.-]*:/i.test(link)) continue // https:, mailto:
+      const [file = '', anchor] = link.split('#')
+      const path = file === '' ? join(docsDir, page) : join(dir, file)
+      if (!existsSync(path)) {
+        broken.push(link)
         continue
       }
-      if (anchor !== undefined && !anchorsOf(file).has(anchor)) broken.push(target as string)
+      if (anchor !== undefined && path.endsWith('.md')) {
+        const relative = path.startsWith(docsDir)
+          ? path.slice(docsDir.length)
+          : `../${path.slice(root.length + 1)}`
+        if (!anchorsOf(relative).has(anchor)) broken.push(link)
+      }
     }
     expect(broken).toEqual([])
   })
