@@ -22,7 +22,8 @@ afterAll(async () => {
   await redis?.stop()
 })
 
-function config(url: string, keyPrefix: string): McpConfig {
+/** `timeoutMs`: the store's per-operation deadline (short where Redis is down on purpose). */
+function config(url: string, keyPrefix: string, timeoutMs = 200): McpConfig {
   return parseConfig(
     {
       mcp_config: {
@@ -33,7 +34,7 @@ function config(url: string, keyPrefix: string): McpConfig {
           key_prefix: keyPrefix,
           // biome-ignore lint/suspicious/noTemplateCurlyInString: as above
           encryption_key: '${TOKEN_KEY}',
-          timeout_ms: 200,
+          timeout_ms: timeoutMs,
         },
       },
       mcp_servers: {
@@ -64,7 +65,9 @@ async function clients(): Promise<number> {
 
 describe('fromConfig with token_store: redis', () => {
   it('builds the store, shares one token across replicas, and closes the store', async () => {
-    const shared = config(redis.url, `mgr-${process.pid}-${Date.now()}`)
+    // A generous deadline: on a loaded machine a 200 ms Redis answer is late, and the replica
+    // would (rightly) fetch its own token.
+    const shared = config(redis.url, `mgr-${process.pid}-${Date.now()}`, 5000)
     const before = await clients()
     servers.oauth.server.reset()
     const replicas = [

@@ -547,12 +547,14 @@ describe('timeouts and aborts', () => {
         fnCall('call_slow', 'wait_for_release', '{}'),
         fnCall('call_fast', 'get_customer_info', '{"customer_id":"cust-004"}'),
       ],
-      { timeoutMs: 300 },
+      // The slow call is held until released: any deadline times it out. Room for the fast one on
+      // a loaded machine.
+      { timeoutMs: 2000 },
     )
     expect(run.messages[0]).toEqual({
       role: 'tool',
       tool_call_id: 'call_slow',
-      content: 'Error: the tool call timed out after 300 ms',
+      content: 'Error: the tool call timed out after 2000 ms',
     })
     expect(run.results.map((r) => [r.event.outcome, r.event.code])).toEqual([
       ['timeout', 'ERR_MCP_TIMEOUT'],
