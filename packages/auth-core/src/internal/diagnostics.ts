@@ -29,7 +29,7 @@ export interface TokenRequestContext {
   attempts?: number
   /** Set when it settled. */
   outcome?: 'ok' | 'error'
-  /** Our error code when it failed (`ERR_TOKEN_REQUEST_FAILED`, …). */
+  /** Our error code when it failed (`ERR_OAUTH_ERROR_RESPONSE`, `ERR_TIMEOUT`, …). */
   code?: string
   /** The HTTP status of the last attempt, when there was a response. */
   status?: number
