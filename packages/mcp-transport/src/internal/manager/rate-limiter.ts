@@ -62,7 +62,7 @@ export interface RateLimitsOptions {
   /**
    * Shares the counters across replicas on Redis (rate-limiter-flexible's `RateLimiterRedis`).
    * When Redis fails or does not answer within `redisTimeoutMs`, each replica counts on its own
-   * (in memory, with the same limits) until Redis answers again; one `rate_limit_store` event
+   * (in memory, with the same limits) until Redis answers again; one `store` event (`store: 'rate_limits'`)
    * says so, another when it is back.
    * @default in memory, per process
    */
