@@ -9,6 +9,7 @@ import type { AuthInfo } from '@modelcontextprotocol/server'
 import { createLocalJWKSet, type JWK, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose'
 import { DPOP_ALGS, type DpopPolicy } from '../dpop.js'
 import { headersToRecord, jsonResponse, parseCookies, quote } from '../http.js'
+import { scopesOfClaims } from '../scope.js'
 
 /** What the guard needs of the authorization server whose tokens it accepts. */
 export interface TokenIssuer {
@@ -41,14 +42,6 @@ export interface AuthAcceptance {
 
 /** Result of authentication. */
 export type AuthOutcome = AuthAcceptance | AuthRejection
-
-/** The token's scopes, from `scope` (a string) or `scp` (an array or string). */
-export function scopesOf(payload: JWTPayload): string[] {
-  const scope = payload['scope'] ?? payload['scp']
-  if (typeof scope === 'string') return scope.split(' ').filter(Boolean)
-  if (Array.isArray(scope)) return scope.filter((s): s is string => typeof s === 'string')
-  return []
-}
 
 /** A challenge of `scheme` with `resource_metadata` (RFC 9728 §5.1) last. */
 export function challenge(
@@ -226,7 +219,7 @@ export class BearerGuard {
     const authInfo: AuthInfo = {
       token,
       clientId,
-      scopes: scopesOf(payload),
+      scopes: scopesOfClaims(payload),
       expiresAt: payload.exp,
       extra: {
         claims: { ...payload },

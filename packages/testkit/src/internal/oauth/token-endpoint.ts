@@ -6,6 +6,7 @@
 import type { DpopVerifier } from '../dpop.js'
 import type { FailureQueue } from '../failure-queue.js'
 import { headersToRecord, jsonResponse } from '../http.js'
+import { splitScope } from '../scope.js'
 import type { ClientAuthenticator } from './client-authentication.js'
 import { identifyClient } from './client-authentication.js'
 import { clientCredentialsGrant } from './grants/client-credentials.js'
@@ -61,7 +62,7 @@ export async function handleTokenRequest(ctx: TokenEndpointContext, request: Req
   const record: TokenRecord = {
     ...identifyClient(request.headers, params),
     grantType: params.get('grant_type') ?? undefined,
-    scope: (params.get('scope') ?? '').split(' ').filter(Boolean),
+    scope: splitScope(params.get('scope')),
     resource: params.getAll('resource'),
     headers: headersToRecord(request.headers),
     params: flat,

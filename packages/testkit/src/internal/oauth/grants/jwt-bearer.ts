@@ -6,6 +6,7 @@
  * @see RFC 7523 §2.1, §3; draft-ietf-oauth-identity-assertion-authz-grant §5
  */
 import { decodeProtectedHeader } from 'jose'
+import { splitScope } from '../../scope.js'
 import { OAuthError } from '../oauth-error.js'
 import { checkResources, type Grant, grantScopes, issueAccessToken, requestedAudience } from './grant.js'
 
@@ -33,8 +34,7 @@ export const jwtBearerGrant: Grant = {
         throw new OAuthError(400, 'invalid_grant', 'the ID-JAG was issued for another client')
       const resource = typeof payload['resource'] === 'string' ? payload['resource'] : undefined
       if (resource) checkResources([resource])
-      const granted =
-        typeof payload['scope'] === 'string' ? payload['scope'].split(' ').filter(Boolean) : undefined
+      const granted = typeof payload['scope'] === 'string' ? splitScope(payload['scope']) : undefined
       const refused = granted ? record.scope.filter((s) => !granted.includes(s)) : []
       if (refused.length > 0)
         throw new OAuthError(400, 'invalid_scope', `scope not in the ID-JAG: ${refused.join(' ')}`)

@@ -7,7 +7,7 @@
  * @see RFC 8693 §2.1, §2.2, §4.1, §4.4; draft-ietf-oauth-identity-assertion-authz-grant §4
  */
 import { randomUUID } from 'node:crypto'
-import type { JWTPayload } from 'jose'
+import { scopesOfClaims } from '../../scope.js'
 import { OAuthError } from '../oauth-error.js'
 import type { VerifiedToken } from '../token-trust.js'
 import {
@@ -21,13 +21,6 @@ import {
 } from './grant.js'
 
 const SUBJECT_TYPES: readonly string[] = [TOKEN_TYPE.accessToken, TOKEN_TYPE.idToken, TOKEN_TYPE.jwt]
-
-function scopesOf(payload: JWTPayload): string[] {
-  const scope = payload['scope'] ?? payload['scp']
-  if (typeof scope === 'string') return scope.split(' ').filter(Boolean)
-  if (Array.isArray(scope)) return scope.filter((s): s is string => typeof s === 'string')
-  return []
-}
 
 /** The `aud` values a subject or actor token may carry to be exchanged here. */
 function acceptedAudiences(ctx: GrantContext, request: GrantRequest, type: string): string[] {
@@ -132,7 +125,7 @@ export const tokenExchangeGrant: Grant = {
     const scope =
       record.scope.length > 0
         ? grantScopes(client, record.scope)
-        : scopesOf(subject.token.payload).filter((s) => !allowed || allowed.includes(s))
+        : scopesOfClaims(subject.token.payload).filter((s) => !allowed || allowed.includes(s))
     // §4.1: the current actor, with the chain of earlier actors nested inside.
     const priorAct = subject.token.payload['act']
     const act = actor
