@@ -139,7 +139,8 @@ function interpolate(
  *
  * @example
  * ```ts
- * const raw = yaml.parse(text)
+ * import { parseConfig } from '@mcp-oauth2/auth-core'
+ * declare const raw: { rate_limits?: unknown } // the config file, parsed (YAML or JSON)
  * const manager = McpServerManager.fromConfig(parseConfig(raw), { rateLimits: rateLimitsFromConfig(raw.rate_limits) })
  * ```
  */
