@@ -65,7 +65,7 @@ function listPerLine(text) {
           (spec) =>
             `${spec.type}${spec.local === spec.exported ? spec.local : `${spec.local} as ${spec.exported}`}`,
         )
-        .sort((a, b) => byName(a).localeCompare(byName(b), 'en') || a.localeCompare(b, 'en'))
+        .sort((a, b) => compare(byName(a).toLowerCase(), byName(b).toLowerCase()) || compare(a, b))
       const oneLine = `${keyword}${type} { ${names.join(', ')} }${rest}`
       return oneLine.length <= 100
         ? oneLine
@@ -75,6 +75,8 @@ function listPerLine(text) {
 }
 
 const byName = (spec) => spec.replace(/^type /, '')
+// Code-unit order, not localeCompare: the same on every Node (ICU) version.
+const compare = (a, b) => (a < b ? -1 : a > b ? 1 : 0)
 
 /**
  * A declaration file's text without comments (tsdown emits JSDoc and `//#region` lines, each on
