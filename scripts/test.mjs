@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm test`: everything CI checks, in the order a failure is cheapest to find.
 //   1. the full suite on the toolchain Node (24 LTS): types, format + lint, import cycles, every
-//      vitest file, the MCP conformance scenarios, package builds + publint + attw, and a consumer
-//      smoke test from the packed tarballs in a project outside the workspace;
+//      vitest file, the MCP conformance scenarios, package builds + publint + attw, the public API
+//      against api/*.d.ts, and a consumer smoke test from the packed tarballs in a project outside
+//      the workspace;
 //   2. the package test suites again on Node 22 (the floor) and Node 26 (current), each taken from
 //      the registry's `node` package.
 // The closing lines say what ran where; the final line is `tests: N passed, N failed`.
@@ -11,6 +12,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { PACKAGES } from './pack.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const cache = join(root, 'node_modules', '.cache', 'test-run')
@@ -87,6 +89,10 @@ seconds = step('package builds, publint, attw', process.execPath, [
   join(root, 'scripts', 'packages.mjs'),
   'all',
 ])
+const apiSeconds = step('public API unchanged (api/*.d.ts)', process.execPath, [
+  join(root, 'scripts', 'api-report.mjs'),
+  '--check',
+])
 seconds += step(
   'consumer smoke test from the tarballs',
   process.execPath,
@@ -103,6 +109,13 @@ if (existsSync(join(cache, 'smoke.json'))) {
     seconds,
   })
 }
+ran.push({
+  where: here,
+  what: 'public API = api/*.d.ts (per package)',
+  passed: PACKAGES.length,
+  failed: 0,
+  seconds: apiSeconds,
+})
 
 for (const node of MATRIX) {
   const report = join(cache, `vitest-${node}.json`)

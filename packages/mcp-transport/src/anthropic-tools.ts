@@ -32,6 +32,8 @@ export interface ToAnthropicToolOptions {
  *
  * @example
  * ```ts
+ * import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
+ * declare const client: Client // connected to an MCP server
  * const { tools } = await client.listTools()
  * const anthropicTools = tools.map((tool) => toAnthropicTool(tool))
  * ```
@@ -66,6 +68,8 @@ export interface AnthropicToolset<T extends OpenAIToolSource> {
  *
  * @example
  * ```ts
+ * declare const manager: McpServerManager
+ * declare const toolUse: AnthropicToolUse // a `tool_use` block of the model's reply
  * const { tools, byName } = toAnthropicTools(await manager.listTools())
  * const tool = byName.get(toolUse.name)
  * ```

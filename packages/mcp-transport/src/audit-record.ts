@@ -77,6 +77,9 @@ const SYSTEM = { kind: 'system' } as const
  *
  * @example
  * ```ts
+ * import type { McpConfig } from '@mcp-oauth2/auth-core'
+ * declare const config: McpConfig // from parseConfig or loadConfigFile
+ * declare const siem: { send(record: AuditRecord): void } // your SIEM's client
  * const manager = McpServerManager.fromConfig(config, { onEvent: (e) => siem.send(toAuditRecord(e)) })
  * ```
  */

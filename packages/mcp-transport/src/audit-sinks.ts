@@ -14,6 +14,9 @@ export type AuditLineWriter = ((line: string) => void) | { write(chunk: string):
  *
  * @example
  * ```ts
+ * import { createWriteStream } from 'node:fs'
+ * import type { McpConfig } from '@mcp-oauth2/auth-core'
+ * declare const config: McpConfig // from parseConfig or loadConfigFile
  * const manager = McpServerManager.fromConfig(config, {
  *   onEvent: createJsonLinesAuditSink(createWriteStream('/var/log/mcp-audit.jsonl', { flags: 'a' })),
  * })
@@ -56,6 +59,9 @@ function summary(record: AuditRecord): string {
  *
  * @example
  * ```ts
+ * import pino from 'pino'
+ * import type { McpConfig } from '@mcp-oauth2/auth-core'
+ * declare const config: McpConfig // from parseConfig or loadConfigFile
  * const manager = McpServerManager.fromConfig(config, { onEvent: createPinoAuditSink(pino()) })
  * ```
  */

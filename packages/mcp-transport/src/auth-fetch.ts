@@ -275,6 +275,10 @@ function resolve(
  *
  * @example
  * ```ts
+ * import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+ * import type { TokenProvider } from '@mcp-oauth2/auth-core'
+ * declare const tokenProvider: TokenProvider // e.g. a ClientCredentialsTokenProvider
+ * const serverUrl = 'https://crm.example.com/mcp'
  * const transport = new StreamableHTTPClientTransport(new URL(serverUrl), {
  *   fetch: createAuthFetch({ serverUrl, tokenProvider, cookies: { allow: ['session_id'] } }),
  * })
@@ -296,6 +300,10 @@ export function createServerAuthFetch(options: AuthFetchOptions, extras: ServerA
  *
  * @example
  * ```ts
+ * import { applyMiddlewares } from '@modelcontextprotocol/sdk/client/middleware.js'
+ * import type { TokenProvider } from '@mcp-oauth2/auth-core'
+ * declare const tokenProvider: TokenProvider
+ * const serverUrl = 'https://crm.example.com/mcp'
  * const fetch = applyMiddlewares(authMiddleware({ serverUrl, tokenProvider }))(globalThis.fetch)
  * ```
  */

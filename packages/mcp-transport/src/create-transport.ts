@@ -75,7 +75,12 @@ export function transportOver(
  *
  * @example
  * ```ts
- * const transport = createTransport(config.servers.crm, { tokenProvider: providers.get('crm') })
+ * import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+ * import { parseConfig, tokenProvidersFromConfig } from '@mcp-oauth2/auth-core'
+ * import { readFileSync } from 'node:fs'
+ * const config = parseConfig(readFileSync('config.yaml', 'utf8'))
+ * const providers = tokenProvidersFromConfig(config)
+ * const transport = createTransport(config.servers['crm']!, { tokenProvider: providers.get('crm') })
  * await new Client({ name: 'gateway', version: '1.0.0' }).connect(transport)
  * ```
  */

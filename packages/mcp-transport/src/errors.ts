@@ -79,7 +79,14 @@ export type McpFailureCode =
  *
  * @example
  * ```ts
- * if (err.causeCode === httpFailureCode(401)) { … }
+ * declare const manager: McpServerManager
+ * try {
+ *   await manager.callTool('crm__get_customer_info', { id: 42 })
+ * } catch (err) {
+ *   if (err instanceof ServerUnavailableError && err.causeCode === httpFailureCode(401)) {
+ *     console.warn(`${err.server}: the MCP server refused the token`)
+ *   }
+ * }
  * ```
  */
 export function httpFailureCode(status: number): `ERR_HTTP_${number}` {
@@ -109,8 +116,13 @@ export type McpCauseCode = McpFailureCode | McpTransportErrorCode | AuthCoreErro
  *
  * @example
  * ```ts
- * try { await manager.callTool('crm__get_customer_info', args) } catch (err) {
- *   if (err instanceof McpTransportError && err.code === 'ERR_SCOPE_DENIED') { … }
+ * declare const manager: McpServerManager
+ * try {
+ *   await manager.callTool('crm__get_customer_info', { id: 42 })
+ * } catch (err) {
+ *   if (err instanceof McpTransportError && err.code === McpTransportErrorCode.ScopeDenied) {
+ *     console.warn(`not allowed: ${err.message}`)
+ *   } else throw err
  * }
  * ```
  */
@@ -221,8 +233,13 @@ export type RateLimitScope = 'user' | 'tool' | 'server' | 'global'
  *
  * @example
  * ```ts
- * try { await manager.callTool('create_support_ticket', args) } catch (err) {
- *   if (err instanceof RateLimitedError) res.setHeader('retry-after', Math.ceil(err.retryAfterMs / 1000))
+ * import type { ServerResponse } from 'node:http'
+ * declare const manager: McpServerManager, res: ServerResponse
+ * try {
+ *   await manager.callTool('create_support_ticket', { subject: 'Refund' })
+ * } catch (err) {
+ *   if (!(err instanceof RateLimitedError)) throw err
+ *   res.setHeader('retry-after', Math.ceil(err.retryAfterMs / 1000))
  * }
  * ```
  */

@@ -80,6 +80,8 @@ export function toOpenAIName(name: string): string {
  *
  * @example
  * ```ts
+ * import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
+ * declare const client: Client // connected to an MCP server
  * const { tools } = await client.listTools()
  * const openAITools = tools.map((tool) => toOpenAITool(tool))
  * ```
@@ -132,6 +134,8 @@ export interface OpenAIToolset<T extends OpenAIToolSource> {
  *
  * @example
  * ```ts
+ * declare const manager: McpServerManager
+ * declare const toolCall: ChatCompletionsFunctionToolCall // one of the model's `tool_calls`
  * const { tools, byOpenAIName } = toOpenAITools(await manager.listTools())
  * const tool = byOpenAIName.get(toolCall.function.name)
  * ```

@@ -59,6 +59,8 @@ export function rateLimitsOptionsOf(
  *
  * @example
  * ```ts
+ * import type { McpConfig } from '@mcp-oauth2/auth-core'
+ * declare const config: McpConfig
  * const rateLimits = rateLimitsFromConfig({ user: '100/min', identify: { cookie: 'session_id' } })
  * const manager = McpServerManager.fromConfig(config, { rateLimits })
  * ```

@@ -52,6 +52,8 @@ function strictOf(options: Pick<ToResponsesToolOptions, 'strict'>): boolean {
  *
  * @example
  * ```ts
+ * import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
+ * declare const client: Client // connected to an MCP server
  * const { tools } = await client.listTools()
  * const responsesTools = tools.map((tool) => toResponsesTool(tool))
  * ```
@@ -78,6 +80,8 @@ export interface ResponsesToolset<T extends OpenAIToolSource> {
  *
  * @example
  * ```ts
+ * declare const manager: McpServerManager
+ * declare const item: ResponsesFunctionCall // a `function_call` item of the response's output
  * const { tools, byName } = toResponsesTools(await manager.listTools())
  * const tool = byName.get(item.name)
  * ```

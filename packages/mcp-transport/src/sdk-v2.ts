@@ -36,6 +36,10 @@ export interface ToAuthProviderOptions {
  * @example
  * ```ts
  * import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
+ * import { ClientCredentialsTokenProvider } from '@mcp-oauth2/auth-core'
+ * declare const clientSecret: string
+ * const provider = new ClientCredentialsTokenProvider({ tokenUrl: 'https://auth.example.com/token', clientId: 'gateway', clientSecret })
+ * const url = 'https://crm.example.com/mcp'
  * const transport = new StreamableHTTPClientTransport(new URL(url), { authProvider: toAuthProvider(provider) })
  * ```
  */

@@ -181,7 +181,11 @@ function toPolicy(scopes: McpServerManagerBaseOptions['toolScopes']): ToolScopeP
  *
  * @example
  * ```ts
- * const manager = McpServerManager.fromConfig(config, { onEvent: (e) => audit.log(e) })
+ * import { loadConfigFile } from '@mcp-oauth2/auth-core/node'
+ * import type { IncomingMessage } from 'node:http'
+ * declare const req: IncomingMessage // the request your gateway is serving
+ * const config = await loadConfigFile('config.yaml')
+ * const manager = McpServerManager.fromConfig(config, { onEvent: (e) => console.log(toAuditRecord(e)) })
  * await manager.connect()
  * const tools = await manager.openAITools()
  * const result = await withUserContext({ cookie: req.headers.cookie }, () =>
@@ -217,6 +221,9 @@ export class McpServerManager {
    *
    * @example
    * ```ts
+   * import { ClientCredentialsTokenProvider } from '@mcp-oauth2/auth-core'
+   * declare const clientSecret: string
+   * const tokenProvider = new ClientCredentialsTokenProvider({ tokenUrl: 'https://auth.example/token', clientId: 'gateway', clientSecret })
    * const manager = new McpServerManager({
    *   servers: [{ name: 'crm', url: 'https://crm.example/mcp', tokenProvider, cookiePassthrough: { allow: ['session_id'] } }],
    * })
@@ -352,7 +359,10 @@ export class McpServerManager {
    *
    * @example
    * ```ts
-   * const manager = McpServerManager.fromConfig(parseConfig(yaml.parse(text)), { toolScopes })
+   * import { parseConfig } from '@mcp-oauth2/auth-core'
+   * import { readFileSync } from 'node:fs'
+   * const toolScopes = { create_support_ticket: ['tickets:write'] }
+   * const manager = McpServerManager.fromConfig(parseConfig(readFileSync('config.yaml', 'utf8')), { toolScopes })
    * ```
    */
   static fromConfig(config: McpConfig, options: McpServerManagerConfigOptions = {}): McpServerManager {
@@ -529,6 +539,11 @@ export class McpServerManager {
    *
    * @example
    * ```ts
+   * import Anthropic from '@anthropic-ai/sdk'
+   * declare const manager: McpServerManager
+   * const anthropic = new Anthropic()
+   * const model = 'claude-sonnet-4-5'
+   * const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'What does customer 42 owe?' }]
    * const message = await anthropic.messages.create({ model, max_tokens: 1024, messages, tools: await manager.anthropicTools() })
    * ```
    * @see https://docs.anthropic.com/en/docs/build-with-claude/tool-use
@@ -544,7 +559,10 @@ export class McpServerManager {
    *
    * @example
    * ```ts
-   * const response = await openai.responses.create({ model, input, tools: await manager.responsesTools() })
+   * import OpenAI from 'openai'
+   * declare const manager: McpServerManager
+   * const openai = new OpenAI()
+   * const response = await openai.responses.create({ model: 'gpt-5', input: 'What does customer 42 owe?', tools: await manager.responsesTools() })
    * ```
    */
   async responsesTools(options: { refresh?: boolean; strict?: boolean } = {}): Promise<ResponsesTool[]> {
@@ -563,6 +581,11 @@ export class McpServerManager {
    *
    * @example
    * ```ts
+   * import type OpenAI from 'openai'
+   * import type { IncomingMessage } from 'node:http'
+   * declare const manager: McpServerManager, req: IncomingMessage
+   * declare const messages: OpenAI.ChatCompletionMessageParam[] // the conversation so far
+   * declare const reply: OpenAI.ChatCompletionMessage // the model's answer, with tool calls
    * const run = await withUserContext({ cookie: req.headers.cookie }, () => manager.runToolCalls(reply.tool_calls ?? []))
    * messages.push(reply, ...run.messages)
    * ```

@@ -179,6 +179,7 @@ function secureContext(resolved: ResolvedTls): SecureContext | undefined {
  * @example
  * ```ts
  * const fetch = createTlsFetch({ caFile: '/etc/ssl/internal-ca.pem' })
+ * const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' })
  * const response = await fetch('https://mcp.internal.example/mcp', { method: 'POST', body })
  * await fetch.close()
  * ```

@@ -219,6 +219,12 @@ async function listTools(
  *
  * @example
  * ```ts
+ * import OpenAI from 'openai'
+ * import type { IncomingMessage } from 'node:http'
+ * declare const manager: McpServerManager, req: IncomingMessage
+ * const openai = new OpenAI()
+ * const model = 'gpt-5'
+ * const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'What does customer 42 owe?' }]
  * const completion = await openai.chat.completions.create({ model, messages, tools: await manager.openAITools() })
  * const reply = completion.choices[0]!.message
  * if (reply.tool_calls) {

@@ -64,6 +64,8 @@ function userToken(value: unknown, name: 'subjectToken' | 'idToken'): string | u
  *
  * @example
  * ```ts
+ * import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
+ * import type { IncomingMessage } from 'node:http'
  * declare const client: Client, req: IncomingMessage, usersAccessToken: string
  * const result = await withUserContext({ cookie: req.headers.cookie }, () =>
  *   client.callTool({ name: 'get_customer_info', arguments: { customer_id: '42' } }),
