@@ -5,6 +5,7 @@ import {
   ConfigEnv,
   CookiePassthroughConfig,
   cookiePassthroughConfigSchema,
+  EnvLike,
   HeaderPassthroughConfig,
   headerPassthroughConfigSchema,
   IdpConfig,
@@ -16,6 +17,14 @@ import {
   oauth2ConfigSchema,
   parseConfig,
   ParseConfigOptions,
+  RateLimitConfig,
+  rateLimitConfigSchema,
+  RateLimitsConfig,
+  rateLimitsConfigSchema,
+  RateLimitStoreConfig,
+  rateLimitStoreConfigSchema,
+  ScopedRateLimitConfig,
+  scopedRateLimitConfigSchema,
   Secret,
   ServerConfig,
   serverConfigSchema,
@@ -414,6 +423,12 @@ export declare function userTokenProviderFromConfig(server: ServerConfig, option
 export declare function userTokenProvidersFromConfig(config: McpConfig, given?: UserTokenProviderFromConfigOptions): Map<string, UserTokenProvider>;
 export declare const CONFIG_ENV_VARS: readonly ['MCP_OAUTH2_ENABLED', 'LITELLM_ENABLE_OAUTH2_PATCH', 'MCP_OAUTH2_TOKEN_URL', 'MCP_OAUTH2_ISSUER', 'MCP_OAUTH2_CLIENT_ID', 'MCP_OAUTH2_CLIENT_SECRET', 'MCP_OAUTH2_SCOPE', 'MCP_OAUTH2_AUDIENCE', 'MCP_OAUTH2_RESOURCE', 'MCP_OAUTH2_TOKEN_ENDPOINT_AUTH_METHOD', 'MCP_OAUTH2_ALLOW_INSECURE_HTTP', 'MCP_SERVER_URL', 'MCP_SERVER_NAME', 'MCP_SERVER_TRANSPORT', 'MCP_COOKIE_PASSTHROUGH', 'MCP_HEADER_PASSTHROUGH', 'MCP_OAUTH2_TOKEN_STORE', 'MCP_OAUTH2_TOKEN_STORE_URL', 'MCP_OAUTH2_TOKEN_STORE_KEY_PREFIX', 'MCP_OAUTH2_TOKEN_STORE_ENCRYPTION_KEY'];
 export declare function configFromEnv(env?: ConfigEnv): McpConfig;
+interface ParseRateLimitsConfigOptions {
+  env?: EnvLike | undefined;
+  redisClient?: boolean | undefined;
+  file?: string | undefined;
+}
+export declare function parseRateLimitsConfig(block: unknown, options?: ParseRateLimitsConfigOptions): RateLimitsConfig;
 interface CookieFilterOptions {
   allow: readonly string[];
   allowPrefixes?: readonly string[];
@@ -617,9 +632,18 @@ export {
   oauth2ConfigSchema,
   parseConfig,
   type ParseConfigOptions,
+  type ParseRateLimitsConfigOptions,
   type PrivateKeyAlgorithm,
+  type RateLimitConfig,
+  rateLimitConfigSchema,
+  type RateLimitsConfig,
+  rateLimitsConfigSchema,
+  type RateLimitStoreConfig,
+  rateLimitStoreConfigSchema,
   type RedactServerTextOptions,
   type RetryOptions,
+  type ScopedRateLimitConfig,
+  scopedRateLimitConfigSchema,
   Secret,
   type ServerConfig,
   serverConfigSchema,
@@ -913,6 +937,57 @@ declare const tokenStoreConfigSchema: z.ZodObject<{
   lockTtlMs: z.ZodOptional<z.ZodNumber>;
   waitMs: z.ZodOptional<z.ZodNumber>;
 }, z.core.$strip>;
+declare const rateLimitConfigSchema: z.ZodObject<{
+  limit: z.ZodNumber;
+  windowSeconds: z.ZodNumber;
+}, z.core.$strip>;
+declare const scopedRateLimitConfigSchema: z.ZodObject<{
+  limit: z.ZodNumber;
+  windowSeconds: z.ZodNumber;
+  perUser: z.ZodOptional<z.ZodBoolean>;
+}, z.core.$strip>;
+declare const rateLimitStoreConfigSchema: z.ZodObject<{
+  type: z.ZodEnum<{
+    memory: "memory";
+    redis: "redis";
+  }>;
+  url: z.ZodOptional<z.ZodCustom<Secret<string>, Secret<string>>>;
+  keyPrefix: z.ZodOptional<z.ZodString>;
+  timeoutMs: z.ZodOptional<z.ZodNumber>;
+}, z.core.$strip>;
+declare const rateLimitsConfigSchema: z.ZodObject<{
+  identify: z.ZodOptional<z.ZodObject<{
+    cookie: z.ZodOptional<z.ZodString>;
+    header: z.ZodOptional<z.ZodString>;
+  }, z.core.$strip>>;
+  user: z.ZodOptional<z.ZodObject<{
+    limit: z.ZodNumber;
+    windowSeconds: z.ZodNumber;
+  }, z.core.$strip>>;
+  tools: z.ZodOptional<z.ZodRecord<z.ZodString, z.ZodObject<{
+    limit: z.ZodNumber;
+    windowSeconds: z.ZodNumber;
+    perUser: z.ZodOptional<z.ZodBoolean>;
+  }, z.core.$strip>>>;
+  servers: z.ZodOptional<z.ZodRecord<z.ZodString, z.ZodObject<{
+    limit: z.ZodNumber;
+    windowSeconds: z.ZodNumber;
+    perUser: z.ZodOptional<z.ZodBoolean>;
+  }, z.core.$strip>>>;
+  global: z.ZodOptional<z.ZodObject<{
+    limit: z.ZodNumber;
+    windowSeconds: z.ZodNumber;
+  }, z.core.$strip>>;
+  store: z.ZodOptional<z.ZodObject<{
+    type: z.ZodEnum<{
+      memory: "memory";
+      redis: "redis";
+    }>;
+    url: z.ZodOptional<z.ZodCustom<Secret<string>, Secret<string>>>;
+    keyPrefix: z.ZodOptional<z.ZodString>;
+    timeoutMs: z.ZodOptional<z.ZodNumber>;
+  }, z.core.$strip>>;
+}, z.core.$strip>;
 declare const mcpConfigSchema: z.ZodObject<{
   servers: z.ZodRecord<z.ZodString, z.ZodObject<{
     name: z.ZodString;
@@ -1034,6 +1109,39 @@ declare const mcpConfigSchema: z.ZodObject<{
     lockTtlMs: z.ZodOptional<z.ZodNumber>;
     waitMs: z.ZodOptional<z.ZodNumber>;
   }, z.core.$strip>>;
+  rateLimits: z.ZodOptional<z.ZodObject<{
+    identify: z.ZodOptional<z.ZodObject<{
+      cookie: z.ZodOptional<z.ZodString>;
+      header: z.ZodOptional<z.ZodString>;
+    }, z.core.$strip>>;
+    user: z.ZodOptional<z.ZodObject<{
+      limit: z.ZodNumber;
+      windowSeconds: z.ZodNumber;
+    }, z.core.$strip>>;
+    tools: z.ZodOptional<z.ZodRecord<z.ZodString, z.ZodObject<{
+      limit: z.ZodNumber;
+      windowSeconds: z.ZodNumber;
+      perUser: z.ZodOptional<z.ZodBoolean>;
+    }, z.core.$strip>>>;
+    servers: z.ZodOptional<z.ZodRecord<z.ZodString, z.ZodObject<{
+      limit: z.ZodNumber;
+      windowSeconds: z.ZodNumber;
+      perUser: z.ZodOptional<z.ZodBoolean>;
+    }, z.core.$strip>>>;
+    global: z.ZodOptional<z.ZodObject<{
+      limit: z.ZodNumber;
+      windowSeconds: z.ZodNumber;
+    }, z.core.$strip>>;
+    store: z.ZodOptional<z.ZodObject<{
+      type: z.ZodEnum<{
+        memory: "memory";
+        redis: "redis";
+      }>;
+      url: z.ZodOptional<z.ZodCustom<Secret<string>, Secret<string>>>;
+      keyPrefix: z.ZodOptional<z.ZodString>;
+      timeoutMs: z.ZodOptional<z.ZodNumber>;
+    }, z.core.$strip>>;
+  }, z.core.$strip>>;
 }, z.core.$strip>;
 type OAuth2Config = z.infer<typeof oauth2ConfigSchema>;
 type UserTokenConfig = z.infer<typeof userTokenConfigSchema>;
@@ -1043,6 +1151,10 @@ type HeaderPassthroughConfig = z.infer<typeof headerPassthroughConfigSchema>;
 type TlsConfig = z.infer<typeof tlsConfigSchema>;
 type ServerConfig = z.infer<typeof serverConfigSchema>;
 type TokenStoreConfig = z.infer<typeof tokenStoreConfigSchema>;
+type RateLimitConfig = z.infer<typeof rateLimitConfigSchema>;
+type ScopedRateLimitConfig = z.infer<typeof scopedRateLimitConfigSchema>;
+type RateLimitStoreConfig = z.infer<typeof rateLimitStoreConfigSchema>;
+type RateLimitsConfig = z.infer<typeof rateLimitsConfigSchema>;
 type McpConfig = z.infer<typeof mcpConfigSchema>;
 type McpTransportKind = ServerConfig['transport'];
 type EnvLike = Readonly<Record<string, string | undefined>>;
@@ -1056,6 +1168,7 @@ export {
   ConfigEnv,
   CookiePassthroughConfig,
   cookiePassthroughConfigSchema,
+  EnvLike,
   HeaderPassthroughConfig,
   headerPassthroughConfigSchema,
   IdpConfig,
@@ -1067,6 +1180,14 @@ export {
   oauth2ConfigSchema,
   parseConfig,
   ParseConfigOptions,
+  RateLimitConfig,
+  rateLimitConfigSchema,
+  RateLimitsConfig,
+  rateLimitsConfigSchema,
+  RateLimitStoreConfig,
+  rateLimitStoreConfigSchema,
+  ScopedRateLimitConfig,
+  scopedRateLimitConfigSchema,
   Secret,
   ServerConfig,
   serverConfigSchema,

@@ -17,7 +17,6 @@ import {
   TokenProviderFromConfigOptions,
   ToolScopePolicy,
 } from "@mcp-oauth2/auth-core";
-import "@opentelemetry/api";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { CallToolResult, Implementation, Tool } from "@modelcontextprotocol/sdk/types.js";
@@ -353,6 +352,7 @@ interface RateLimitsOptions {
   } | undefined;
   redis?: RateLimitRedisClient | undefined;
   redisUrl?: string | undefined;
+  redisAllowInsecureTransport?: boolean | undefined;
   keyPrefix?: string | undefined;
   redisTimeoutMs?: number | undefined;
 }
