@@ -1061,7 +1061,8 @@ describe('ClientCredentialsTokenProvider', () => {
       try {
         const p = provider({
           tokenUrl: `${drip.url}/token`,
-          timeoutMs: 300,
+          // Long enough that the request reaches the server on a loaded machine (the count below).
+          timeoutMs: 1500,
           retry: { limit: 0 },
           fetch: loopbackFetch,
         })
