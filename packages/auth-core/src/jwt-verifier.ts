@@ -1,13 +1,12 @@
 import type { JWK, JWTPayload } from 'jose'
 import { InsufficientScopeError, type InvalidTokenError, type InvalidTokenReason } from './errors.js'
 import { type FetchLike, unwrapFetch } from './fetch-like.js'
-import type { KeyEntry, KeyStore } from './internal/jwks.js'
 import { checkClaims, deepFreeze } from './internal/jwt-claims.js'
 import type { SupportedAlgorithm } from './internal/jwt-crypto.js'
 import { verifyJwtSignature } from './internal/jwt-signature.js'
-import { LruCache } from './internal/lru.js'
 import { sdkErrorClasses } from './internal/mcp-sdk-errors.js'
 import { checkSdkErrorClasses, toSdkError } from './internal/mcp-token-verifier.js'
+import { type CachedVerification, VerificationCache } from './internal/verification-cache.js'
 import {
   invalidToken,
   type ResolvedVerifierOptions,
@@ -214,12 +213,6 @@ export interface McpTokenVerifierOptions {
   errors?: McpSdkErrorClasses
 }
 
-interface CacheEntry {
-  readonly result: VerifiedAccessToken
-  readonly key: KeyEntry
-  readonly keys: KeyStore
-}
-
 /** A scope option (`requiredScopes`): RFC 6749 scope tokens, de-duplicated; a `TypeError` otherwise. */
 function scopeList(value: unknown, name: string): string[] {
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && isScopeToken(v))) {
@@ -262,11 +255,11 @@ function scopesOf(claims: Record<string, unknown>): string[] | undefined {
  */
 export class JwtScopeVerifier {
   readonly #o: ResolvedVerifierOptions
-  readonly #cache: LruCache<string, CacheEntry>
+  readonly #cache: VerificationCache<VerifiedAccessToken>
 
   constructor(options: JwtScopeVerifierOptions) {
     this.#o = resolveVerifierOptions(options, { scopeList, unwrapFetch })
-    this.#cache = new LruCache(this.#o.cacheSize)
+    this.#cache = new VerificationCache(this.#o.cacheSize, this.#o.now, this.#o.toleranceS)
   }
 
   /**
@@ -297,12 +290,8 @@ export class JwtScopeVerifier {
     if (token.length > o.maxTokenBytes)
       throw this.#invalid('too_large', `the token is larger than ${o.maxTokenBytes} bytes`)
 
-    const cached = this.#cache.get(token)
-    let result: VerifiedAccessToken
-    if (cached !== undefined && this.#stillValid(cached)) {
-      result = cached.result
-    } else {
-      if (cached !== undefined) this.#cache.delete(token)
+    let result = this.#cache.get(token)
+    if (result === undefined) {
       const verified = await this.#verifyUncached(token)
       this.#cache.set(token, verified)
       result = verified.result
@@ -371,11 +360,6 @@ export class JwtScopeVerifier {
     return invalidToken(this.#o, reason, message, cause)
   }
 
-  #stillValid(entry: CacheEntry): boolean {
-    const nowS = Math.floor(this.#o.now() / 1000)
-    return entry.result.expiresAt > nowS - this.#o.toleranceS && entry.keys.isCurrent(entry.key)
-  }
-
   #checkScopes(held: readonly string[], required: readonly string[], match: 'all' | 'any'): void {
     if (required.length === 0) return
     const missing = required.filter((s) => !held.includes(s))
@@ -388,7 +372,7 @@ export class JwtScopeVerifier {
     )
   }
 
-  async #verifyUncached(token: string): Promise<CacheEntry> {
+  async #verifyUncached(token: string): Promise<CachedVerification<VerifiedAccessToken>> {
     const o = this.#o
     const { key, claims } = await verifyJwtSignature(token, o)
     const checked = checkClaims(claims, o)
