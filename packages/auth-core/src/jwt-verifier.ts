@@ -1,33 +1,18 @@
 import type { JWK, JWTPayload } from 'jose'
-import {
-  AuthCoreError,
-  InsufficientScopeError,
-  InvalidTokenError,
-  type InvalidTokenReason,
-} from './errors.js'
+import { InsufficientScopeError, type InvalidTokenError, type InvalidTokenReason } from './errors.js'
 import { type FetchLike, unwrapFetch } from './fetch-like.js'
-import { createResilientFetch, resolveHttpPolicy } from './internal/http.js'
-import {
-  DiscoveredKeyStore,
-  KeyEntry,
-  type KeyStore,
-  parseJwks,
-  RemoteKeyStore,
-  SingleKeyStore,
-  StaticKeyStore,
-} from './internal/jwks.js'
-import {
-  asciiBytes,
-  decodeBase64url,
-  decodeBase64urlText,
-  isSupportedAlgorithm,
-  type SupportedAlgorithm,
-  verifySignature,
-} from './internal/jwt-crypto.js'
-import { LruCache } from './internal/lru.js'
+import { checkClaims, deepFreeze } from './internal/jwt-claims.js'
+import type { SupportedAlgorithm } from './internal/jwt-crypto.js'
+import { verifyJwtSignature } from './internal/jwt-signature.js'
 import { sdkErrorClasses } from './internal/mcp-sdk-errors.js'
-import { JWT_ALGORITHMS } from './internal/protocol.js'
-import { assertSecureUrl } from './internal/url.js'
+import { checkSdkErrorClasses, toSdkError } from './internal/mcp-token-verifier.js'
+import { type CachedVerification, VerificationCache } from './internal/verification-cache.js'
+import {
+  invalidToken,
+  type ResolvedVerifierOptions,
+  resolveVerifierOptions,
+  scopeMatchOption,
+} from './internal/verifier-options.js'
 import { formatScope, isScopeToken, parseScope } from './scope.js'
 import type { RetryOptions } from './token-provider-options.js'
 
@@ -228,59 +213,7 @@ export interface McpTokenVerifierOptions {
   errors?: McpSdkErrorClasses
 }
 
-interface Resolved {
-  readonly keys: KeyStore
-  readonly issuers: ReadonlySet<string>
-  readonly audiences: ReadonlySet<string>
-  readonly audienceList: readonly string[]
-  readonly algorithms: ReadonlySet<string>
-  readonly toleranceS: number
-  readonly requiredScopes: readonly string[]
-  readonly scopeMatch: 'all' | 'any'
-  readonly typ: string | undefined
-  readonly maxTokenBytes: number
-  readonly now: () => number
-  readonly resourceMetadata: string | undefined
-  readonly cacheSize: number
-}
-
-interface CacheEntry {
-  readonly result: VerifiedAccessToken
-  readonly key: KeyEntry
-  readonly keys: KeyStore
-}
-
-/** The verifier's request policy: short, and no retry inside a verification (see `retry`). */
-const VERIFIER_HTTP_DEFAULTS = { timeoutMs: 5_000, limit: 0, maxDelayMs: 1_000, maxRetryAfterMs: 1_000 }
-
-function nonNegativeNumber(value: unknown, name: string, fallback: number, integer = false): number {
-  if (value === undefined) return fallback
-  if (
-    typeof value !== 'number' ||
-    Number.isNaN(value) ||
-    value < 0 ||
-    !Number.isFinite(value) ||
-    (integer && !Number.isInteger(value))
-  ) {
-    throw new TypeError(`"${name}" must be a non-negative ${integer ? 'integer' : 'finite number'}`)
-  }
-  return value
-}
-
-function stringList(value: unknown, name: string, allowEmpty: boolean): string[] {
-  const list = typeof value === 'string' ? [value] : value
-  if (
-    !Array.isArray(list) ||
-    (!allowEmpty && list.length === 0) ||
-    !list.every((v) => typeof v === 'string' && v.length > 0)
-  ) {
-    throw new TypeError(
-      `"${name}" must be a non-empty string or ${allowEmpty ? 'an' : 'a non-empty'} array of non-empty strings`,
-    )
-  }
-  return [...list]
-}
-
+/** A scope option (`requiredScopes`): RFC 6749 scope tokens, de-duplicated; a `TypeError` otherwise. */
 function scopeList(value: unknown, name: string): string[] {
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && isScopeToken(v))) {
     throw new TypeError(
@@ -290,145 +223,6 @@ function scopeList(value: unknown, name: string): string[] {
   return parseScope(value as string[])
 }
 
-function scopeMatchOption(value: unknown, name: string, fallback: 'all' | 'any'): 'all' | 'any' {
-  if (value === undefined) return fallback
-  if (value !== 'all' && value !== 'any') throw new TypeError(`"${name}" must be 'all' or 'any'`)
-  return value
-}
-
-function normaliseTyp(typ: string): string {
-  const lower = typ.toLowerCase()
-  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower
-}
-
-function isCryptoKey(value: unknown): value is CryptoKey {
-  return typeof CryptoKey !== 'undefined' && value instanceof CryptoKey
-}
-
-function publicKeyEntry(value: unknown): KeyEntry {
-  if (typeof value === 'string') {
-    if (!value.includes('-----BEGIN PUBLIC KEY-----') && !value.includes('-----BEGIN CERTIFICATE-----')) {
-      throw new TypeError(
-        '"publicKey" must be a PEM public key (SPKI) or certificate, a public JWK, a CryptoKey or a KeyObject',
-      )
-    }
-    return new KeyEntry({ pem: value })
-  }
-  if (isCryptoKey(value)) {
-    if (value.type !== 'public') throw new TypeError('"publicKey" must be a public key')
-    return new KeyEntry({ cryptoKey: value })
-  }
-  if (typeof value === 'object' && value !== null) {
-    let jwk: unknown = value
-    const maybeKeyObject = value as { type?: unknown; export?: unknown }
-    if (typeof maybeKeyObject.export === 'function') {
-      if (maybeKeyObject.type !== 'public') throw new TypeError('"publicKey" must be a public key')
-      jwk = (maybeKeyObject.export as (o: { format: 'jwk' }) => unknown)({ format: 'jwk' })
-    }
-    const [entry, ...rest] = parseJwks({ keys: [jwk] }, '"publicKey"')
-    if (!entry || rest.length > 0)
-      throw new TypeError('"publicKey" must be a public asymmetric JWK (no "d", not "oct")')
-    return entry
-  }
-  throw new TypeError(
-    '"publicKey" must be a PEM public key (SPKI) or certificate, a public JWK, a CryptoKey or a KeyObject',
-  )
-}
-
-function resolveOptions(options: JwtScopeVerifierOptions): Resolved {
-  if (typeof options !== 'object' || options === null)
-    throw new TypeError('JwtScopeVerifier options must be an object')
-  const issuers = stringList(options.issuer, 'issuer', false)
-  const audiences = stringList(options.audience, 'audience', false)
-  const algorithms = options.algorithms === undefined ? [...JWT_ALGORITHMS] : [...options.algorithms]
-  if (algorithms.length === 0 || !algorithms.every((a) => isSupportedAlgorithm(a))) {
-    throw new TypeError(
-      `"algorithms" must be a non-empty list of asymmetric JWS algorithms (${JWT_ALGORITHMS.join(', ')}); "none" and HMAC are not supported`,
-    )
-  }
-  const toleranceS = nonNegativeNumber(options.clockToleranceSeconds, 'clockToleranceSeconds', 5)
-  const maxTokenBytes = nonNegativeNumber(options.maxTokenBytes, 'maxTokenBytes', 16_384, true)
-  const cacheSize = nonNegativeNumber(options.cacheSize, 'cacheSize', 1000, true)
-  const cooldownS = nonNegativeNumber(options.jwksCooldownSeconds, 'jwksCooldownSeconds', 5)
-  const maxAgeS = nonNegativeNumber(options.jwksCacheMaxAgeSeconds, 'jwksCacheMaxAgeSeconds', 600)
-  const requiredScopes =
-    options.requiredScopes === undefined ? [] : scopeList(options.requiredScopes, 'requiredScopes')
-  const scopeMatch = scopeMatchOption(options.scopeMatch, 'scopeMatch', 'all')
-  if (options.typ !== undefined && (typeof options.typ !== 'string' || options.typ === '')) {
-    throw new TypeError('"typ" must be a non-empty string')
-  }
-  if (options.fetch !== undefined && typeof options.fetch !== 'function')
-    throw new TypeError('"fetch" must be a function')
-  if (options.now !== undefined && typeof options.now !== 'function')
-    throw new TypeError('"now" must be a function')
-  const resourceMetadata =
-    options.resourceMetadata === undefined
-      ? undefined
-      : assertSecureUrl(options.resourceMetadata, 'resourceMetadata', false).href
-  const now = options.now ?? Date.now
-  const customFetch = options.fetch
-  const policy = resolveHttpPolicy(options.jwksTimeoutMs, options.retry, VERIFIER_HTTP_DEFAULTS, {
-    timeout: 'jwksTimeoutMs',
-  })
-  // Looked up at call time: msw and other interceptors patch globalThis.fetch after import.
-  const request = createResilientFetch(policy, () => unwrapFetch(customFetch ?? globalThis.fetch), now)
-
-  const sources = [options.jwksUri, options.jwks, options.publicKey].filter((v) => v !== undefined).length
-  if (sources > 1) throw new TypeError('give only one of "jwksUri", "jwks" and "publicKey"')
-  const remote = {
-    fetch: request,
-    now,
-    cooldownMs: cooldownS * 1000,
-    maxAgeMs: maxAgeS * 1000,
-    resourceMetadata,
-  }
-  let keys: KeyStore
-  if (options.jwksUri !== undefined) {
-    keys = new RemoteKeyStore({ ...remote, url: assertSecureUrl(options.jwksUri, 'jwksUri', false) })
-  } else if (options.jwks !== undefined) {
-    const entries = parseJwks(options.jwks, '"jwks"')
-    if (entries.length === 0) throw new TypeError('"jwks" must hold at least one public asymmetric key')
-    keys = new StaticKeyStore(entries, resourceMetadata)
-  } else if (options.publicKey !== undefined) {
-    keys = new SingleKeyStore(publicKeyEntry(options.publicKey), resourceMetadata)
-  } else {
-    const [issuer, ...more] = issuers
-    if (issuer === undefined || more.length > 0) {
-      throw new TypeError('give "jwksUri", "jwks" or "publicKey" when "issuer" lists several issuers')
-    }
-    assertSecureUrl(issuer, 'issuer', false)
-    keys = new DiscoveredKeyStore({ ...remote, issuer })
-  }
-  return {
-    keys,
-    issuers: new Set(issuers),
-    audiences: new Set(audiences),
-    audienceList: audiences,
-    algorithms: new Set(algorithms),
-    toleranceS,
-    requiredScopes,
-    scopeMatch,
-    typ: options.typ === undefined ? undefined : normaliseTyp(options.typ),
-    maxTokenBytes,
-    now,
-    resourceMetadata,
-    cacheSize,
-  }
-}
-
-function parseJsonObject(segment: string): Record<string, unknown> | undefined {
-  const text = decodeBase64urlText(segment)
-  if (text === undefined) return undefined
-  try {
-    const value: unknown = JSON.parse(text)
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined
-  } catch {
-    return undefined
-  }
-}
-
 /** Scopes from `scope` (RFC 9068 §2.2.3: a space-delimited string) or `scp` (string or list). */
 function scopesOf(claims: Record<string, unknown>): string[] | undefined {
   const raw = claims.scope !== undefined ? claims.scope : claims.scp
@@ -436,43 +230,6 @@ function scopesOf(claims: Record<string, unknown>): string[] | undefined {
   if (typeof raw === 'string') return parseScope(raw)
   if (Array.isArray(raw) && raw.every((s) => typeof s === 'string')) return parseScope(raw as string[])
   return undefined
-}
-
-function optionalString(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined
-}
-
-/**
- * How deeply claims may nest (an object or array counts one level). Real access tokens nest a few
- * levels (`resource_access.<client>.roles`); a deeper payload is refused before anything walks it
- * recursively, so it can never end in a `RangeError`.
- */
-const MAX_CLAIMS_DEPTH = 32
-
-/** Whether `value` nests deeper than `max` levels of objects and arrays (iterative: no recursion). */
-function nestsDeeperThan(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]]
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!
-    if (typeof node !== 'object' || node === null) continue
-    if (depth > max) return true
-    for (const child of Object.values(node)) {
-      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1])
-    }
-  }
-  return false
-}
-
-/** Freeze `value` and everything in it (iteratively; depth is bounded by the caller). */
-function deepFreeze<T>(value: T): T {
-  const stack: unknown[] = [value]
-  while (stack.length > 0) {
-    const node = stack.pop()
-    if (typeof node !== 'object' || node === null || Object.isFrozen(node)) continue
-    Object.freeze(node)
-    for (const child of Object.values(node)) stack.push(child)
-  }
-  return value
 }
 
 /**
@@ -497,12 +254,12 @@ function deepFreeze<T>(value: T): T {
  * @see RFC 9068 (JWT access tokens), RFC 7519 §7.2, RFC 6750 §3 (challenges), RFC 8707 (audience)
  */
 export class JwtScopeVerifier {
-  readonly #o: Resolved
-  readonly #cache: LruCache<string, CacheEntry>
+  readonly #o: ResolvedVerifierOptions
+  readonly #cache: VerificationCache<VerifiedAccessToken>
 
   constructor(options: JwtScopeVerifierOptions) {
-    this.#o = resolveOptions(options)
-    this.#cache = new LruCache(this.#o.cacheSize)
+    this.#o = resolveVerifierOptions(options, { scopeList, unwrapFetch })
+    this.#cache = new VerificationCache(this.#o.cacheSize, this.#o.now, this.#o.toleranceS)
   }
 
   /**
@@ -533,12 +290,8 @@ export class JwtScopeVerifier {
     if (token.length > o.maxTokenBytes)
       throw this.#invalid('too_large', `the token is larger than ${o.maxTokenBytes} bytes`)
 
-    const cached = this.#cache.get(token)
-    let result: VerifiedAccessToken
-    if (cached !== undefined && this.#stillValid(cached)) {
-      result = cached.result
-    } else {
-      if (cached !== undefined) this.#cache.delete(token)
+    let result = this.#cache.get(token)
+    if (result === undefined) {
       const verified = await this.#verifyUncached(token)
       this.#cache.set(token, verified)
       result = verified.result
@@ -569,18 +322,7 @@ export class JwtScopeVerifier {
         ? undefined
         : { requiredScopes: scopeList(options.requiredScopes, 'requiredScopes') }
     const injected = options?.errors
-    if (
-      injected !== undefined &&
-      !(
-        typeof injected.InvalidTokenError === 'function' &&
-        typeof injected.InsufficientScopeError === 'function' &&
-        typeof injected.ServerError === 'function'
-      )
-    ) {
-      throw new TypeError(
-        '"errors" must hold the SDK classes InvalidTokenError, InsufficientScopeError and ServerError',
-      )
-    }
+    checkSdkErrorClasses(injected)
     const audiences = this.#o.audiences
     const verify = (token: string) => this.verify(token, verifyOptions)
     return {
@@ -593,17 +335,7 @@ export class JwtScopeVerifier {
           // us, hence the SDK copy whose classes requireBearerAuth checks with instanceof.
           const classes = injected ?? (await sdkErrorClasses(new Error().stack))
           if (!classes) throw error
-          const Mapped =
-            error instanceof InvalidTokenError
-              ? classes.InvalidTokenError
-              : error instanceof InsufficientScopeError
-                ? classes.InsufficientScopeError
-                : classes.ServerError
-          // requireBearerAuth puts the message into its WWW-Authenticate header unescaped.
-          const message = (
-            error instanceof AuthCoreError ? error.message : 'token verification failed'
-          ).replace(/["\\]/g, "'")
-          throw Object.assign(new Mapped(message), { cause: error })
+          throw toSdkError(error, classes)
         }
         const resourceAud = verified.audience.find((a) => audiences.has(a) && URL.canParse(a))
         const info: McpAuthInfo = {
@@ -625,12 +357,7 @@ export class JwtScopeVerifier {
   }
 
   #invalid(reason: InvalidTokenReason, message: string, cause?: unknown): InvalidTokenError {
-    return new InvalidTokenError(message, { reason, resourceMetadata: this.#o.resourceMetadata, cause })
-  }
-
-  #stillValid(entry: CacheEntry): boolean {
-    const nowS = Math.floor(this.#o.now() / 1000)
-    return entry.result.expiresAt > nowS - this.#o.toleranceS && entry.keys.isCurrent(entry.key)
+    return invalidToken(this.#o, reason, message, cause)
   }
 
   #checkScopes(held: readonly string[], required: readonly string[], match: 'all' | 'any'): void {
@@ -645,86 +372,10 @@ export class JwtScopeVerifier {
     )
   }
 
-  async #verifyUncached(token: string): Promise<CacheEntry> {
+  async #verifyUncached(token: string): Promise<CachedVerification<VerifiedAccessToken>> {
     const o = this.#o
-    const firstDot = token.indexOf('.')
-    const secondDot = firstDot === -1 ? -1 : token.indexOf('.', firstDot + 1)
-    if (firstDot <= 0 || secondDot === -1 || token.indexOf('.', secondDot + 1) !== -1) {
-      throw this.#invalid('malformed', 'the token is not a JWS in compact serialization')
-    }
-    const header = parseJsonObject(token.slice(0, firstDot))
-    if (header === undefined)
-      throw this.#invalid('malformed', 'the token header is not a base64url JSON object')
-
-    const alg = header.alg
-    if (!isSupportedAlgorithm(alg) || !o.algorithms.has(alg)) {
-      throw this.#invalid('algorithm', 'the token algorithm is not allowed')
-    }
-    // RFC 7515 §4.1.11: we understand no extension, so any "crit" makes the token unusable.
-    if (header.crit !== undefined) throw this.#invalid('malformed', 'the token header has "crit" extensions')
-    if (o.typ !== undefined && (typeof header.typ !== 'string' || normaliseTyp(header.typ) !== o.typ)) {
-      throw this.#invalid('type', `the token "typ" must be ${o.typ}`)
-    }
-    const kid = header.kid
-    if (kid !== undefined && typeof kid !== 'string')
-      throw this.#invalid('malformed', 'the token "kid" is not a string')
-
-    const signature = decodeBase64url(token.slice(secondDot + 1))
-    if (signature === undefined || signature.length === 0)
-      throw this.#invalid('malformed', 'the token signature is not base64url')
-    const payloadSegment = token.slice(firstDot + 1, secondDot)
-
-    const candidates = await o.keys.candidates(kid, alg)
-    const signingInput = asciiBytes(token.slice(0, secondDot))
-    let key: KeyEntry | undefined
-    let usable = false
-    // Several candidates only when the token has no "kid" and the key set has several keys for alg.
-    for (const candidate of candidates) {
-      const pending = candidate.importFor(alg)
-      const imported = pending instanceof Promise ? await pending : pending
-      if (imported === null) continue
-      usable = true
-      const ok = verifySignature(imported, signingInput, signature)
-      if (ok === true || (ok !== false && (await ok))) {
-        key = candidate
-        break
-      }
-    }
-    if (key === undefined) {
-      if (!usable) throw this.#invalid('algorithm', 'the key for this token cannot verify its algorithm')
-      throw this.#invalid('signature', 'the token signature is invalid')
-    }
-
-    // The payload is parsed only once its signature is known to be good.
-    const claims = parseJsonObject(payloadSegment)
-    if (claims === undefined)
-      throw this.#invalid('malformed', 'the token payload is not a base64url JSON object')
-    if (nestsDeeperThan(claims, MAX_CLAIMS_DEPTH))
-      throw this.#invalid('claims', `the token claims nest deeper than ${MAX_CLAIMS_DEPTH} levels`)
-    const nowS = Math.floor(o.now() / 1000)
-    const { exp, nbf, iat, iss, aud, sub } = claims
-    if (typeof exp !== 'number' || !Number.isFinite(exp))
-      throw this.#invalid('claims', 'the token has no numeric "exp"')
-    if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf)))
-      throw this.#invalid('claims', 'the token "nbf" is not a number')
-    if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat)))
-      throw this.#invalid('claims', 'the token "iat" is not a number')
-    if (exp <= nowS - o.toleranceS) throw this.#invalid('expired', 'the token has expired')
-    if (nbf !== undefined && nbf > nowS + o.toleranceS)
-      throw this.#invalid('not_yet_valid', 'the token is not valid yet ("nbf")')
-    if (typeof iss !== 'string' || !o.issuers.has(iss))
-      throw this.#invalid('issuer', 'the token "iss" is not an accepted issuer')
-    const audience =
-      typeof aud === 'string'
-        ? [aud]
-        : Array.isArray(aud) && aud.every((a) => typeof a === 'string')
-          ? (aud as string[])
-          : undefined
-    if (audience === undefined || !audience.some((a) => o.audiences.has(a))) {
-      throw this.#invalid('audience', 'the token "aud" does not include an accepted audience')
-    }
-    if (sub !== undefined && typeof sub !== 'string')
-      throw this.#invalid('claims', 'the token "sub" is not a string')
+    const { key, claims } = await verifyJwtSignature(token, o)
+    const checked = checkClaims(claims, o)
     const scopes = scopesOf(claims)
     if (scopes === undefined)
       throw this.#invalid('claims', 'the token "scope"/"scp" is not a string or list of strings')
@@ -732,11 +383,11 @@ export class JwtScopeVerifier {
     const result: VerifiedAccessToken = deepFreeze({
       token,
       scopes,
-      clientId: optionalString(claims.client_id) ?? optionalString(claims.azp) ?? optionalString(claims.cid),
-      subject: sub,
-      audience: [...audience],
-      issuer: iss,
-      expiresAt: exp,
+      clientId: checked.clientId,
+      subject: checked.subject,
+      audience: [...checked.audience],
+      issuer: checked.issuer,
+      expiresAt: checked.expiresAt,
       claims: claims as JWTPayload,
     })
     return { result, key, keys: o.keys }

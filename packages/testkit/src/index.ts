@@ -1,14 +1,14 @@
 export type { MockDpopOptions } from './dpop-options.js'
 export { TestkitError, TestkitErrorCode } from './errors.js'
 export type { McpFailNextOptions, McpRequestRecord, ToolCallRecord } from './mcp-server-records.js'
+export type { MockMcpServer } from './mock-mcp-server.js'
+export { createMockMcpServer } from './mock-mcp-server.js'
 export type {
   McpCacheableMethod,
   McpCacheHints,
   McpProtocolVersion,
-  MockMcpServer,
   MockMcpServerOptions,
-} from './mock-mcp-server.js'
-export { createMockMcpServer } from './mock-mcp-server.js'
+} from './mock-mcp-server-options.js'
 export type {
   IssueTokenClaims,
   IssueTokenOptions,

@@ -2,8 +2,9 @@
  * One token request, end to end, for any grant: client authentication (with the Basic encoding
  * fallback), a DPoP proof per attempt (and one retry with the server's nonce after
  * `use_dpop_nonce`), the request through the resilient fetch, and the response checked and
- * turned into a typed error or the parts of a token. The providers add caching, single flight
- * and discovery around it (internal/grant-client.ts, internal/token-cache.ts).
+ * turned into a typed error (internal/token-request-errors.ts) or the parts of a token. The
+ * providers add caching, single flight and discovery around it (internal/grant-client.ts,
+ * internal/token-cache.ts).
  *
  * @see RFC 6749 §4.4, §5.1, §5.2, RFC 8693 §2.2, RFC 7523 §2.1, RFC 9449 §5, §8
  */
@@ -19,141 +20,24 @@ import {
 } from 'oauth4webapi'
 import { ErrorCode, TokenRequestError } from '../errors.js'
 import { basicAuthorization, clientSecretBasic } from './client-auth.js'
-import type { DpopSigner } from './dpop-signer.js'
-import {
-  AttemptTimeoutError,
-  type CallStats,
-  NetworkFailureError,
-  type ResilientFetch,
-  type ResilientInit,
-  ResponseTooLargeError,
-} from './http.js'
-import {
-  BASIC_CREDENTIAL_ENCODINGS,
-  type BasicCredentialEncodingName,
-  type TokenEndpointAuthMethodWithNoneName,
-  type TokenTypeName,
-} from './protocol.js'
-import { DEFAULT_MAX_SERVER_TEXT, redact } from './redact.js'
+import type { CallStats, ResilientInit } from './http.js'
+import type { BasicCredentialEncodingName, TokenTypeName } from './protocol.js'
+import { challengeError, isNonceChallenge, mapRequestError, oauthError } from './token-request-errors.js'
+import type { GrantRequest, IssuedToken, TokenRequestContext } from './token-request-types.js'
 import { displayUrl } from './url.js'
 
-/** Longest OAuth `error` code kept (RFC 6749 §5.2 codes are short ASCII words). */
-const MAX_ERROR_CODE = 64
+export type {
+  ClientAuthentication,
+  GrantRequest,
+  IssuedToken,
+  TokenRequestContext,
+} from './token-request-types.js'
 
 /** The shortest lifetime a token is cached for, whatever `expires_in` says (0 included). */
 export const MIN_TOKEN_LIFETIME_MS = 1_000
 
-/** Client authentication of a provider, resolved once. */
-export type ClientAuthentication =
-  | {
-      method: 'client_secret_basic'
-      clientId: string
-      clientSecret: string
-      encoding: BasicCredentialEncodingName
-    }
-  | {
-      method: Exclude<TokenEndpointAuthMethodWithNoneName, 'client_secret_basic'>
-      /** The `client_id` (sent in the body with `none` when there is one). */
-      clientId: string
-      /** The secret of `client_secret_post` (scrubbed from server text); absent otherwise. */
-      clientSecret: string | undefined
-      auth: ClientAuth
-    }
-
-export interface TokenRequestContext {
-  readonly client: ClientAuthentication
-  readonly fetch: ResilientFetch
-  readonly now: () => number
-  readonly defaultExpiresInMs: number
-  readonly maxLifetimeMs: number
-  /** Values to scrub from server text besides the client secret (e.g. tokens held). */
-  readonly secrets: () => Iterable<string>
-  /** The Basic encoding that last worked, per token endpoint (shared across requests). */
-  readonly basicEncodings: Map<string, BasicCredentialEncodingName>
-  /** Signs a DPoP proof for every attempt and remembers the servers' nonces (RFC 9449). */
-  readonly dpop?: DpopSigner | undefined
-}
-
-/** What one request sends besides client authentication. */
-export interface GrantRequest {
-  /** `grant_type`. */
-  readonly grantType: string
-  /** Form parameters (not `grant_type`, not client authentication). */
-  readonly params: readonly [string, string][]
-  /**
-   * `token_type` values accepted besides `Bearer` (and `DPoP` when a proof was sent): `N_A` for a
-   * token-exchange leg whose result is not an access token (an ID-JAG).
-   */
-  readonly acceptNotApplicable?: boolean | undefined
-  /** Values scrubbed from server text besides the context's (a subject token, an assertion). */
-  readonly secrets?: readonly string[] | undefined
-}
-
-/** What a successful token request yields; the provider builds its `AccessToken` from it. */
-export interface IssuedToken {
-  readonly value: string
-  /** `Bearer`, `DPoP` (bound to the context's DPoP key) or `N_A`. */
-  readonly tokenType: TokenTypeName
-  /** The response's `scope`, when it had one. */
-  readonly scope: string | undefined
-  /** Epoch ms, bounded by the context's lifetimes. */
-  readonly expiresAt: number
-  /** RFC 8693 `issued_token_type`, when the response had one. */
-  readonly issuedTokenType: string | undefined
-  /** The response's `refresh_token`, when it had one. */
-  readonly refreshToken: string | undefined
-  /** HTTP attempts made, retries included (diagnostics). */
-  readonly attempts: number
-}
-
 /** RFC 6750 §2.1 `b64token` is stricter; a header value must at least be visible ASCII. */
 const VISIBLE_ASCII = /^[\x21-\x7e]+$/
-
-/** Every text the server controls goes through this before it reaches an error. */
-function scrub(
-  ctx: TokenRequestContext,
-  text: unknown,
-  max = DEFAULT_MAX_SERVER_TEXT,
-  extra: readonly string[] = [],
-): string | undefined {
-  if (typeof text !== 'string' || text === '') return undefined
-  const { client } = ctx
-  const secrets: string[] = [...ctx.secrets(), ...extra]
-  if (client.clientSecret !== undefined) {
-    secrets.push(client.clientSecret)
-    for (const encoding of BASIC_CREDENTIAL_ENCODINGS) {
-      secrets.push(basicAuthorization(client.clientId, client.clientSecret, encoding).slice('Basic '.length))
-    }
-  }
-  return redact(text, secrets, max)
-}
-
-function mapRequestError(error: unknown, endpoint: string): Error {
-  const where = `token request to ${endpoint}`
-  if (error instanceof AttemptTimeoutError) {
-    return new TokenRequestError(ErrorCode.Timeout, `${where} timed out after ${error.attempts} attempt(s)`, {
-      endpoint,
-      attempts: error.attempts,
-    })
-  }
-  if (error instanceof NetworkFailureError) {
-    return new TokenRequestError(
-      ErrorCode.TokenNetwork,
-      `${where} failed: network error after ${error.attempts} attempt(s)`,
-      { endpoint, attempts: error.attempts, cause: error.cause },
-    )
-  }
-  if (error instanceof ResponseTooLargeError) {
-    return new TokenRequestError(
-      ErrorCode.TokenResponseInvalid,
-      `${where} returned a response larger than 1 MiB`,
-      { endpoint, attempts: error.attempts },
-    )
-  }
-  // ConfigError (a private key that cannot be imported), InsecureHttp, …: already typed. Anything
-  // else is a bug of ours or of a custom `fetch`, not a condition of the server: pass it on.
-  return error instanceof Error ? error : new TypeError('token request failed')
-}
 
 interface Outcome {
   readonly token?: IssuedToken
@@ -162,62 +46,6 @@ interface Outcome {
   readonly invalidClient?: boolean
   /** `use_dpop_nonce` from the server, which sent a nonce this attempt did not carry. */
   readonly nonceChallenge?: boolean
-}
-
-async function challengeError(
-  ctx: TokenRequestContext,
-  request: GrantRequest,
-  error: WWWAuthenticateChallengeError,
-  endpoint: string,
-  attempts: number,
-): Promise<TokenRequestError> {
-  let body: Record<string, unknown> = {}
-  try {
-    const parsed: unknown = await error.response.clone().json()
-    if (parsed && typeof parsed === 'object') body = parsed as Record<string, unknown>
-  } catch {}
-  const params = error.cause[0]?.parameters ?? {}
-  return oauthError(
-    ctx,
-    request,
-    endpoint,
-    error.status,
-    body.error ?? params.error ?? 'invalid_client',
-    body.error_description ?? params.error_description,
-    attempts,
-  )
-}
-
-function oauthError(
-  ctx: TokenRequestContext,
-  request: GrantRequest,
-  endpoint: string,
-  status: number,
-  rawError: unknown,
-  rawDescription: unknown,
-  attempts: number,
-): TokenRequestError {
-  const error = scrub(ctx, rawError, MAX_ERROR_CODE, request.secrets) ?? 'invalid_request'
-  return new TokenRequestError(
-    ErrorCode.OAuthErrorResponse,
-    `token request to ${endpoint} failed: ${error}`,
-    {
-      endpoint,
-      status,
-      error,
-      errorDescription: scrub(ctx, rawDescription, DEFAULT_MAX_SERVER_TEXT, request.secrets),
-      attempts,
-    },
-  )
-}
-
-/** A `use_dpop_nonce` error that came with a nonce other than the one the proof carried. */
-function isNonceChallenge(
-  error: TokenRequestError,
-  sent: string | undefined,
-  now: string | undefined,
-): boolean {
-  return error.error === 'use_dpop_nonce' && now !== undefined && now !== sent
 }
 
 async function attempt(
