@@ -1,5 +1,6 @@
-// The manager `tools` and `call` run on: the selected servers connected once (no retries), with
-// the progress line following the connections, and closed again whatever happens.
+// The manager `tools` and `call` run on: the selected servers of the config (with its token_store
+// and rate_limits) connected once (no retries), with the progress line following the
+// connections, and closed again whatever happens (with the token store it opened).
 import type { McpConfig, ServerConfig } from '@mcp-oauth2/auth-core'
 import { type Diagnosis, diagnose } from '../cli-diagnose.js'
 import { CliProgress, progressFetch } from '../cli-progress.js'
@@ -31,9 +32,9 @@ export async function withManager<T>(
 ): Promise<T> {
   const config = await loadConfig(values, io)
   const servers = selectServers(config, values.server)
-  const selected: McpConfig = { servers: Object.fromEntries(servers.map((s) => [s.name, s])) }
-  // The file's rate_limits apply to tools and call too (shared with the fleet on a redis store).
-  if (config.rateLimits) selected.rateLimits = config.rateLimits
+  // Only the servers are narrowed: the file's token_store and rate_limits apply to tools and call
+  // too (on a redis store, the fleet's cached token and its counters).
+  const selected: McpConfig = { ...config, servers: Object.fromEntries(servers.map((s) => [s.name, s])) }
   const total = servers.length
   const progress = new CliProgress(io)
   let connected = 0
