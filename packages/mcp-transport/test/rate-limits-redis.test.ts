@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RedisServer, startRedisServer } from '../../../scripts/redis-server.mjs'
 import { RateLimitedError } from '../src/errors.js'
 import type { McpManagerEvent } from '../src/internal/manager/events.js'
+import { RateLimiter } from '../src/internal/manager/rate-limiter.js'
 import { McpServerManager } from '../src/server-manager.js'
 import { withUserContext } from '../src/user-context.js'
 
@@ -164,6 +165,37 @@ rate_limits:
       await new Promise((r) => setTimeout(r, 20))
     expect(await clients()).toBe(baseline)
     await admin.close()
+  }, 60_000)
+
+  it('close() while the Redis client is still being made leaves no connection behind', async () => {
+    const admin = createClient({ url: redis.url })
+    admin.on('error', () => {})
+    await admin.connect()
+    const clients = async () =>
+      String(await admin.sendCommand(['CLIENT', 'LIST']))
+        .trim()
+        .split('\n').length
+    const baseline = await clients()
+    try {
+      for (let i = 0; i < 5; i++) {
+        const limiter = new RateLimiter({ user: { limit: 5 }, redisUrl: redis.url }, undefined, Date.now)
+        const checking = limiter.check({
+          server: 'crm',
+          tool: 'get_customer_info',
+          qualifiedName: 'crm__get_customer_info',
+          identity: { kind: 'user', id: 'dave' },
+          user: true,
+        })
+        // check() is now waiting for the client module and the client: close before it is made.
+        await limiter.close()
+        await checking.catch(() => {})
+      }
+      // Give a client made after close() the time to connect (it would, and stay).
+      await new Promise((r) => setTimeout(r, 1000))
+      expect(await clients()).toBe(baseline)
+    } finally {
+      await admin.close()
+    }
   }, 60_000)
 
   it('counts in memory while Redis does not answer (one event), and on Redis again once it does', async () => {

@@ -204,6 +204,11 @@ export class RateLimiter {
     const url = this.#limits.redisUrl
     if (url === undefined || this.#closed) return undefined
     const client = await createOwnedRedisClient(url)
+    // close() ran while the client module was loading: nothing is left open behind it.
+    if (this.#closed) {
+      await closeOwnedRedisClient(client)
+      return undefined
+    }
     this.#owned = client
     await connectWithin(client)
     return client
