@@ -38,9 +38,10 @@ import {
   rawServerSchema,
 } from './internal/config-file-schema.js'
 import { type EnvLike, interpolateEnv, isPlainObject } from './internal/config-interpolate.js'
+import { checkInsecureUrl, serverCredentials } from './internal/config-insecure.js'
 import { addZodIssues, type ConfigPath, IssueList } from './internal/config-issues.js'
+import { redactHeaderValues } from './internal/config-redacted-headers.js'
 import { checkRedisUrl } from './internal/config-redis-url.js'
-import { isLoopbackHostname } from './internal/url.js'
 import { parseScope } from './scope.js'
 import { Secret } from './secret.js'
 
@@ -253,8 +254,14 @@ function seedServer(
   const rawUser = data.auth !== 'none' ? data.auth?.user_token : undefined
   const userPath = [...path, 'auth', 'user_token']
   const userToken = rawUser && toUserTokenConfig(rawUser, data.url)
-  checkServerUrl(data.url, oauth2, [...path, 'url'], issues, userToken)
   const headers = staticHeaders(data.headers ?? {}, oauth2, [...path, 'headers'], issues)
+  checkServerUrl(
+    data.url,
+    { oauth2, userToken, cookiePassthrough, headerPassthrough, headers },
+    data.allow_insecure_http === true,
+    [...path, 'url'],
+    issues,
+  )
   if (userToken?.actor === 'service' && oauth2 === undefined)
     issues.add([...userPath, 'actor'], 'service needs the server to have a service token (auth.oauth2)')
 
@@ -282,6 +289,7 @@ function seedServer(
     headerPassthrough,
     headers,
     tls,
+    allowInsecureHttp: data.allow_insecure_http,
   })
 }
 
@@ -430,6 +438,7 @@ function liteLLMServer(
       issues.add(path, 'oauth2_flow: jwt_bearer needs one of assertion or assertion_file')
     if (data.token_url && data.client_id && (data.client_secret || jwtBearer)) {
       oauth2Raw = {
+        allow_insecure_http: data.allow_insecure_http,
         token_url: data.token_url,
         client_id: data.client_id,
         client_secret: data.client_secret,
@@ -442,7 +451,13 @@ function liteLLMServer(
             }
           : {}),
       }
-      checkInsecureUrl(data.token_url, false, [...path, 'token_url'], issues)
+      checkInsecureUrl(
+        data.token_url,
+        data.allow_insecure_http === true,
+        [...path, 'token_url'],
+        issues,
+        'a client credential',
+      )
     }
   } else if (authType === 'oauth2_token_exchange' || authType === 'oauth2_id_jag') {
     const idJag = authType === 'oauth2_id_jag'
@@ -468,8 +483,10 @@ function liteLLMServer(
     if (issues.size === before && data.token_exchange_endpoint && data.client_id) {
       // LiteLLM's names: for ID-JAG the IdP client is client_id/client_secret and the MCP
       // authorization server's is id_jag_client_id/id_jag_client_secret.
+      const allowInsecure = data.allow_insecure_http === undefined ? {} : { allow_insecure_http: data.allow_insecure_http }
       userRaw = idJag
         ? {
+            ...allowInsecure,
             grant_type: 'id_jag',
             token_url: data.id_jag_resource_token_endpoint,
             client_id: data.id_jag_client_id!,
@@ -485,6 +502,7 @@ function liteLLMServer(
             },
           }
         : {
+            ...allowInsecure,
             grant_type: 'token_exchange',
             token_url: data.token_exchange_endpoint,
             client_id: data.client_id,
@@ -514,11 +532,17 @@ function liteLLMServer(
   const oauth2Path = authType === 'oauth2' ? path : ['mcp_config', 'default_oauth2']
   const oauth2 = oauth2Raw && toOAuth2Config(oauth2Raw, data.url, oauth2Path, issues, files)
   const userToken = userRaw && toUserTokenConfig(userRaw, data.url)
-  checkServerUrl(data.url, oauth2, [...path, 'url'], issues, userToken)
   const headers = staticHeaders(data.static_headers ?? {}, oauth2, [...path, 'static_headers'], issues)
   const passthrough = data.extra_headers
     ? passHeaders({ header_names: data.extra_headers }, [...path, 'extra_headers'], issues)
     : undefined
+  checkServerUrl(
+    data.url,
+    { oauth2, userToken, headerPassthrough: passthrough, headers },
+    data.allow_insecure_http === true,
+    [...path, 'url'],
+    issues,
+  )
   return compact({
     name,
     url: data.url,
@@ -527,6 +551,7 @@ function liteLLMServer(
     userToken,
     headerPassthrough: passthrough,
     headers,
+    allowInsecureHttp: data.allow_insecure_http,
   })
 }
 
@@ -596,10 +621,13 @@ function checkOAuth2(raw: Record<string, unknown>, path: ConfigPath, issues: Iss
   if (typeof key === 'string' && key !== '') checkPrivateKeyText(key, [...path, 'private_key'], issues)
   if (isPlainObject(key)) checkJwk(key, [...path, 'private_key'], issues)
 
+  // The token endpoint (or the issuer whose metadata names it) gets the client secret, the
+  // client assertion or the jwt-bearer grant's assertion: never over plain http.
   const insecure = truthy(raw['allow_insecure_http'])
   for (const k of ['token_url', 'issuer']) {
     const value = raw[k]
-    if (typeof value === 'string') checkInsecureUrl(value, insecure, [...path, k], issues)
+    if (typeof value === 'string')
+      checkInsecureUrl(value, insecure, [...path, k], issues, jwtBearer ? 'an assertion' : 'a client credential')
   }
 }
 
@@ -640,12 +668,15 @@ function checkUserToken(raw: Record<string, unknown>, path: ConfigPath, issues: 
   } else if (grant === 'token_exchange' && present(raw, 'idp')) {
     issues.add([...path, 'idp'], 'only applies with grant_type: id_jag')
   }
+  // Every authorization server of the grant gets a user's token (the subject token, the ID token
+  // or the ID-JAG made of it), and the client's credential when it has one.
   const insecure = truthy(raw['allow_insecure_http'])
   for (const k of ['token_url', 'issuer']) {
     const value = raw[k]
-    if (typeof value === 'string') checkInsecureUrl(value, insecure, [...path, k], issues)
+    if (typeof value === 'string') checkInsecureUrl(value, insecure, [...path, k], issues, "users' tokens")
     const idpValue = isPlainObject(idp) ? idp[k] : undefined
-    if (typeof idpValue === 'string') checkInsecureUrl(idpValue, insecure, [...path, 'idp', k], issues)
+    if (typeof idpValue === 'string')
+      checkInsecureUrl(idpValue, insecure, [...path, 'idp', k], issues, "users' tokens")
   }
 }
 
@@ -734,27 +765,41 @@ export function privateKeyValue(value: string | Record<string, unknown>): string
   }
 }
 
-function checkInsecureUrl(value: string, allowInsecure: boolean, path: ConfigPath, issues: IssueList): void {
-  if (allowInsecure || !isHttpUrl(value)) return
-  const url = new URL(value)
-  if (url.protocol === 'http:' && !isLoopbackHostname(url.hostname)) {
-    issues.add(
-      path,
-      'plain http to a non-loopback host would expose credentials: use https, or allow_insecure_http: true',
-    )
-  }
+/** What a server's URL receives, besides its url. */
+interface ServerCredentials {
+  oauth2?: OAuth2Config | undefined
+  userToken?: UserTokenConfig | undefined
+  cookiePassthrough?: CookiePassthroughConfig | undefined
+  headerPassthrough?: HeaderPassthroughConfig | undefined
+  headers: Readonly<Record<string, string>>
 }
 
+/**
+ * No credential of any kind over plain http to a host that is not loopback: the bearer token,
+ * users' tokens, user cookies, user headers (one renamed to `authorization` above all) and static
+ * headers. Allowed by the server's own `allow_insecure_http` or its client's (`auth.oauth2`,
+ * `auth.user_token`), as `createAuthFetch` is by `allowInsecureHttp`. Without any credential,
+ * plain http is fine.
+ */
 function checkServerUrl(
   url: string,
-  oauth2: OAuth2Config | undefined,
+  sent: ServerCredentials,
+  serverAllows: boolean,
   path: ConfigPath,
   issues: IssueList,
-  userToken?: UserTokenConfig,
 ): void {
-  // Without a token no credential is sent; the bearer token is what plain http exposes.
-  if (oauth2) checkInsecureUrl(url, oauth2.allowInsecureHttp === true, path, issues)
-  else if (userToken) checkInsecureUrl(url, userToken.allowInsecureHttp === true, path, issues)
+  const what = serverCredentials({
+    bearer: sent.oauth2 !== undefined,
+    userToken: sent.userToken !== undefined,
+    cookies: sent.cookiePassthrough !== undefined,
+    headers: sent.headerPassthrough !== undefined,
+    renamedToAuthorization: Object.values(sent.headerPassthrough?.rename ?? {}).includes('authorization'),
+    staticHeaders: Object.keys(sent.headers).length > 0,
+  })
+  if (what === '') return
+  const allowed =
+    serverAllows || sent.oauth2?.allowInsecureHttp === true || sent.userToken?.allowInsecureHttp === true
+  checkInsecureUrl(url, allowed, path, issues, what)
 }
 
 function staticHeaders(
@@ -776,7 +821,7 @@ function staticHeaders(
     }
     out[lower] = value
   }
-  return out
+  return redactHeaderValues(out)
 }
 
 /** Largest assertion file read at load (the provider reads it again, as it rotates). */
