@@ -37,10 +37,10 @@ import {
   rawMcpConfigSchema,
   rawServerSchema,
 } from './internal/config-file-schema.js'
-import { type EnvLike, interpolateEnv, isPlainObject } from './internal/config-interpolate.js'
 import { checkInsecureUrl, serverCredentials } from './internal/config-insecure.js'
+import { type EnvLike, interpolateEnv, isPlainObject } from './internal/config-interpolate.js'
 import { addZodIssues, type ConfigPath, IssueList } from './internal/config-issues.js'
-import { redactHeaderValues } from './internal/config-redacted-headers.js'
+import { redactedHeaders } from './internal/config-redacted-headers.js'
 import { checkRedisUrl } from './internal/config-redis-url.js'
 import { parseScope } from './scope.js'
 import { Secret } from './secret.js'
@@ -216,6 +216,7 @@ function seedServer(
   }
   if (isPlainObject(auth) && isPlainObject(auth['user_token'])) {
     checkUserToken(auth['user_token'], [...path, 'auth', 'user_token'], issues)
+    checkUserTokenUrls(auth['user_token'], [...path, 'auth', 'user_token'], issues)
   }
   for (const key of LITELLM_ONLY_KEYS) {
     if (key in raw) issues.add([...path, key], `is LiteLLM's shape; with auth, use auth.oauth2 instead`)
@@ -483,7 +484,8 @@ function liteLLMServer(
     if (issues.size === before && data.token_exchange_endpoint && data.client_id) {
       // LiteLLM's names: for ID-JAG the IdP client is client_id/client_secret and the MCP
       // authorization server's is id_jag_client_id/id_jag_client_secret.
-      const allowInsecure = data.allow_insecure_http === undefined ? {} : { allow_insecure_http: data.allow_insecure_http }
+      const allowInsecure =
+        data.allow_insecure_http === undefined ? {} : { allow_insecure_http: data.allow_insecure_http }
       userRaw = idJag
         ? {
             ...allowInsecure,
@@ -515,6 +517,15 @@ function liteLLMServer(
             requested_token_type: data.requested_token_type,
           }
       checkUserToken(userRaw as Record<string, unknown>, path, issues)
+      // The same rule as checkUserTokenUrls, at LiteLLM's keys: every endpoint gets a user's token.
+      const endpoints = idJag
+        ? (['token_exchange_endpoint', 'id_jag_resource_token_endpoint'] as const)
+        : (['token_exchange_endpoint'] as const)
+      for (const key of endpoints) {
+        const value = data[key]
+        if (value !== undefined)
+          checkInsecureUrl(value, data.allow_insecure_http === true, [...path, key], issues, "users' tokens")
+      }
     }
   } else if (authType === undefined || authType === 'none') {
     for (const key of [...oauthKeys, ...assertionKeys, ...exchangeKeys]) {
@@ -627,7 +638,13 @@ function checkOAuth2(raw: Record<string, unknown>, path: ConfigPath, issues: Iss
   for (const k of ['token_url', 'issuer']) {
     const value = raw[k]
     if (typeof value === 'string')
-      checkInsecureUrl(value, insecure, [...path, k], issues, jwtBearer ? 'an assertion' : 'a client credential')
+      checkInsecureUrl(
+        value,
+        insecure,
+        [...path, k],
+        issues,
+        jwtBearer ? 'an assertion' : 'a client credential',
+      )
   }
 }
 
@@ -668,6 +685,11 @@ function checkUserToken(raw: Record<string, unknown>, path: ConfigPath, issues: 
   } else if (grant === 'token_exchange' && present(raw, 'idp')) {
     issues.add([...path, 'idp'], 'only applies with grant_type: id_jag')
   }
+}
+
+/** The insecure-http rule for the authorization servers of an `auth.user_token` mapping. */
+function checkUserTokenUrls(raw: Record<string, unknown>, path: ConfigPath, issues: IssueList): void {
+  const idp = raw['idp']
   // Every authorization server of the grant gets a user's token (the subject token, the ID token
   // or the ID-JAG made of it), and the client's credential when it has one.
   const insecure = truthy(raw['allow_insecure_http'])
@@ -821,7 +843,7 @@ function staticHeaders(
     }
     out[lower] = value
   }
-  return redactHeaderValues(out)
+  return redactedHeaders(out)
 }
 
 /** Largest assertion file read at load (the provider reads it again, as it rotates). */
