@@ -24,7 +24,6 @@ import type {
 import { createCookieFilter } from './cookie-filter.js'
 import { createHeaderFilter, NEVER_FORWARD_HEADER_PREFIXES, NEVER_FORWARD_HEADERS } from './header-filter.js'
 import {
-  isHttpUrl,
   LITELLM_ONLY_KEYS,
   LITELLM_UNSUPPORTED_KEYS,
   parseBoolean,
