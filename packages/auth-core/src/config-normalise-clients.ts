@@ -69,6 +69,7 @@ export function toOAuth2Config(
   })
 }
 
+/** Raw (validated) `auth.user_token` → normalised; `serverUrl` backs `discover: true`. */
 export function toUserTokenConfig(raw: RawUserToken, serverUrl: string): UserTokenConfig {
   const idp = raw.idp
   return compact({
@@ -104,6 +105,7 @@ export function toUserTokenConfig(raw: RawUserToken, serverUrl: string): UserTok
   })
 }
 
+/** Raw (validated) `mcp_config.token_store` → normalised, the URL and keys as `Secret`s. */
 export function toTokenStoreConfig(raw: RawTokenStore): TokenStoreConfig {
   return compact({
     type: raw.type,

@@ -18,6 +18,7 @@ import { checkInsecureUrl } from './internal/config-insecure.js'
 import { addZodIssues, type ConfigPath, type IssueList } from './internal/config-issues.js'
 import { compact } from './internal/config-values.js'
 
+/** A LiteLLM-shaped `mcp_servers.<name>` entry → its `ServerConfig`; `undefined` on any issue. */
 export function liteLLMServer(
   name: string,
   raw: Record<string, unknown>,

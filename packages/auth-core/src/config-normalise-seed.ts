@@ -19,6 +19,7 @@ import { isPlainObject } from './internal/config-interpolate.js'
 import { addZodIssues, type ConfigPath, type IssueList } from './internal/config-issues.js'
 import { compact } from './internal/config-values.js'
 
+/** A seed-shaped `mcp_servers.<name>` entry → its `ServerConfig`; `undefined` when zod refused it. */
 export function seedServer(
   name: string,
   raw: Record<string, unknown>,

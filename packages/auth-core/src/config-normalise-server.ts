@@ -29,7 +29,7 @@ function isForbiddenStaticHeader(name: string): boolean {
   )
 }
 
-/** What a server's URL receives, besides its url. */
+/** What a server's url would receive: its clients, passthrough settings and static headers. */
 export interface ServerCredentials {
   oauth2?: OAuth2Config | undefined
   userToken?: UserTokenConfig | undefined
@@ -66,6 +66,10 @@ export function checkServerUrl(
   checkInsecureUrl(url, allowed, path, issues, what)
 }
 
+/**
+ * A server's static headers, lower-cased and checked (never-forwarded names, `authorization`
+ * beside oauth2), into a record whose values print as `[redacted]`.
+ */
 export function staticHeaders(
   raw: Record<string, string>,
   oauth2: OAuth2Config | undefined,
@@ -88,6 +92,7 @@ export function staticHeaders(
   return redactedHeaders(out)
 }
 
+/** `auth.cookie_passthrough` → the cookie filter's settings, checked by the filter itself. */
 export function cookies(
   raw: RawServerAuthObject['cookie_passthrough'],
   path: ConfigPath,
@@ -112,6 +117,7 @@ export function cookies(
   return config
 }
 
+/** `auth.header_passthrough` (or LiteLLM's `extra_headers`) → the header filter's settings. */
 export function passHeaders(
   raw: RawServerAuthObject['header_passthrough'],
   path: ConfigPath,

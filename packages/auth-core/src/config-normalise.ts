@@ -30,6 +30,10 @@ const SERVER_NAME = /^[A-Za-z0-9_-]+$/
 /** Names that would reach `Object.prototype` when used as keys of a plain object. */
 const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype'])
 
+/**
+ * A document (interpolated) → normalised config, every problem added to `issues`; servers with
+ * an issue are left out. `files` (Node loader only) reads the files the document names.
+ */
 export function normaliseConfig(doc: unknown, issues: IssueList, files?: ConfigFileAccess): McpConfig {
   const servers: Record<string, ServerConfig> = {}
   if (!isPlainObject(doc)) {

@@ -1,11 +1,16 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${VAR}` is the configuration syntax under test
 // Issue #13 item 2, the configuration's side: no credential of any kind goes over plain http to
 // a host that is not loopback without allow_insecure_http, in the seed shape, LiteLLM's shape and
 // the environment alike (ERR_INSECURE_HTTP), and static header values never print.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { parseConfig } from '../src/config.js'
 import { configFromEnv } from '../src/config-from-env.js'
 import { AuthCoreError, ConfigError, ErrorCode } from '../src/errors.js'
+import { loadConfigFile } from '../src/node.js'
 
 /** The ConfigError `fn` throws. */
 function configErrorOf(fn: () => unknown): ConfigError {
@@ -470,4 +475,44 @@ describe('static header values', () => {
       expect(new Headers(headers).get('x-api-key')).toBe('static-leak-4')
     },
   )
+})
+
+describe('loadConfigFile', () => {
+  it('refuses a file whose LiteLLM and seed servers would send credentials over plain http', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-oauth2-insecure-'))
+    try {
+      const file = join(dir, 'config.yaml')
+      writeFileSync(
+        file,
+        [
+          'mcp_servers:',
+          '  seed:',
+          `    url: ${PLAIN}`,
+          '    headers: { X-Api-Key: "${API_KEY}" }',
+          '  litellm:',
+          `    url: ${PLAIN}`,
+          '    extra_headers: [x-user-id]',
+          '  ok:',
+          '    url: http://127.0.0.1:9/mcp',
+          '    auth: { cookie_passthrough: [sid] }',
+          '',
+        ].join('\n'),
+      )
+      const err = await loadConfigFile(file, { env: { API_KEY: 'static-leak-4' } }).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(err).toBeInstanceOf(ConfigError)
+      const configError = err as ConfigError
+      expect(configError.file).toBe(file)
+      expect(configError.issues.map((i) => i.path)).toEqual([
+        'mcp_servers.seed.url',
+        'mcp_servers.litellm.url',
+      ])
+      expect(configError.cause).toMatchObject({ code: ErrorCode.InsecureHttp })
+      expect(`${configError.message}${inspect(configError, { depth: 5 })}`).not.toContain('static-leak-4')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })
