@@ -2,23 +2,17 @@
  * From normalised configuration to the objects that use it, so that consumers (the server manager)
  * hold no configuration logic of their own.
  */
-import type {
-  McpConfig,
-  OAuth2Config,
-  ServerConfig,
-  TokenStoreConfig,
-  UserTokenConfig,
-} from './config-schema.js'
+
+import { idJagOptions, jwtBearerOptions, tokenExchangeOptions } from './config-provider-options.js'
+import type { McpConfig, OAuth2Config, ServerConfig, TokenStoreConfig } from './config-schema.js'
 import type { ConfigIssue } from './errors.js'
-import { IdJagTokenProvider, type IdJagTokenProviderOptions } from './id-jag-provider.js'
+import { IdJagTokenProvider } from './id-jag-provider.js'
+import { sameRecord, sameSet } from './internal/config-compare.js'
 import { configError } from './internal/config-issues.js'
 import type { TokenStore } from './internal/token-store-types.js'
-import { JwtBearerTokenProvider, type JwtBearerTokenProviderOptions } from './jwt-bearer-provider.js'
+import { JwtBearerTokenProvider } from './jwt-bearer-provider.js'
 import type { Secret } from './secret.js'
-import {
-  TokenExchangeTokenProvider,
-  type TokenExchangeTokenProviderOptions,
-} from './token-exchange-provider.js'
+import { TokenExchangeTokenProvider } from './token-exchange-provider.js'
 import {
   ClientCredentialsTokenProvider,
   type ClientCredentialsTokenProviderOptions,
@@ -279,45 +273,6 @@ export function sameTokenClient(a: OAuth2Config, b: OAuth2Config): boolean {
   )
 }
 
-/** The JwtBearerTokenProvider options of a `grant_type: jwt_bearer` server. */
-function jwtBearerOptions(
-  server: ServerConfig,
-  oauth2: OAuth2Config,
-  options: TokenProviderFromConfigOptions,
-): JwtBearerTokenProviderOptions {
-  if (oauth2.privateKey === undefined && oauth2.privateKeyFile !== undefined) {
-    throw configError([
-      {
-        path: `mcp_servers.${server.name}.auth.oauth2.private_key_file`,
-        message: 'was not read: parseConfig has no file access; use loadConfigFile or private_key',
-      },
-    ])
-  }
-  return compactOptions<JwtBearerTokenProviderOptions>({
-    assertion: oauth2.assertion?.reveal(),
-    assertionFile: oauth2.assertionFile,
-    clientId: oauth2.clientId,
-    clientSecret: oauth2.clientSecret?.reveal(),
-    privateKey: oauth2.privateKey?.reveal(),
-    privateKeyAlgorithm: oauth2.privateKeyAlgorithm,
-    privateKeyId: oauth2.privateKeyId,
-    tokenEndpointAuthMethod:
-      oauth2.tokenEndpointAuthMethod ??
-      (oauth2.clientSecret === undefined && oauth2.privateKey === undefined ? 'none' : undefined),
-    tokenUrl: oauth2.tokenUrl,
-    issuer: oauth2.issuer,
-    resourceServerUrl: oauth2.resourceServerUrl,
-    scope: oauth2.scopes.length > 0 ? [...oauth2.scopes] : undefined,
-    resource: oauth2.resource && [...oauth2.resource],
-    audience: oauth2.audience,
-    extraParams: oauth2.extraParams && { ...oauth2.extraParams },
-    refreshSkewSeconds: oauth2.refreshSkewSeconds ?? options.refreshSkewSeconds,
-    timeoutMs: oauth2.timeoutMs ?? options.timeoutMs,
-    allowInsecureHttp: oauth2.allowInsecureHttp ?? options.allowInsecureHttp,
-    ...seams(options),
-  })
-}
-
 /** Options of {@link userTokenProviderFromConfig} and {@link userTokenProvidersFromConfig}. */
 export interface UserTokenProviderFromConfigOptions extends TokenProviderFromConfigOptions {
   /**
@@ -398,106 +353,9 @@ export function userTokenProvidersFromConfig(
   return providers
 }
 
-function userClient(user: UserTokenConfig) {
-  return {
-    clientId: user.clientId,
-    clientSecret: user.clientSecret?.reveal(),
-    privateKey: user.privateKey?.reveal(),
-    privateKeyAlgorithm: user.privateKeyAlgorithm,
-    privateKeyId: user.privateKeyId,
-    tokenUrl: user.tokenUrl,
-    issuer: user.issuer,
-    resourceServerUrl: user.resourceServerUrl,
-  }
-}
-
-function userTiming(user: UserTokenConfig, options: TokenProviderFromConfigOptions) {
-  return {
-    refreshSkewSeconds: user.refreshSkewSeconds ?? options.refreshSkewSeconds,
-    timeoutMs: user.timeoutMs ?? options.timeoutMs,
-    allowInsecureHttp: user.allowInsecureHttp ?? options.allowInsecureHttp,
-    ...seams(options),
-  }
-}
-
-function tokenExchangeOptions(
-  user: UserTokenConfig,
-  actor: TokenProvider | undefined,
-  options: TokenProviderFromConfigOptions,
-): TokenExchangeTokenProviderOptions {
-  return compactOptions<TokenExchangeTokenProviderOptions>({
-    ...userClient(user),
-    tokenEndpointAuthMethod: user.tokenEndpointAuthMethod,
-    scope: user.scopes.length > 0 ? [...user.scopes] : undefined,
-    resource: user.resource && [...user.resource],
-    audience: user.audience && [...user.audience],
-    subjectTokenType: user.subjectTokenType,
-    requestedTokenType: user.requestedTokenType,
-    actor,
-    ...userTiming(user, options),
-  })
-}
-
-function idJagOptions(
-  user: UserTokenConfig,
-  options: TokenProviderFromConfigOptions,
-): IdJagTokenProviderOptions {
-  const idp = user.idp
-  if (idp === undefined) throw new TypeError('id_jag needs idp')
-  if (user.tokenEndpointAuthMethod === 'none')
-    throw new TypeError(
-      'id_jag authenticates at the MCP authorization server: token_endpoint_auth_method none is not allowed',
-    )
-  return compactOptions<IdJagTokenProviderOptions>({
-    ...userClient(user),
-    tokenEndpointAuthMethod: user.tokenEndpointAuthMethod,
-    idp: compactOptions({
-      tokenUrl: idp.tokenUrl,
-      issuer: idp.issuer,
-      clientId: idp.clientId,
-      clientSecret: idp.clientSecret?.reveal(),
-      tokenEndpointAuthMethod: idp.tokenEndpointAuthMethod,
-      subjectTokenType: idp.subjectTokenType,
-    }),
-    scope: user.scopes.length > 0 ? [...user.scopes] : undefined,
-    resource: user.resource?.[0],
-    audience: user.audience?.[0],
-    ...userTiming(user, options),
-  })
-}
-
-function seams(options: TokenProviderFromConfigOptions) {
-  return {
-    defaultExpiresInSeconds: options.defaultExpiresInSeconds,
-    retry: options.retry,
-    fetch: options.fetch,
-    now: options.now,
-    store: options.store,
-    storeOptions: options.storeOptions,
-    onEvent: options.onEvent,
-  }
-}
-
-/** `options` without its `undefined` properties. */
-function compactOptions<T extends object>(options: T): T {
-  for (const key of Object.keys(options) as (keyof T)[]) if (options[key] === undefined) delete options[key]
-  return options
-}
-
 function sameSecret(a: Secret<unknown> | undefined, b: Secret<unknown> | undefined): boolean {
   if (a === undefined || b === undefined) return a === b
   return a === b || a.equals(b)
-}
-
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  const sa = new Set(a)
-  const sb = new Set(b)
-  return sa.size === sb.size && [...sa].every((x) => sb.has(x))
-}
-
-function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
-  const ka = Object.keys(a)
-  return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && a[k] === b[k])
 }
 
 function messageOf(err: unknown): string {

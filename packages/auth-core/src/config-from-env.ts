@@ -40,7 +40,8 @@ const SERVER_URL_VAR = /^MCP_SERVER_([A-Z0-9_]+)_URL$/
  * - `MCP_OAUTH2_TOKEN_URL` (or `MCP_OAUTH2_ISSUER`), `MCP_OAUTH2_CLIENT_ID`,
  *   `MCP_OAUTH2_CLIENT_SECRET`, optional `MCP_OAUTH2_SCOPE` (space- or comma-separated),
  *   `MCP_OAUTH2_AUDIENCE`, `MCP_OAUTH2_RESOURCE`, `MCP_OAUTH2_TOKEN_ENDPOINT_AUTH_METHOD`,
- *   `MCP_OAUTH2_ALLOW_INSECURE_HTTP`: one client for every server.
+ *   `MCP_OAUTH2_ALLOW_INSECURE_HTTP`: one client for every server. `MCP_OAUTH2_ALLOW_INSECURE_HTTP`
+ *   also allows every server's passthrough over plain http (with OAuth2 on or off).
  * - `MCP_OAUTH2_ENABLED` or the seed's `LITELLM_ENABLE_OAUTH2_PATCH`, when set: `false` turns
  *   OAuth2 off even if the variables above are set; `true` makes them required. When neither is
  *   set, OAuth2 is on when any `MCP_OAUTH2_*` credential variable is set.
@@ -176,6 +177,13 @@ export function configFromEnv(env: ConfigEnv = defaultEnv()): McpConfig {
       server['transport'] = transport
       origin.set(`mcp_servers.${name}.transport`, transportVar)
     }
+    // The one client's flag covers the server too: with OAuth2 off, passthrough over plain http
+    // needs it as much as a bearer token does.
+    const allowInsecure = get('MCP_OAUTH2_ALLOW_INSECURE_HTTP')
+    if (allowInsecure !== undefined) {
+      server['allow_insecure_http'] = allowInsecure
+      origin.set(`mcp_servers.${name}.allow_insecure_http`, 'MCP_OAUTH2_ALLOW_INSECURE_HTTP')
+    }
     if (cookies || headers) {
       const auth: Record<string, unknown> = {}
       if (cookies) auth['cookie_passthrough'] = cookies
@@ -204,7 +212,7 @@ export function configFromEnv(env: ConfigEnv = defaultEnv()): McpConfig {
   for (const issue of inner.issues) {
     let path = issue.path
     while (path !== '' && !origin.has(path)) path = parentPath(path)
-    issues.add(origin.get(path) ?? issue.path, issue.message)
+    issues.add(origin.get(path) ?? issue.path, issue.message, inner.codeOf(issue))
   }
   issues.throwIfAny()
   return config

@@ -164,10 +164,19 @@ export const serverConfigSchema = z.object({
   cookiePassthrough: cookiePassthroughConfigSchema.optional(),
   /** Request headers forwarded on the user path; absent: none. */
   headerPassthrough: headerPassthroughConfigSchema.optional(),
-  /** Static headers sent on every request (not secret: they are not redacted). */
+  /**
+   * Static headers sent on every request. Their values print as `[redacted]` (`util.inspect`,
+   * `JSON.stringify`); reading a header returns its value.
+   */
   headers: z.record(z.string(), z.string()),
   /** TLS settings; absent: the platform defaults. */
   tls: tlsConfigSchema.optional(),
+  /**
+   * The server's own `allow_insecure_http`: credentials (passthrough, static headers, tokens)
+   * may go to it over plain `http:` to a host that is not loopback. Absent: not allowed, unless
+   * its `oauth2` (or `userToken`) allows it.
+   */
+  allowInsecureHttp: z.boolean().optional(),
 })
 
 /**

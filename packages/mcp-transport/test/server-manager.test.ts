@@ -330,8 +330,21 @@ describe('connect', () => {
   })
 
   it('refuses, when it is built, a configured server that would get credentials over plain http', () => {
-    const insecure = (server: Record<string, unknown>) =>
-      parseConfig({ mcp_servers: { plain: { url: 'http://mcp.example.test/mcp', ...server } } }, { env: {} })
+    // parseConfig refuses these itself (a ConfigError whose cause is ERR_INSECURE_HTTP); the
+    // manager's own check still holds for a configuration whose url was changed after parsing.
+    const insecure = (server: Record<string, unknown>) => {
+      const doc = (url: string) => ({ mcp_servers: { plain: { url, ...server } } })
+      expect(() => parseConfig(doc('http://mcp.example.test/mcp'), { env: {} })).toThrow(
+        expect.objectContaining({
+          code: 'ERR_CONFIG',
+          cause: expect.objectContaining({ code: 'ERR_INSECURE_HTTP' }),
+        }),
+      )
+      const cfg = parseConfig(doc('https://mcp.example.test/mcp'), { env: {} })
+      const plain = cfg.servers['plain']
+      if (plain === undefined) throw new Error('no server')
+      return { ...cfg, servers: { plain: { ...plain, url: 'http://mcp.example.test/mcp' } } }
+    }
     const configs = [
       insecure({ auth: { cookie_passthrough: { enabled: true, cookie_names: ['session_id'] } } }),
       insecure({ auth: { header_passthrough: { enabled: true, header_names: ['x-user-id'] } } }),

@@ -223,6 +223,8 @@ export const rawServerSchema = z.strictObject({
   auth: rawAuthSchema.optional(),
   headers: z.record(headerName, text).optional(),
   tls: rawTlsSchema.optional(),
+  /** Allow credentials (passthrough, static headers, tokens) over plain http to this server. */
+  allow_insecure_http: boolish.optional(),
 })
 export type RawServer = z.infer<typeof rawServerSchema>
 
@@ -256,6 +258,8 @@ export const rawLiteLLMServerSchema = z.strictObject({
   extra_headers: z.array(headerName).optional(),
   /** LiteLLM: headers sent on every request. */
   static_headers: z.record(headerName, text).optional(),
+  /** Ours, not LiteLLM's: allow credentials over plain http to this server and its token endpoints. */
+  allow_insecure_http: boolish.optional(),
   // Accepted and ignored: they describe the server to LiteLLM's UI and access control, or are
   // only used by LiteLLM's interactive (authorization-code) flow.
   description: z.unknown().optional(),

@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigIssue } from '../errors.js'
+import { AuthCoreError, ConfigError, type ConfigIssue, ErrorCode } from '../errors.js'
 
 /** A path inside a configuration document: object keys and array indexes. */
 export type ConfigPath = readonly (string | number)[]
@@ -19,21 +19,47 @@ export function formatPath(path: ConfigPath): string {
 /** Collects issues while a configuration is checked, so that every problem is reported at once. */
 export class IssueList {
   readonly issues: ConfigIssue[] = []
+  /** The error code behind an issue, when it has one of its own (`ERR_INSECURE_HTTP`). */
+  readonly #codes = new WeakMap<ConfigIssue, string>()
 
-  /** Record an issue; the same (path, message) twice is kept once (e.g. a shared default checked per server). */
-  add(path: ConfigPath | string, message: string): void {
+  /**
+   * Record an issue; the same (path, message) twice is kept once (e.g. a shared default checked
+   * per server). `code`: the error code the same problem has outside a configuration
+   * (`ERR_INSECURE_HTTP`), which the thrown `ConfigError` carries as its `cause`.
+   */
+  add(path: ConfigPath | string, message: string, code?: string): void {
     const formatted = typeof path === 'string' ? path : formatPath(path)
     if (this.issues.some((issue) => issue.path === formatted && issue.message === message)) return
-    this.issues.push({ path: formatted, message })
+    const issue = { path: formatted, message }
+    this.issues.push(issue)
+    if (code !== undefined) this.#codes.set(issue, code)
+  }
+
+  /** The code `add` was given for `issue`, if any. */
+  codeOf(issue: ConfigIssue): string | undefined {
+    return this.#codes.get(issue)
   }
 
   get size(): number {
     return this.issues.length
   }
 
-  /** Throw a {@link ConfigError} listing every issue, if there is any. */
+  /**
+   * Throw a {@link ConfigError} listing every issue, if there is any. When an issue would send
+   * credentials over plain http, its `cause` is an `AuthCoreError` with code `ERR_INSECURE_HTTP`
+   * naming the paths, so callers can branch on the code as they do for the programmatic API.
+   */
   throwIfAny(file?: string): void {
-    if (this.issues.length > 0) throw configError(this.issues, file)
+    if (this.issues.length === 0) return
+    const insecure = this.issues.filter((issue) => this.#codes.get(issue) === ErrorCode.InsecureHttp)
+    const cause =
+      insecure.length === 0
+        ? undefined
+        : new AuthCoreError(
+            ErrorCode.InsecureHttp,
+            `credentials would go over plain http to a host that is not loopback (${insecure.map((i) => i.path).join(', ')})`,
+          )
+    throw configError(this.issues, file, cause)
   }
 }
 
