@@ -9,7 +9,7 @@ import { createMockMcpServer, createMockOAuthServer } from '@mcp-oauth2/testkit'
 import { auth, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import type { OAuthClientInformationFull } from '@modelcontextprotocol/sdk/shared/auth.js'
+import type { OAuthClientInformationMixed } from '@modelcontextprotocol/sdk/shared/auth.js'
 import { context, trace } from '@opentelemetry/api'
 import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
@@ -350,8 +350,8 @@ describe('metadata documents that teach nothing', () => {
 })
 
 /** An interactive SDK client without a registration: `auth()` registers it (RFC 7591), then redirects. */
-function registeringProvider(): OAuthClientProvider & { registered?: OAuthClientInformationFull } {
-  let registered: OAuthClientInformationFull | undefined
+function registeringProvider(): OAuthClientProvider & { registered?: OAuthClientInformationMixed } {
+  let registered: OAuthClientInformationMixed | undefined
   let verifier = ''
   return {
     get registered() {
