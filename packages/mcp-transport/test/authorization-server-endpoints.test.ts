@@ -178,6 +178,23 @@ describe("the authorization server's endpoints on the MCP server's origin", () =
     expect(to('/mcp')).toEqual([expect.objectContaining(EVERYTHING)])
   })
 
+  it('are known to a request made as soon as the caller has read the metadata, however it reads it', async () => {
+    const fetch = authFetch()
+    await asUser(async () => {
+      const response = await fetch(`${ORIGIN}/.well-known/oauth-authorization-server`)
+      // A reader of its own: its last read ends one microtask before the auth fetch's copy.
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader()
+      while (!(await reader.read()).done) {}
+      const [register, mcpCall] = await Promise.all([
+        fetch(`${ORIGIN}/register`, jsonPost({ client_name: 'right after' })),
+        fetch(MCP_URL, jsonPost(MCP_PING)),
+      ])
+      await Promise.all([register.text(), mcpCall.text()])
+    })
+    expect(to('/register')).toEqual([NOTHING])
+    expect(to('/mcp')).toEqual([expect.objectContaining(EVERYTHING)])
+  })
+
   it('learn from protected-resource metadata and the SDK discovery of a real client, then its tool calls still carry the user', async () => {
     const fetch = authFetch()
     await asUser(async () => {
@@ -281,6 +298,38 @@ describe('metadata documents that teach nothing', () => {
       await (await fetch(`${ORIGIN}/streamed-jwks`)).text()
     })
     expect(to('/streamed-jwks')).toEqual([expect.objectContaining(EVERYTHING)])
+  })
+
+  it('one that is slow to arrive: other requests to the origin are not held up by it', async () => {
+    let finish: () => void = () => {}
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve
+    })
+    msw.use(
+      http.get(`${ORIGIN}/.well-known/oauth-authorization-server`, () => {
+        const body = new ReadableStream<Uint8Array>({
+          async start(controller) {
+            controller.enqueue(new TextEncoder().encode(`{"jwks_uri":"${ORIGIN}/slow-jwks"`))
+            await finished
+            controller.enqueue(new TextEncoder().encode('}'))
+            controller.close()
+          },
+        })
+        return new HttpResponse(body, { headers: { 'content-type': 'application/json' } })
+      }),
+    )
+    const fetch = authFetch()
+    await asUser(async () => {
+      const response = await fetch(`${ORIGIN}/.well-known/oauth-authorization-server`)
+      // The document is still arriving: these go on (the JWKS as the MCP origin's, not yet known).
+      await (await fetch(`${ORIGIN}/slow-jwks`)).text()
+      await (await fetch(`${ORIGIN}/userinfo`)).text()
+      finish()
+      expect(await response.json()).toEqual({ jwks_uri: `${ORIGIN}/slow-jwks` })
+      await (await fetch(`${ORIGIN}/slow-jwks`)).text()
+    })
+    expect(to('/slow-jwks')).toEqual([expect.objectContaining(EVERYTHING), NOTHING])
+    expect(to('/userinfo')).toHaveLength(1)
   })
 
   it('one that is not JSON, or not an object, or fails: the caller gets it as sent', async () => {

@@ -122,6 +122,9 @@ export class AuthorizationServerEndpoints {
   readonly #serverKey: string
   readonly #urls = new Set<string>()
   #learned = 0
+  /** Metadata documents being read, and a promise of them all. */
+  #reads = 0
+  #reading: Promise<unknown> | undefined
 
   constructor(serverUrl: URL, known: readonly string[] = []) {
     this.#prefix = `${serverUrl.origin}/`
@@ -142,6 +145,20 @@ export class AuthorizationServerEndpoints {
   }
 
   /**
+   * While a metadata document is being read: a promise to wait on before deciding about `url`
+   * (on the MCP server's origin), settled when the reads end, or at the next turn of the event
+   * loop, whichever comes first. The caller's read of the body ends one microtask before ours,
+   * so a request made right after it (the SDK registering a client) still finds the endpoints;
+   * a document that is slow to arrive holds nothing up for more than a turn. `undefined` for
+   * the MCP server's URL, other origins, and whenever nothing is being read.
+   */
+  pendingFor(url: string): Promise<unknown> | undefined {
+    if (this.#reads === 0 || url === this.#serverHref) return undefined
+    if (!url.startsWith(this.#prefix) && endpointKey(url)?.startsWith(this.#prefix) !== true) return undefined
+    return Promise.race([this.#reading, new Promise((resolve) => setImmediate(resolve))])
+  }
+
+  /**
    * Learns from the answer to a metadata request on the MCP server's origin: reads a clone of
    * its body in the background (at most {@link MAX_METADATA_BYTES}) and records the endpoint
    * URLs the document names. The response itself is not touched, and not waited for: a body that
@@ -157,7 +174,12 @@ export class AuthorizationServerEndpoints {
     } catch {
       return // a body already read: nothing to learn from
     }
-    void this.#read(clone.body as ReadableStream<Uint8Array>)
+    const read = this.#read(clone.body as ReadableStream<Uint8Array>)
+    this.#reads++
+    this.#reading = this.#reading === undefined ? read : Promise.all([this.#reading, read])
+    void read.finally(() => {
+      if (--this.#reads === 0) this.#reading = undefined
+    })
   }
 
   async #read(body: ReadableStream<Uint8Array>): Promise<void> {

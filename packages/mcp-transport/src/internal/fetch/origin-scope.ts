@@ -44,8 +44,7 @@ export function originScope({ server, toServer, endpoints }: OriginScopeOptions)
       })
     }
 
-    return function originScoped(input, init) {
-      const url = toUrlString(input)
+    function route(url: string, input: string | URL | Request, init: RequestInit | undefined) {
       if (server.has(url)) {
         if ((init as PipelineInit | undefined)?.[LEFT_SERVER] === true) {
           // A hop after the chain left the server, back on its origin: still the server's own
@@ -62,6 +61,15 @@ export function originScope({ server, toServer, endpoints }: OriginScopeOptions)
         return toAuthorizationServer(url, next(url, { ...base, headers }))
       }
       return withoutCookie(next, input, init)
+    }
+
+    return function originScoped(input, init) {
+      const url = toUrlString(input)
+      // While a metadata document from the origin is being read, a request to the origin (not
+      // the MCP server's URL) waits for it, a turn at most: it may be for an endpoint it names.
+      const pending = endpoints?.pendingFor(url)
+      if (pending !== undefined) return pending.then(() => route(url, input, init))
+      return route(url, input, init)
     }
   }
 }
