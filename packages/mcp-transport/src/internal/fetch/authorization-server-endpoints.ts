@@ -11,9 +11,6 @@ export const MAX_LEARNED_ENDPOINTS = 64
 /** A metadata document is read up to this many bytes; a larger one teaches nothing. */
 export const MAX_METADATA_BYTES = 64 * 1024
 
-/** What a path may hold that the URL parser would rewrite: dot segments (also encoded), backslashes. */
-const UNSERIALISED = /\/\.|\\|%2e/i
-
 /** A URL in a metadata document longer than this (characters) is not recorded. */
 const MAX_URL_LENGTH = 2048
 
@@ -122,6 +119,9 @@ export class AuthorizationServerEndpoints {
   readonly #serverKey: string
   readonly #urls = new Set<string>()
   #learned = 0
+  /** The URL {@link has} was last asked about, and its answer (forgotten when a URL is kept). */
+  #last: string | undefined
+  #lastHit = false
   /** Metadata documents being read, and a promise of them all. */
   #reads = 0
   #reading: Promise<unknown> | undefined
@@ -141,7 +141,12 @@ export class AuthorizationServerEndpoints {
   /** Whether `url` (absolute, on the MCP server's origin) is one of the authorization server's endpoints. */
   has(url: string): boolean {
     if (this.#urls.size === 0 || url === this.#serverHref) return false
-    return this.#urls.has(this.#keyOf(url))
+    // The last answer, for a URL asked for again and again (a legacy SSE message endpoint).
+    if (url === this.#last) return this.#lastHit
+    const hit = this.#urls.has(this.#keyOf(url))
+    this.#last = url
+    this.#lastHit = hit
+    return hit
   }
 
   /**
@@ -222,19 +227,25 @@ export class AuthorizationServerEndpoints {
     if (key === undefined || key === this.#serverKey || !key.startsWith(this.#prefix)) return false
     if (this.#urls.has(key)) return false
     this.#urls.add(key)
+    this.#last = undefined
     return true
   }
 
   /** `origin + path` of a URL on the origin: cut at the query when it is in serialised form. */
   #keyOf(url: string): string {
-    // A URL that may not be in its serialised form (other case, a default port, dot segments,
-    // backslashes) is parsed, as fetch would; the transports pass serialised URLs.
-    if (!url.startsWith(this.#prefix) || UNSERIALISED.test(url)) {
-      return endpointKey(url) ?? url
+    if (!url.startsWith(this.#prefix)) return endpointKey(url) ?? url
+    // The path ends at the query or the fragment; a path the URL parser would rewrite (dot
+    // segments, also percent-encoded, backslashes) is parsed, as fetch would. The transports
+    // pass serialised URLs, so this is a scan of the path and a slice.
+    const start = this.#prefix.length - 1
+    let end = start
+    for (; end < url.length; end++) {
+      const c = url.charCodeAt(end)
+      if (c === 0x3f || c === 0x23) break // ? #
+      if (c === 0x5c || c === 0x25 || (c === 0x2e && url.charCodeAt(end - 1) === 0x2f)) {
+        return endpointKey(url) ?? url // \ % /.
+      }
     }
-    const query = url.indexOf('?')
-    const fragment = url.indexOf('#')
-    const end = query === -1 ? fragment : fragment === -1 ? query : Math.min(query, fragment)
-    return end === -1 ? url : url.slice(0, end)
+    return end === url.length ? url : url.slice(0, end)
   }
 }
