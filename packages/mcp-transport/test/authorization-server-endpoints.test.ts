@@ -178,6 +178,22 @@ describe("the authorization server's endpoints on the MCP server's origin", () =
     expect(to('/mcp')).toEqual([expect.objectContaining(EVERYTHING)])
   })
 
+  it('grow with each document: a URL asked about before is recognised once a later document names it', async () => {
+    msw.use(
+      http.get(`${ORIGIN}/.well-known/openid-configuration`, () =>
+        HttpResponse.json({ ...metadata, end_session_endpoint: `${ORIGIN}/logout` }),
+      ),
+    )
+    const fetch = authFetch()
+    await asUser(async () => {
+      await (await fetch(`${ORIGIN}/.well-known/oauth-authorization-server`)).text()
+      await (await fetch(`${ORIGIN}/logout`)).text()
+      await (await fetch(`${ORIGIN}/.well-known/openid-configuration`)).text()
+      await (await fetch(`${ORIGIN}/logout`)).text()
+    })
+    expect(to('/logout')).toEqual([expect.objectContaining(EVERYTHING), NOTHING])
+  })
+
   it('are known to a request made as soon as the caller has read the metadata, however it reads it', async () => {
     const fetch = authFetch()
     await asUser(async () => {
