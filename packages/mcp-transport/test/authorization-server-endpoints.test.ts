@@ -264,6 +264,23 @@ describe("the authorization server's endpoints on the MCP server's origin", () =
     expect(to('/mcp')).toEqual([expect.objectContaining(EVERYTHING)])
   })
 
+  it('send nothing of ours along a redirect chain that starts at one of them, even back on the origin', async () => {
+    msw.use(
+      http.get(
+        `${ORIGIN}/moved-jwks`,
+        () => new HttpResponse(null, { status: 302, headers: { location: '/jwks-here' } }),
+      ),
+    )
+    const fetch = authFetch({ authorizationServerUrls: [`${ORIGIN}/moved-jwks`] })
+    await asUser(async () => {
+      const response = await fetch(`${ORIGIN}/moved-jwks`)
+      expect(response.status).toBe(200)
+      await response.text()
+    })
+    expect(to('/moved-jwks')).toEqual([NOTHING])
+    expect(to('/jwks-here')).toEqual([NOTHING])
+  })
+
   it('refuses an authorizationServerUrls entry that is not an absolute URL, or is the MCP server itself', () => {
     expect(() => authFetch({ authorizationServerUrls: ['/jwks'] })).toThrow(TypeError)
     expect(() => authFetch({ authorizationServerUrls: ['ftp://shared-as.mock.test/x'] })).toThrow(
