@@ -13,6 +13,7 @@ import {
   type TokenProvider,
   type ToolScopePolicy,
 } from '@mcp-oauth2/auth-core'
+import { checkAuthorizationServerUrls } from './internal/fetch/authorization-server-endpoints.js'
 import type { AuthRetry } from './internal/fetch/bearer.js'
 import { type AuthFetchSettings, buildAuthFetch } from './internal/fetch/compose.js'
 import { serverOrigin } from './internal/fetch/request.js'
@@ -126,6 +127,19 @@ export interface AuthFetchOptions {
    * @default none
    */
   toolScopes?: ToolScopePolicy | Readonly<Record<string, readonly string[]>> | undefined
+  /**
+   * URLs of the authorization server's endpoints on the MCP server's origin, known up front
+   * (its token endpoint, `/jwks`, `/register`, …): requests to them (same origin and path, any
+   * query) are the authorization server's and get nothing of ours, no bearer token, DPoP proof,
+   * cookie, user or static header, nor trace context. The endpoints named by the metadata
+   * documents (RFC 8414, OpenID Connect Discovery, RFC 9728 `authorization_servers`) that the
+   * MCP server's origin serves through this fetch are recognised without it, from then on; so are
+   * metadata paths under `/.well-known/` and form-encoded requests. URLs on other origins get
+   * nothing of ours anyway and are ignored. The MCP server's own URL is refused (`TypeError`).
+   * @default none (only what the origin's metadata names)
+   * @see RFC 8414 §2, RFC 9728 §2
+   */
+  authorizationServerUrls?: readonly string[] | undefined
 }
 
 /** What the manager gives the auth fetch of one of its servers (not public API). */
@@ -214,8 +228,11 @@ function resolve(
   const headers = options.headers
   const own = extras === undefined
   const telemetry = own ? createTelemetry(options.telemetry) : extras.telemetry
+  const authorizationServerUrls = checkAuthorizationServerUrls(options.authorizationServerUrls, server)
   return {
     server: serverOrigin(server),
+    serverUrl: server,
+    authorizationServerUrls,
     tokenProvider: options.tokenProvider,
     userTokenProvider: options.userTokenProvider,
     cookieFilter:
@@ -263,7 +280,8 @@ function resolve(
  * `userTokenProvider` instead) and the current user's allowed cookies and headers to the MCP
  * server's requests, and nothing to any other: not to
  * other origins, not to the authorization server on the same origin (metadata under
- * `/.well-known/`, form-encoded token requests), not to any hop of a redirect chain once it left
+ * `/.well-known/`, form-encoded token requests, the endpoints its metadata names or
+ * `authorizationServerUrls` lists), not to any hop of a redirect chain once it left
  * the server. It is marked with what it delegates to, so `globalThis.fetch = createAuthFetch(…)`
  * works. Call `close()` when done if it has `tls`.
  *

@@ -1,6 +1,7 @@
 import type { CookieFilter, HeaderFilter, TokenProvider, ToolScopePolicy } from '@mcp-oauth2/auth-core'
 import type { Attributes } from '@opentelemetry/api'
 import type { Telemetry } from '../telemetry/telemetry.js'
+import { AuthorizationServerEndpoints } from './authorization-server-endpoints.js'
 import { type AuthRetry, bearer } from './bearer.js'
 import { dpop } from './dpop.js'
 import { originScope } from './origin-scope.js'
@@ -14,6 +15,13 @@ import { userPassthrough } from './user-passthrough.js'
 /** The auth fetch's options, checked and resolved (see `createAuthFetch`). */
 export interface AuthFetchSettings {
   readonly server: ServerOrigin
+  /** The MCP server's URL. */
+  readonly serverUrl: URL
+  /**
+   * The authorization server's URLs known up front (checked): requests to them get nothing of
+   * ours, as do those its metadata documents name once they passed through.
+   */
+  readonly authorizationServerUrls: readonly string[]
   readonly tokenProvider: TokenProvider | undefined
   /** The users' tokens, inside a user context with a subject token or ID token. */
   readonly userTokenProvider: TokenProvider | undefined
@@ -67,6 +75,9 @@ function retryObserver(settings: AuthFetchSettings): ((retry: AuthRetry) => void
  * The auth fetch, composed in one place, outermost first:
  * redirects → origin scope → (MCP server only: tracing → static headers → user passthrough →
  * bearer → DPoP proofs) → the underlying fetch (the server's TLS settings for its origin only).
+ * Each auth fetch keeps the authorization server's endpoints on the MCP server's origin (given
+ * up front, and learned from the metadata documents that pass through it), which the origin
+ * scope and the redirects step both consult.
  * Steps that have nothing to do (no telemetry, no filters, no static headers) are left out:
  * without `@opentelemetry/api` the pipeline is what it was without it. The bearer step stays
  * even without token providers, to refuse a user context that carries a user's token.
@@ -97,8 +108,9 @@ export function buildAuthFetch(settings: AuthFetchSettings): AuthFetchFunction {
   )
   if (settings.tokenProvider || settings.userTokenProvider) steps.push(dpop())
   const toServer = composeServer(steps, bottom as ServerFetch)
-  const pipeline = redirects({ server, maxRedirects: settings.maxRedirects })(
-    originScope({ server, toServer })(bottom),
+  const endpoints = new AuthorizationServerEndpoints(settings.serverUrl, settings.authorizationServerUrls)
+  const pipeline = redirects({ server, maxRedirects: settings.maxRedirects, endpoints })(
+    originScope({ server, toServer, endpoints })(bottom),
   )
   const tls = settings.tls
   const release = settings.release

@@ -1,3 +1,4 @@
+import type { AuthorizationServerEndpoints } from './authorization-server-endpoints.js'
 import {
   discard,
   type FetchLike,
@@ -17,6 +18,8 @@ export interface RedirectsOptions {
   readonly server: ServerOrigin
   /** Hops followed at most. */
   readonly maxRedirects: number
+  /** The authorization server's endpoints on the server's origin: a chain from one is not the server's. */
+  readonly endpoints?: AuthorizationServerEndpoints | undefined
 }
 
 /**
@@ -30,10 +33,12 @@ export interface RedirectsOptions {
  *
  * @see https://fetch.spec.whatwg.org/#http-redirect-fetch
  */
-export function redirects({ server, maxRedirects }: RedirectsOptions): Middleware {
+export function redirects({ server, maxRedirects, endpoints }: RedirectsOptions): Middleware {
   /** Whether the first request of a chain is an MCP request to the server. */
   function toServer(url: string, init: RequestInit): boolean {
-    return server.has(url) && !isAuthorizationServerRequest(url, init.body, new Headers(init.headers))
+    return (
+      server.has(url) && !isAuthorizationServerRequest(url, init.body, new Headers(init.headers), endpoints)
+    )
   }
 
   return function followRedirects(next: FetchLike): FetchLike {

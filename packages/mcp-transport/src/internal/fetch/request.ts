@@ -3,6 +3,7 @@
  * origin tests, body replayability, and the markers one step leaves for a later one.
  */
 import type { AccessToken, FetchLike } from '@mcp-oauth2/auth-core'
+import type { AuthorizationServerEndpoints } from './authorization-server-endpoints.js'
 
 export type { FetchLike }
 
@@ -110,17 +111,26 @@ const FORM = 'application/x-www-form-urlencoded'
 
 /**
  * Whether a request to the MCP server's origin is one for its authorization server instead:
- * metadata under `/.well-known/` (RFC 8414 §3, RFC 9728 §3, OpenID Connect Discovery), or a
- * form-encoded POST, which is what the token endpoint (RFC 6749 §4.4.2), revocation (RFC 7009),
- * introspection (RFC 7662) and pushed authorization requests (RFC 9126) take. MCP messages are
- * JSON, so no MCP request is either. The SDK sends such requests through the transport's fetch.
+ * metadata under `/.well-known/` (RFC 8414 §3, RFC 9728 §3, OpenID Connect Discovery), one of
+ * the authorization server's endpoints (given up front, or named by its metadata: JWKS, dynamic
+ * client registration, userinfo, …, whatever their shape), or a form-encoded POST, which is what
+ * the token endpoint (RFC 6749 §4.4.2), revocation (RFC 7009), introspection (RFC 7662) and
+ * pushed authorization requests (RFC 9126) take. MCP messages are JSON, so no MCP request is
+ * form-encoded. The SDK sends such requests through the transport's fetch.
  */
-export function isAuthorizationServerRequest(url: string, body: unknown, headers: Headers): boolean {
+export function isAuthorizationServerRequest(
+  url: string,
+  body: unknown,
+  headers: Headers,
+  endpoints?: AuthorizationServerEndpoints | undefined,
+): boolean {
   const wellKnown = url.indexOf('/.well-known/')
   if (wellKnown !== -1) {
     const query = url.indexOf('?')
     if (query === -1 || wellKnown < query) return true
   }
+  // Nothing while none is known; then a comparison with the MCP server's URL and a Set lookup.
+  if (endpoints?.has(url) === true) return true
   if (body === undefined || body === null) return false
   if (typeof body === 'string') {
     // A JSON text (every MCP message) is never form-encoded: no header lookup on the hot path.
