@@ -22,6 +22,7 @@ import {
   observeTokenProvider,
 } from './internal/manager/events.js'
 import { failureCode } from './internal/manager/failure-code.js'
+import { configSecrets, secretsOfServerConfig } from './internal/manager/from-config.js'
 import { LazyTokenStore } from './internal/manager/lazy-token-store.js'
 import { type CallToolOptions, ManagedServer, type ServerStatus } from './internal/manager/managed-server.js'
 import {
@@ -338,6 +339,7 @@ export class McpServerManager {
           emit,
           onToolsChanged: () => this.#rebuildIndex(),
           trace: telemetry && ((method, fn) => traceOperation(telemetry, { method, attributes }, fn)),
+          secrets: [...Object.values(config.headers), ...(configSecrets.get(def) ?? [])],
         })
         built.push(server)
         this.#servers.set(config.name, server)
@@ -409,14 +411,16 @@ export class McpServerManager {
       void store?.close().catch(() => {})
       throw error
     }
-    const servers = Object.values(config.servers).map(
-      (server): McpServerDefinition => ({
+    const servers = Object.values(config.servers).map((server): McpServerDefinition => {
+      const def: McpServerDefinition = {
         ...server,
         tokenProvider: providers.get(server.name),
         userTokenProvider: userProviders.get(server.name),
         allowInsecureHttp: server.oauth2?.allowInsecureHttp,
-      }),
-    )
+      }
+      configSecrets.set(def, secretsOfServerConfig(server))
+      return def
+    })
     let manager: McpServerManager
     try {
       // Options win over the file, as a whole: limits are not merged key by key.

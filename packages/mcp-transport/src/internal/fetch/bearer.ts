@@ -19,6 +19,7 @@ import {
   type ServerMiddleware,
   USER_AUTHORIZATION,
 } from './request.js'
+import { noteSentCredential } from './sent-credentials.js'
 import { toolOfRequest } from './tool-of-request.js'
 
 /** How long a scope set the authorization server refused is not requested again, ms. */
@@ -113,6 +114,8 @@ function userKey(context: StoredUserContext): string {
  */
 function authorize(init: ServerInit, token: AccessToken, origin: string | undefined): ServerInit {
   const type = token.tokenType
+  // So that an error of this request can have the token removed if the server echoes it.
+  noteSentCredential(token.value)
   if (type === 'Bearer' || type.toLowerCase() !== 'dpop') {
     init.headers.set('authorization', `Bearer ${token.value}`)
     if (init[DPOP_TOKEN] === undefined) return init

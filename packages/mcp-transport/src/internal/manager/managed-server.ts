@@ -1,12 +1,14 @@
 import type { McpTransportKind, TokenProvider } from '@mcp-oauth2/auth-core'
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js'
 import { McpFailureCode, McpTransportErrorCode, ServerUnavailableError } from '../../errors.js'
-import { runAsService } from '../user-context-store.js'
+import { recordingSentCredentials, type SentCredentials } from '../fetch/sent-credentials.js'
+import { currentUserContext, runAsService } from '../user-context-store.js'
 import { withTimeout } from './client-calls.js'
 import type { Emit } from './events.js'
 import { failureCode } from './failure-code.js'
 import type { ListedTools, McpClientHandle, PendingClient } from './mcp-client.js'
 import type { ReconnectPolicy } from './reconnect.js'
+import { sanitizeError, userContextSecrets } from './sanitize-error.js'
 
 /** Users whose private tool lists a server keeps at most (the oldest is dropped). */
 export const MAX_PRIVATE_LISTS = 1000
@@ -68,6 +70,11 @@ export interface ManagedServerOptions {
   readonly onToolsChanged: () => void
   /** Runs an MCP operation (`initialize`, `tools/list`) inside its span, when tracing is on. */
   readonly trace?: (<T>(method: string, fn: () => Promise<T>) => Promise<T>) | undefined
+  /**
+   * Credential values of this server that its errors must never show, even when the server
+   * echoes them: its static header values, the client secrets of its token providers.
+   */
+  readonly secrets?: readonly string[] | undefined
 }
 
 function untraced<T>(_method: string, fn: () => Promise<T>): Promise<T> {
@@ -112,6 +119,8 @@ export class ManagedServer {
   #retryTimer: ReturnType<typeof setTimeout> | undefined
   #nextRetryAt: number | undefined
   #closed = false
+  /** Credentials sent on the service's behalf lately (connecting, listing): kept out of errors. */
+  readonly #sent: SentCredentials = new Set()
 
   constructor(options: ManagedServerOptions) {
     this.#options = options
@@ -161,7 +170,13 @@ export class ManagedServer {
     const now = this.#options.now()
     const kept = user === undefined ? undefined : this.#privateLists.get(user)
     if (kept && !refresh && (kept.ttlMs === undefined || now - kept.listedAt < kept.ttlMs)) return kept.tools
-    const listed = await client.listTools(this.#options.connectTimeoutMs)
+    const sent: SentCredentials = new Set()
+    let listed: ListedTools
+    try {
+      listed = await recordingSentCredentials(sent, () => client.listTools(this.#options.connectTimeoutMs))
+    } catch (err) {
+      throw this.#sanitize(err, sent)
+    }
     if (user !== undefined && this.#client === client) {
       this.#privateLists.delete(user)
       if (this.#privateLists.size >= MAX_PRIVATE_LISTS) {
@@ -203,7 +218,7 @@ export class ManagedServer {
   connect(): Promise<void> {
     if (this.#connecting) return this.#connecting
     this.#cancelRetry()
-    const attempt = runAsService(() => this.#attempt()).finally(() => {
+    const attempt = runAsService(() => recordingSentCredentials(this.#sent, () => this.#attempt())).finally(() => {
       this.#connecting = undefined
     })
     this.#connecting = attempt
@@ -239,12 +254,15 @@ export class ManagedServer {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
     }
+    // What this call sends (the user's token, the service's), to keep out of its errors.
+    const sent: SentCredentials = new Set()
     try {
-      return await client.callTool(tool, args, requestOptions)
+      return await recordingSentCredentials(sent, () => client.callTool(tool, args, requestOptions))
     } catch (err) {
       if (!client.isSessionExpired(err)) {
-        if (failureCode(err) === McpFailureCode.Network && this.#client === client) this.#markDown(err)
-        throw err
+        const safe = this.#sanitize(err, sent)
+        if (failureCode(err) === McpFailureCode.Network && this.#client === client) this.#markDown(safe)
+        throw safe
       }
       // The server forgot our session (restart, expiry): a new session, then one retry.
       if (this.#client === client) await this.connect()
@@ -252,7 +270,11 @@ export class ManagedServer {
       const fresh = this.#client
       if (this.#state !== 'connected' || !fresh) throw this.unavailable()
       onReconnect()
-      return await fresh.callTool(tool, args, requestOptions)
+      try {
+        return await recordingSentCredentials(sent, () => fresh.callTool(tool, args, requestOptions))
+      } catch (retryErr) {
+        throw this.#sanitize(retryErr, sent)
+      }
     }
   }
 
@@ -338,7 +360,7 @@ export class ManagedServer {
       this.#error = new ServerUnavailableError(this.name, {
         attempts: this.#attempts,
         causeCode: code,
-        cause: err,
+        cause: this.#sanitize(err),
       })
       this.#state = 'failed'
       this.#options.onToolsChanged()
@@ -393,7 +415,7 @@ export class ManagedServer {
     const start = now()
     // Always as the service: the list is cached and served to every user, so it must never be
     // fetched with one user's cookies, whoever triggered the refresh.
-    const refreshing = runAsService(async () => {
+    const refreshing = runAsService(() => recordingSentCredentials(this.#sent, async () => {
       try {
         const trace = this.#options.trace ?? untraced
         const listed = await trace('tools/list', () => client.listTools(connectTimeoutMs))
@@ -423,14 +445,28 @@ export class ManagedServer {
           code: failureCode(err),
         })
       }
-    }).finally(() => {
+    })).finally(() => {
       this.#refreshing = undefined
     })
     this.#refreshing = refreshing
     return refreshing
   }
 
-  /** A call found the server unreachable: drop the client and reconnect in the background. */
+  /**
+   * `err` safe to hand out: redacted of this server's secrets, of the credentials it was sent
+   * lately (`sent`: by the failed operation), of the current user's cookies, headers and tokens,
+   * and of anything shaped like a credential.
+   */
+  #sanitize(err: unknown, sent?: Iterable<string>): unknown {
+    return sanitizeError(err, [
+      ...(this.#options.secrets ?? []),
+      ...this.#sent,
+      ...(sent ?? []),
+      ...userContextSecrets(currentUserContext()),
+    ])
+  }
+
+  /** A call found the server unreachable (`err`, sanitized): drop the client and reconnect in the background. */
   #markDown(err: unknown): void {
     const client = this.#client
     this.#dropClient()
