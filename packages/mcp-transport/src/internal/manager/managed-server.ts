@@ -218,9 +218,11 @@ export class ManagedServer {
   connect(): Promise<void> {
     if (this.#connecting) return this.#connecting
     this.#cancelRetry()
-    const attempt = runAsService(() => recordingSentCredentials(this.#sent, () => this.#attempt())).finally(() => {
-      this.#connecting = undefined
-    })
+    const attempt = runAsService(() => recordingSentCredentials(this.#sent, () => this.#attempt())).finally(
+      () => {
+        this.#connecting = undefined
+      },
+    )
     this.#connecting = attempt
     return attempt
   }
@@ -415,37 +417,39 @@ export class ManagedServer {
     const start = now()
     // Always as the service: the list is cached and served to every user, so it must never be
     // fetched with one user's cookies, whoever triggered the refresh.
-    const refreshing = runAsService(() => recordingSentCredentials(this.#sent, async () => {
-      try {
-        const trace = this.#options.trace ?? untraced
-        const listed = await trace('tools/list', () => client.listTools(connectTimeoutMs))
-        if (this.#client !== client || this.#closed) return
-        this.#setList(listed)
-        this.#options.onToolsChanged()
-        if (expired) return
-        // The server said its tools changed: every user's private list is stale too.
-        this.#privateLists.clear()
-        const tools = listed.tools
-        emit?.({
-          type: 'tools_changed',
-          at: now(),
-          server: this.name,
-          tool: undefined,
-          durationMs: now() - start,
-          toolCount: tools.length,
-        })
-      } catch (err) {
-        emit?.({
-          type: 'error',
-          at: now(),
-          server: this.name,
-          tool: undefined,
-          durationMs: now() - start,
-          phase: 'refresh',
-          code: failureCode(err),
-        })
-      }
-    })).finally(() => {
+    const refreshing = runAsService(() =>
+      recordingSentCredentials(this.#sent, async () => {
+        try {
+          const trace = this.#options.trace ?? untraced
+          const listed = await trace('tools/list', () => client.listTools(connectTimeoutMs))
+          if (this.#client !== client || this.#closed) return
+          this.#setList(listed)
+          this.#options.onToolsChanged()
+          if (expired) return
+          // The server said its tools changed: every user's private list is stale too.
+          this.#privateLists.clear()
+          const tools = listed.tools
+          emit?.({
+            type: 'tools_changed',
+            at: now(),
+            server: this.name,
+            tool: undefined,
+            durationMs: now() - start,
+            toolCount: tools.length,
+          })
+        } catch (err) {
+          emit?.({
+            type: 'error',
+            at: now(),
+            server: this.name,
+            tool: undefined,
+            durationMs: now() - start,
+            phase: 'refresh',
+            code: failureCode(err),
+          })
+        }
+      }),
+    ).finally(() => {
       this.#refreshing = undefined
     })
     this.#refreshing = refreshing

@@ -94,7 +94,8 @@ function sanitizeValue(value: unknown, secrets: readonly string[], depth: number
   if (typeof value !== 'object' || value === null) return value
   if (depth > MAX_DEPTH) return undefined
   if (value instanceof Error) return sanitizeErrorObject(value, secrets, depth)
-  if (Array.isArray(value)) return value.slice(0, MAX_ENTRIES).map((v) => sanitizeValue(v, secrets, depth + 1))
+  if (Array.isArray(value))
+    return value.slice(0, MAX_ENTRIES).map((v) => sanitizeValue(v, secrets, depth + 1))
   if (value instanceof Set)
     return new Set([...value].slice(0, MAX_ENTRIES).map((v) => sanitizeValue(v, secrets, depth + 1)))
   const copy: Record<string, unknown> = {}
@@ -134,7 +135,13 @@ function sanitizeErrorObject(err: Error, secrets: readonly string[], depth: numb
   }
   const name = safeString(() => copy.name) || 'Error'
   Object.defineProperty(copy, 'stack', {
-    value: [`${name}: ${message}`, ...framesOf(safeString(() => err.stack), original)].join('\n'),
+    value: [
+      `${name}: ${message}`,
+      ...framesOf(
+        safeString(() => err.stack),
+        original,
+      ),
+    ].join('\n'),
     enumerable: false,
     writable: true,
     configurable: true,
