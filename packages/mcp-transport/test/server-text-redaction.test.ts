@@ -355,6 +355,57 @@ describe('the CLI', () => {
     withUserContext,
   }
 
+  function configFile(name: string, path: string): string {
+    const file = join(dir, name)
+    writeFileSync(
+      file,
+      `mcp_servers:
+  echo:
+    url: ${base}${path}
+    transport: http
+    headers:
+      x-api-key: ${API_KEY}
+    auth:
+      oauth2:
+        token_url: ${mock.oauth.tokenEndpoint}
+        client_id: test-client
+        client_secret: \${CLI_SECRET}
+        scope: "mcp:read"
+      cookie_passthrough: { enabled: true, cookie_names: [session_id] }
+`,
+    )
+    return file
+  }
+
+  async function cli(argv: string[]) {
+    const out: string[] = []
+    const err: string[] = []
+    const code = await runCli(
+      argv,
+      { stdout: (l) => out.push(l), stderr: (l) => err.push(l), env: { CLI_SECRET: 'test-secret' } },
+      runtime,
+    )
+    return { code, stdout: out.join('\n'), stderr: err.join('\n') }
+  }
+
+  it('check: reports a connection failing with an echoing 500 without the API key, token or client secret', async () => {
+    extraEcho = 'test-secret'
+    const { code, stdout, stderr } = await cli([
+      'check',
+      '--config',
+      configFile('check.yaml', '/broken'),
+      '--json',
+    ])
+    expect(code).toBe(1)
+    const report = JSON.parse(stdout) as {
+      steps: { step: string; ok: boolean; detail: string; code?: string }[]
+    }
+    const failed = report.steps.find((s) => !s.ok)
+    expect(failed?.detail).toContain('500')
+    expectNoSecret([stdout, stderr], [API_KEY, 'test-secret'])
+    expect(stdout).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/)
+  })
+
   it('prints a failed call as JSON without the cookie, token, API key or client secret the server echoed', async () => {
     const clientSecret = 'test-secret'
     // A server that knows the client secret (it should not) echoes it too.

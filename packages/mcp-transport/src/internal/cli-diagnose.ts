@@ -1,7 +1,7 @@
 // Turns an error from any step of the CLI into what a person (or a script, with --json) can act
 // on: a stable code, one sentence saying what failed and where, and the hints. Every command
 // prints the same diagnosis for the same failure; no message holds a secret, token or cookie.
-import { ErrorCode } from '@mcp-oauth2/auth-core'
+import { ErrorCode, redactServerText } from '@mcp-oauth2/auth-core'
 import { SseError } from '@modelcontextprotocol/sdk/client/sse.js'
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { McpError, ErrorCode as McpErrorCode } from '@modelcontextprotocol/sdk/types.js'
@@ -28,7 +28,16 @@ export interface DiagnoseContext {
   url?: string | undefined
   /** The configured server's name. */
   server?: string | undefined
+  /**
+   * Credential values in play (static header values, the client secret, the token sent): removed
+   * from the message even when a server echoed them.
+   * @default []
+   */
+  secrets?: readonly string[] | undefined
 }
+
+/** Characters of a diagnosis message kept at most (a server's error body can be megabytes). */
+const MAX_MESSAGE = 512
 
 interface ErrorLike {
   code?: unknown
@@ -191,7 +200,9 @@ export function diagnose(error: unknown, context: DiagnoseContext = {}): Diagnos
       })
   }
 
-  const message = messageOf(error)
+  // An MCP server's text (an error body, a JSON-RPC message) reaches the message: redacted of
+  // the secrets in play and of anything shaped like a credential, and capped (#13 item 11).
+  const message = redactServerText(messageOf(error), { secrets: context.secrets, maxLength: MAX_MESSAGE })
   const oauthError = typeof e.error === 'string' ? e.error : undefined
   switch (code) {
     case ErrorCode.OAuthErrorResponse: {

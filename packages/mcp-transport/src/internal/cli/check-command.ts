@@ -5,6 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { type Diagnosis, diagnose } from '../cli-diagnose.js'
 import { CliProgress, progressFetch } from '../cli-progress.js'
 import { describeRateLimits, rateLimitsJson } from '../cli-rate-limits.js'
+import { secretsOfServerConfig } from '../manager/from-config.js'
 import { decodeClaims } from './claims.js'
 import { loadConfig, selectServers } from './config.js'
 import { failureJson } from './failures.js'
@@ -35,6 +36,9 @@ export async function commandCheck(values: Values, io: CliIo, runtime: CliRuntim
     )
     for (const hint of step.hints ?? []) io.stdout(`    hint: ${hint}`)
   }
+  // What an MCP server may echo back into an error of the check: its static headers, the client
+  // secrets, the token sent (#13 item 11).
+  let secrets: string[] = []
   const timed = async <T>(
     server: ServerConfig | undefined,
     step: string,
@@ -54,7 +58,7 @@ export async function commandCheck(values: Values, io: CliIo, runtime: CliRuntim
       })
       return value
     } catch (error) {
-      const d = diagnose(error, { url: server?.url, server: server?.name })
+      const d = diagnose(error, { url: server?.url, server: server?.name, secrets })
       failures.push(d)
       report({
         server: server?.name,
@@ -86,6 +90,7 @@ export async function commandCheck(values: Values, io: CliIo, runtime: CliRuntim
       (limits) => describeRateLimits(limits),
     )
   for (const server of config?.servers ?? []) {
+    secrets = [...Object.values(server.headers), ...secretsOfServerConfig(server)]
     const provider = server.oauth2
       ? await timed(
           server,
@@ -114,6 +119,7 @@ export async function commandCheck(values: Values, io: CliIo, runtime: CliRuntim
         },
       )
       if (!token) continue
+      secrets.push(token.value)
     }
     await timed(
       server,
