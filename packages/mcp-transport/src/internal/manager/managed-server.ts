@@ -1,85 +1,19 @@
-import type { McpTransportKind, TokenProvider } from '@mcp-oauth2/auth-core'
+import type { TokenProvider } from '@mcp-oauth2/auth-core'
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js'
 import { McpFailureCode, McpTransportErrorCode, ServerUnavailableError } from '../../errors.js'
 import { recordingSentCredentials, type SentCredentials } from '../fetch/sent-credentials.js'
-import { currentUserContext, runAsService } from '../user-context-store.js'
+import { runAsService } from '../user-context-store.js'
 import { withTimeout } from './client-calls.js'
-import type { Emit } from './events.js'
 import { failureCode } from './failure-code.js'
+import { type ManagedServerOptions, untraced } from './managed-server-options.js'
 import type { ListedTools, McpClientHandle, PendingClient } from './mcp-client.js'
-import type { ReconnectPolicy } from './reconnect.js'
-import { sanitizeError, userContextSecrets } from './sanitize-error.js'
+import { PrivateLists } from './private-lists.js'
+import { RetryTimer } from './retry-timer.js'
+import { ErrorSanitizer } from './sanitize-error.js'
+import type { CallToolOptions, ServerState, ServerStatus } from './server-status.js'
 
-/** Users whose private tool lists a server keeps at most (the oldest is dropped). */
-export const MAX_PRIVATE_LISTS = 1000
-
-/** Connection state of a server. */
-export type ServerState = 'idle' | 'connecting' | 'connected' | 'failed' | 'closed'
-
-/** One server's status, from `connect()` and `status()`. */
-export interface ServerStatus {
-  readonly name: string
-  readonly url: string
-  readonly transport: McpTransportKind
-  readonly state: ServerState
-  /** Why the last attempt failed (when `state` is `failed`). */
-  readonly error: ServerUnavailableError | undefined
-  /** Consecutive failed attempts. */
-  readonly attempts: number
-  /** When the next background attempt is due, epoch ms. */
-  readonly nextRetryAt: number | undefined
-  /** Tools it offers (0 unless connected). */
-  readonly toolCount: number
-  /** The MCP revision negotiated (`2026-07-28`, `2025-11-25`, …), once connected. */
-  readonly protocolVersion: string | undefined
-}
-
-/** Per-call options of `McpServerManager.callTool`. */
-export interface CallToolOptions {
-  /** Aborts the call. */
-  signal?: AbortSignal | undefined
-  /**
-   * The model's id of this call (`tool_call_id`, `call_id`, `tool_use_id`), for the span's
-   * `gen_ai.tool.call.id`; `runToolCalls` passes it.
-   * @default none
-   */
-  toolCallId?: string | undefined
-  /**
-   * Timeout of the call, in milliseconds.
-   * @default the SDK's (60000)
-   */
-  timeoutMs?: number | undefined
-}
-
-/** What a {@link ManagedServer} is made of. */
-export interface ManagedServerOptions {
-  readonly name: string
-  readonly url: string
-  readonly transport: McpTransportKind
-  /** The service's token source (already observed for events), if any. */
-  readonly provider: TokenProvider | undefined
-  /** A new MCP client over this server's auth fetch, for each connection attempt. */
-  readonly makeClient: (onToolsChanged: () => void) => PendingClient
-  /** Releases what the server's auth fetch owns (its TLS pool), once, at `close()`. */
-  readonly release: () => Promise<void>
-  readonly connectTimeoutMs: number
-  readonly reconnect: ReconnectPolicy | undefined
-  readonly now: () => number
-  readonly emit: Emit | undefined
-  /** Called whenever the server's tools or its usability changed. */
-  readonly onToolsChanged: () => void
-  /** Runs an MCP operation (`initialize`, `tools/list`) inside its span, when tracing is on. */
-  readonly trace?: (<T>(method: string, fn: () => Promise<T>) => Promise<T>) | undefined
-  /**
-   * Credential values of this server that its errors must never show, even when the server
-   * echoes them: its static header values, the client secrets of its token providers.
-   */
-  readonly secrets?: readonly string[] | undefined
-}
-
-function untraced<T>(_method: string, fn: () => Promise<T>): Promise<T> {
-  return fn()
-}
+export type { ManagedServerOptions } from './managed-server-options.js'
+export type { CallToolOptions, ServerState, ServerStatus } from './server-status.js'
 
 /** How long `close()` waits for a session's HTTP DELETE, and for the pool to drain, ms. */
 const CLOSE_TIMEOUT_MS = 2000
@@ -106,26 +40,23 @@ export class ManagedServer {
   /** The cache hints of the last list, and when it was listed (the manager's `now`). */
   #hints: Omit<ListedTools, 'tools'> = { ttlMs: undefined, cacheScope: undefined }
   #listedAt = 0
-  /** Private lists by user, oldest first (a Map keeps insertion order). */
-  readonly #privateLists = new Map<
-    string,
-    { tools: readonly Tool[]; listedAt: number; ttlMs: number | undefined }
-  >()
+  /** Users' private lists (of a server whose lists are `cacheScope: 'private'`). */
+  readonly #privateLists = new PrivateLists()
   #error: ServerUnavailableError | undefined
   #attempts = 0
   #everConnected = false
   #connecting: Promise<void> | undefined
   #refreshing: Promise<void> | undefined
-  #retryTimer: ReturnType<typeof setTimeout> | undefined
-  #nextRetryAt: number | undefined
+  readonly #retry = new RetryTimer()
   #closed = false
-  /** Credentials sent on the service's behalf lately (connecting, listing): kept out of errors. */
-  readonly #sent: SentCredentials = new Set()
+  /** Keeps this server's secrets, and the credentials sent for it, out of the errors it hands out. */
+  readonly #sanitizer: ErrorSanitizer
 
   constructor(options: ManagedServerOptions) {
     this.#options = options
     this.name = options.name
     this.provider = options.provider
+    this.#sanitizer = new ErrorSanitizer(options.secrets ?? [])
   }
 
   get state(): ServerState {
@@ -168,23 +99,17 @@ export class ManagedServer {
     const client = this.#client
     if (this.#state !== 'connected' || !client) return []
     const now = this.#options.now()
-    const kept = user === undefined ? undefined : this.#privateLists.get(user)
-    if (kept && !refresh && (kept.ttlMs === undefined || now - kept.listedAt < kept.ttlMs)) return kept.tools
+    const kept = user === undefined || refresh ? undefined : this.#privateLists.fresh(user, now)
+    if (kept) return kept
     const sent: SentCredentials = new Set()
     let listed: ListedTools
     try {
       listed = await recordingSentCredentials(sent, () => client.listTools(this.#options.connectTimeoutMs))
     } catch (err) {
-      throw this.#sanitize(err, sent)
+      throw this.#sanitizer.sanitize(err, sent)
     }
-    if (user !== undefined && this.#client === client) {
-      this.#privateLists.delete(user)
-      if (this.#privateLists.size >= MAX_PRIVATE_LISTS) {
-        const oldest = this.#privateLists.keys().next().value
-        if (oldest !== undefined) this.#privateLists.delete(oldest)
-      }
+    if (user !== undefined && this.#client === client)
       this.#privateLists.set(user, { tools: listed.tools, listedAt: now, ttlMs: listed.ttlMs })
-    }
     return listed.tools
   }
 
@@ -196,7 +121,7 @@ export class ManagedServer {
       state: this.#state,
       error: this.#error,
       attempts: this.#attempts,
-      nextRetryAt: this.#nextRetryAt,
+      nextRetryAt: this.#retry.dueAt,
       toolCount: this.#state === 'connected' ? this.#tools.length : 0,
       protocolVersion: this.#client?.protocolVersion,
     }
@@ -217,12 +142,12 @@ export class ManagedServer {
   /** Connects (one attempt at a time; concurrent callers share it). Never rejects. */
   connect(): Promise<void> {
     if (this.#connecting) return this.#connecting
-    this.#cancelRetry()
-    const attempt = runAsService(() => recordingSentCredentials(this.#sent, () => this.#attempt())).finally(
-      () => {
-        this.#connecting = undefined
-      },
-    )
+    this.#retry.cancel()
+    const attempt = runAsService(() =>
+      recordingSentCredentials(this.#sanitizer.sent, () => this.#attempt()),
+    ).finally(() => {
+      this.#connecting = undefined
+    })
     this.#connecting = attempt
     return attempt
   }
@@ -262,7 +187,7 @@ export class ManagedServer {
       return await recordingSentCredentials(sent, () => client.callTool(tool, args, requestOptions))
     } catch (err) {
       if (!client.isSessionExpired(err)) {
-        const safe = this.#sanitize(err, sent)
+        const safe = this.#sanitizer.sanitize(err, sent)
         if (failureCode(err) === McpFailureCode.Network && this.#client === client) this.#markDown(safe)
         throw safe
       }
@@ -275,7 +200,7 @@ export class ManagedServer {
       try {
         return await recordingSentCredentials(sent, () => fresh.callTool(tool, args, requestOptions))
       } catch (retryErr) {
-        throw this.#sanitize(retryErr, sent)
+        throw this.#sanitizer.sanitize(retryErr, sent)
       }
     }
   }
@@ -287,7 +212,7 @@ export class ManagedServer {
    */
   async close(): Promise<void> {
     this.#closed = true
-    this.#cancelRetry()
+    this.#retry.cancel()
     const client = this.#client
     const pending = this.#pending
     this.#client = undefined
@@ -362,7 +287,7 @@ export class ManagedServer {
       this.#error = new ServerUnavailableError(this.name, {
         attempts: this.#attempts,
         causeCode: code,
-        cause: this.#sanitize(err),
+        cause: this.#sanitizer.sanitize(err),
       })
       this.#state = 'failed'
       this.#options.onToolsChanged()
@@ -385,24 +310,10 @@ export class ManagedServer {
   #scheduleRetry(): number | undefined {
     const delay = this.#closed ? undefined : this.#options.reconnect?.delayAfter(this.#attempts)
     if (delay === undefined) return undefined
-    this.#nextRetryAt = this.#options.now() + delay
-    // Created outside any user context, so the timer's callback does not inherit one.
-    const timer = runAsService(() =>
-      setTimeout(() => {
-        this.#retryTimer = undefined
-        if (!this.#closed && this.#state === 'failed') void this.connect()
-      }, delay),
-    )
-    // A pending retry must never keep the process (or a test run) alive.
-    timer.unref?.()
-    this.#retryTimer = timer
+    this.#retry.schedule(delay, this.#options.now(), () => {
+      if (!this.#closed && this.#state === 'failed') void this.connect()
+    })
     return delay
-  }
-
-  #cancelRetry(): void {
-    if (this.#retryTimer) clearTimeout(this.#retryTimer)
-    this.#retryTimer = undefined
-    this.#nextRetryAt = undefined
   }
 
   #setList(listed: ListedTools): void {
@@ -418,7 +329,7 @@ export class ManagedServer {
     // Always as the service: the list is cached and served to every user, so it must never be
     // fetched with one user's cookies, whoever triggered the refresh.
     const refreshing = runAsService(() =>
-      recordingSentCredentials(this.#sent, async () => {
+      recordingSentCredentials(this.#sanitizer.sent, async () => {
         try {
           const trace = this.#options.trace ?? untraced
           const listed = await trace('tools/list', () => client.listTools(connectTimeoutMs))
@@ -454,20 +365,6 @@ export class ManagedServer {
     })
     this.#refreshing = refreshing
     return refreshing
-  }
-
-  /**
-   * `err` safe to hand out: redacted of this server's secrets, of the credentials it was sent
-   * lately (`sent`: by the failed operation), of the current user's cookies, headers and tokens,
-   * and of anything shaped like a credential.
-   */
-  #sanitize(err: unknown, sent?: Iterable<string>): unknown {
-    return sanitizeError(err, [
-      ...(this.#options.secrets ?? []),
-      ...this.#sent,
-      ...(sent ?? []),
-      ...userContextSecrets(currentUserContext()),
-    ])
   }
 
   /** A call found the server unreachable (`err`, sanitized): drop the client and reconnect in the background. */

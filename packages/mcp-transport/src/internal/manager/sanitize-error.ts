@@ -1,5 +1,6 @@
 import { AuthCoreError, redactServerText } from '@mcp-oauth2/auth-core'
-import type { StoredUserContext } from '../user-context-store.js'
+import type { SentCredentials } from '../fetch/sent-credentials.js'
+import { currentUserContext, type StoredUserContext } from '../user-context-store.js'
 
 /**
  * Errors that carry an MCP server's text (the SDKs put the body of an HTTP error response into
@@ -82,6 +83,31 @@ function withJsonForms(secrets: Iterable<string | undefined>): string[] {
 export function sanitizeError(err: unknown, secrets: Iterable<string | undefined>): unknown {
   const known = withJsonForms(secrets)
   return sanitizeValue(err, known, 0)
+}
+
+/**
+ * One server's sanitizer: keeps its own secrets (static header values, client secrets), the
+ * credentials sent on the service's behalf lately ({@link sent}) and the current user's cookies,
+ * headers and tokens out of the errors the server hands out.
+ */
+export class ErrorSanitizer {
+  readonly #secrets: readonly string[]
+  /** Where the credentials sent on the service's behalf (connecting, listing) are noted. */
+  readonly sent: SentCredentials = new Set()
+
+  constructor(secrets: readonly string[]) {
+    this.#secrets = [...secrets]
+  }
+
+  /** `err` safe to hand out; `sent`: what the failed operation sent (a user's token). */
+  sanitize(err: unknown, sent?: Iterable<string>): unknown {
+    return sanitizeError(err, [
+      ...this.#secrets,
+      ...this.sent,
+      ...(sent ?? []),
+      ...userContextSecrets(currentUserContext()),
+    ])
+  }
 }
 
 function redactText(text: string, secrets: readonly string[]): string {
