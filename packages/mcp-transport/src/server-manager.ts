@@ -1,56 +1,34 @@
-import {
-  createToolScopePolicy,
-  type FetchLike,
-  type McpConfig,
-  type ServerConfig,
-  type TokenProvider,
-  type TokenProviderEvent,
-  type TokenProviderFromConfigOptions,
-  type ToolScopePolicy,
-  tokenProvidersFromConfig,
-  userTokenProvidersFromConfig,
-} from '@mcp-oauth2/auth-core'
-import type { CallToolResult, Implementation } from '@modelcontextprotocol/sdk/types.js'
+// biome-ignore assist/source/organizeImports: sorted, but the options last, so that the bundled declarations (api/mcp-transport.d.ts) keep their order
+import type { McpConfig, ServerConfig } from '@mcp-oauth2/auth-core'
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { type AnthropicTool, toAnthropicTools } from './anthropic-tools.js'
 import { createServerAuthFetch } from './auth-fetch.js'
 import { authFetchOptionsFor, transportOver } from './create-transport.js'
 import { McpTransportError, McpTransportErrorCode } from './errors.js'
-import {
-  createEmitter,
-  type Emit,
-  type McpManagerEvent,
-  observeTokenProvider,
-} from './internal/manager/events.js'
-import { failureCode } from './internal/manager/failure-code.js'
-import { configSecrets, secretsOfServerConfig } from './internal/manager/from-config.js'
-import { LazyTokenStore } from './internal/manager/lazy-token-store.js'
-import { type CallToolOptions, ManagedServer, type ServerStatus } from './internal/manager/managed-server.js'
-import {
-  type McpSdk,
-  type McpVersionNegotiation,
-  sdkV1Client,
-  sdkV2Client,
-} from './internal/manager/mcp-client.js'
-import { preflight, requiredScopes, type ScopeVerifier } from './internal/manager/preflight.js'
-import { RateLimiter, type RateLimitsOptions } from './internal/manager/rate-limiter.js'
-import { positiveOption, type ReconnectOptions, reconnectPolicy } from './internal/manager/reconnect.js'
+import { callManagedTool, type ToolCallSettings } from './internal/manager/call-tool.js'
+import { type Emit, tokenObserver } from './internal/manager/events.js'
+import { configSecrets, definitionsOf, providersFromConfig } from './internal/manager/from-config.js'
+import type { LazyTokenStore } from './internal/manager/lazy-token-store.js'
+import type { CallToolOptions, ManagedServer, ServerStatus } from './internal/manager/managed-server.js'
+import { managerEmitter, resolveManagerOptions, uniqueNames } from './internal/manager/options.js'
+import { requiredScopes } from './internal/manager/preflight.js'
+import { RateLimiter } from './internal/manager/rate-limiter.js'
+import { createManagedServers, type ServerFactorySettings } from './internal/manager/server-factory.js'
 import { type ManagedTool, ToolIndex } from './internal/manager/tool-index.js'
-import { serverAttributes } from './internal/telemetry/attributes.js'
+import { sharedEntry, UserViews } from './internal/manager/user-views.js'
 import { createTelemetry } from './internal/telemetry/create-telemetry.js'
 import { traceOperation } from './internal/telemetry/operation-span.js'
-import { loadOtelApi } from './internal/telemetry/otel-api.js'
-import { propagatingFetch } from './internal/telemetry/propagating-fetch.js'
-import { ATTR_SERVER_NAME } from './internal/telemetry/semconv.js'
-import type { Telemetry, TelemetryOptions } from './internal/telemetry/telemetry.js'
+import type { Telemetry } from './internal/telemetry/telemetry.js'
 import { unwatchTokenChannels } from './internal/telemetry/token-channels.js'
 import { currentUserContext, runAsService } from './internal/user-context-store.js'
-import { createIdentify, type Identify, type UserIdentity } from './internal/user-identity.js'
+import { createIdentify, type Identify } from './internal/user-identity.js'
 import { type OpenAITool, type OpenAIToolset, toOpenAITools } from './openai-tools.js'
 import { rateLimitsOptionsOf } from './rate-limits.js'
 import { type ResponsesTool, toResponsesTools } from './responses-tools.js'
 import { type McpServerDefinition, toServerConfig } from './server-definition.js'
 import type { ToolCall, ToolResultFor } from './tool-call-formats.js'
 import { type RunToolCallsOptions, runToolCalls, type ToolCallRun } from './tool-call-runner.js'
+import type { McpServerManagerConfigOptions, McpServerManagerOptions } from './server-manager-options.js'
 
 // The manager's concepts live in internal/manager/ (one file each); their public types are
 // part of this module's API.
@@ -61,116 +39,11 @@ export type { ScopeVerifier } from './internal/manager/preflight.js'
 export type { ReconnectOptions } from './internal/manager/reconnect.js'
 export type { ManagedTool } from './internal/manager/tool-index.js'
 export type { McpServerDefinition } from './server-definition.js'
-
-/** Options shared by `new McpServerManager(…)` and {@link McpServerManager.fromConfig}. */
-export interface McpServerManagerBaseOptions {
-  /**
-   * The fetch underneath every transport (and, with `fromConfig`, the token providers).
-   * @default globalThis.fetch, looked up at call time
-   */
-  fetch?: FetchLike | undefined
-  /**
-   * Clock for event timestamps and durations (and, with `fromConfig`, token expiry), epoch ms.
-   * @default Date.now
-   */
-  now?: (() => number) | undefined
-  /**
-   * Which scopes each tool requires: a policy from `createToolScopePolicy`, or its map (then
-   * unknown tools are denied). Keys may be plain tool names or `<server>__<tool>` (which wins).
-   * With it, `callTool` checks the service token's scopes before sending anything.
-   * @default no pre-flight check
-   */
-  toolScopes?: ToolScopePolicy | Readonly<Record<string, readonly string[]>> | undefined
-  /**
-   * Verifies the service token in the pre-flight check (its verified scopes are used); one for
-   * all servers, or one per server (tokens differ in `aud`). Without it, the check uses the
-   * scopes of the token response (`AccessToken.scopes`).
-   * @default none
-   */
-  verifier?: ScopeVerifier | ((server: string) => ScopeVerifier | undefined) | undefined
-  /**
-   * Receives audit events. It never sees a token, secret or cookie value. A throwing listener is
-   * ignored.
-   * @default none
-   */
-  onEvent?: ((event: McpManagerEvent) => void) | undefined
-  /**
-   * Background reconnection of failed servers; `false` turns it off.
-   * @default { initialDelayMs: 1000, maxDelayMs: 60000, maxAttempts: Infinity }
-   */
-  retry?: ReconnectOptions | false | undefined
-  /**
-   * The MCP client's `clientInfo`.
-   * @default { name: 'mcp-oauth2-kit', version: '0.1.0' }
-   */
-  clientInfo?: Implementation | undefined
-  /**
-   * Timeout of one connection attempt (initialize and tool listing), in milliseconds.
-   * @default 10000
-   */
-  connectTimeoutMs?: number | undefined
-  /**
-   * The MCP SDK whose client connects to Streamable HTTP servers: `v1`
-   * (`@modelcontextprotocol/sdk`, MCP 2025-11-25 and earlier) or `v2` (`@modelcontextprotocol/client`,
-   * an optional peer, which also speaks 2026-07-28). Legacy SSE servers always use v1.
-   * @default 'v1'
-   */
-  sdk?: McpSdk | undefined
-  /**
-   * With `sdk: 'v2'`: how the revision is chosen. `auto`: 2026-07-28 when the server offers it,
-   * else the 2025 revisions; `legacy`: 2025 only; `{ pin: '2026-07-28' }`: that or fail.
-   * @default 'auto'
-   */
-  versionNegotiation?: McpVersionNegotiation | undefined
-  /**
-   * Rate limits per user, per tool, per server and global, checked before anything is sent (a
-   * refused call throws `RateLimitedError`, `ERR_RATE_LIMITED`, and emits `rate_limited`). In
-   * memory, or shared by every replica with `redis`. With `fromConfig`, given here, it replaces
-   * the config's `rate_limits:` (`config.rateLimits`) as a whole.
-   * @default no limits (with `fromConfig`: the config's `rate_limits:`, if any)
-   */
-  rateLimits?: RateLimitsOptions | undefined
-  /**
-   * OpenTelemetry: spans for tool calls (`tools/call <tool>`), `initialize`, `tools/list`, the
-   * HTTP requests under them and token requests; metrics; W3C trace context to each MCP
-   * server's origin only. On when `@opentelemetry/api` is installed (global providers unless
-   * given); `false` turns it off. Without `@opentelemetry/api` nothing is loaded.
-   * @default the global providers when `@opentelemetry/api` is installed, else off
-   */
-  telemetry?: TelemetryOptions | false | undefined
-}
-
-/** Options of `new McpServerManager(…)`. */
-export interface McpServerManagerOptions extends McpServerManagerBaseOptions {
-  servers: readonly McpServerDefinition[]
-}
-
-/** Options of {@link McpServerManager.fromConfig}. */
-export interface McpServerManagerConfigOptions extends McpServerManagerBaseOptions {
-  /**
-   * Defaults for the token providers built from the config (retry, timeouts, …). A `store`
-   * here wins over the config's `token_store`.
-   */
-  tokenProviderOptions?: Omit<TokenProviderFromConfigOptions, 'fetch' | 'now'> | undefined
-  /**
-   * The node-redis client for a `token_store` of `type: redis` (instead of its `url`); yours to
-   * close.
-   * @default a client the store creates from `token_store.url`, closed by `close()`
-   */
-  tokenStoreClient?: object | undefined
-}
-
-/** Users whose tool views the manager keeps at most (the oldest is dropped). */
-const MAX_USER_VIEWS = 1000
-
-const DEFAULT_CLIENT_INFO: Implementation = { name: 'mcp-oauth2-kit', version: '0.1.0' }
-
-function toPolicy(scopes: McpServerManagerBaseOptions['toolScopes']): ToolScopePolicy | undefined {
-  if (scopes === undefined) return undefined
-  return typeof (scopes as ToolScopePolicy).requiredScopesFor === 'function'
-    ? (scopes as ToolScopePolicy)
-    : createToolScopePolicy(scopes as Readonly<Record<string, readonly string[]>>)
-}
+export type {
+  McpServerManagerBaseOptions,
+  McpServerManagerConfigOptions,
+  McpServerManagerOptions,
+} from './server-manager-options.js'
 
 /**
  * The gateway's multi-server core: connects to every MCP server with its transport and service
@@ -198,14 +71,14 @@ function toPolicy(scopes: McpServerManagerBaseOptions['toolScopes']): ToolScopeP
 export class McpServerManager {
   readonly #servers = new Map<string, ManagedServer>()
   readonly #index: ToolIndex
-  /** Users' views of servers with private tool lists, oldest first. */
-  readonly #views = new Map<string, ToolIndex>()
+  /** Users' views of servers with private tool lists. */
+  readonly #views: UserViews
   readonly #now: () => number
-  readonly #policy: ToolScopePolicy | undefined
-  readonly #verifier: McpServerManagerBaseOptions['verifier']
   readonly #emit: Emit | undefined
   readonly #limiter: RateLimiter | undefined
   readonly #identify: Identify
+  /** What every tool call goes through: limits, the scope check, events. */
+  readonly #calls: ToolCallSettings
   readonly #telemetry: Telemetry | undefined
   /** The token store `fromConfig` built from `token_store` (closed by `close()`). */
   #tokenStore: LazyTokenStore | undefined
@@ -233,121 +106,56 @@ export class McpServerManager {
   constructor(options: McpServerManagerOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
     if (!Array.isArray(options.servers)) throw new TypeError('"servers" must be an array')
-    const now = options.now ?? Date.now
-    if (typeof now !== 'function') throw new TypeError('"now" must be a function')
+    const { now, policy, reconnect, clientInfo, connectTimeoutMs, sdk, negotiation } =
+      resolveManagerOptions(options)
     this.#now = now
-    this.#policy = toPolicy(options.toolScopes)
-    this.#verifier = options.verifier
     const telemetry = createTelemetry(options.telemetry)
     this.#telemetry = telemetry
     const onEvent = options.onEvent
-    // Metrics of denials, refusals and outages come from the events; without a listener or
-    // telemetry, events cost nothing.
-    this.#emit = createEmitter(
-      telemetry
-        ? (event) => {
-            telemetry.observe(event)
-            onEvent?.(event)
-          }
-        : onEvent,
-    )
-    this.#limiter =
+    this.#emit = managerEmitter(telemetry, onEvent)
+    const limiter =
       options.rateLimits === undefined ? undefined : new RateLimiter(options.rateLimits, this.#emit, now)
-    this.#identify = this.#limiter?.identify ?? createIdentify(undefined)
-    const reconnect = reconnectPolicy(options.retry)
-    const clientInfo = options.clientInfo ?? DEFAULT_CLIENT_INFO
-    const sdk = options.sdk ?? 'v1'
-    if (sdk !== 'v1' && sdk !== 'v2') throw new TypeError("\"sdk\" must be 'v1' or 'v2'")
-    const negotiation = options.versionNegotiation ?? 'auto'
-    if (
-      negotiation !== 'auto' &&
-      negotiation !== 'legacy' &&
-      !(typeof negotiation === 'object' && negotiation !== null && typeof negotiation.pin === 'string')
-    )
-      throw new TypeError("\"versionNegotiation\" must be 'auto', 'legacy' or { pin }")
-    const connectTimeoutMs = positiveOption(options.connectTimeoutMs, 10_000, 'connectTimeoutMs')
-    const policy = this.#policy
-    this.#index = new ToolIndex((server, tool) => requiredScopes(policy, server, tool))
-    const configs = options.servers.map(toServerConfig)
-    const names = new Set<string>()
-    for (const config of configs) {
-      if (names.has(config.name)) throw new TypeError(`server name "${config.name}" is used twice`)
-      names.add(config.name)
+    this.#limiter = limiter
+    this.#identify = limiter?.identify ?? createIdentify(undefined)
+    const verifier = options.verifier
+    this.#calls = { limiter, policy, verifier, emit: this.#emit, now, identify: this.#identify }
+    const scopesOf = (server: string, tool: string) => requiredScopes(policy, server, tool)
+    this.#index = new ToolIndex(scopesOf)
+    this.#views = new UserViews(scopesOf)
+    const configs = uniqueNames(options.servers.map(toServerConfig))
+    const emit = this.#emit
+    const shared: ServerFactorySettings = {
+      ...{ sdk, negotiation, clientInfo, connectTimeoutMs, reconnect, now, emit, telemetry },
+      onToolsChanged: () => this.#rebuildIndex(),
     }
-    // Last token value seen per underlying provider (shared providers emit one `token` event).
-    const seen = new WeakMap<TokenProvider, { value: string | undefined }>()
-    const built: ManagedServer[] = []
-    try {
-      options.servers.forEach((def, i) => {
-        const config = configs[i] as ServerConfig
-        const emit = this.#emit
-        let provider = def.tokenProvider
-        if (provider && emit && onEvent) {
-          const last = seen.get(provider) ?? { value: undefined }
-          seen.set(provider, last)
-          provider = observeTokenProvider(provider, config.name, emit, now, last)
-        }
-        const attributes = { ...serverAttributes(new URL(config.url)), [ATTR_SERVER_NAME]: config.name }
-        this.#attributes.set(config.name, attributes as Record<string, string | number>)
-        const fetch = createServerAuthFetch(
-          {
-            ...authFetchOptionsFor(config, {
-              tokenProvider: provider,
-              userTokenProvider: def.userTokenProvider,
-              fetch: options.fetch,
-              allowInsecureHttp: def.allowInsecureHttp,
-            }),
-            now,
-            onEvent:
-              emit &&
-              ((e) =>
-                emit({
-                  type: 'auth_retry',
-                  at: e.at,
-                  server: config.name,
-                  tool: undefined,
-                  durationMs: 0,
-                  status: e.status,
-                  reason: e.reason,
-                  ...(e.scopes ? { scopes: e.scopes } : {}),
-                })),
-          },
-          { telemetry, serverName: config.name },
-        )
-        const server = new ManagedServer({
-          name: config.name,
-          url: config.url,
-          transport: config.transport,
-          provider,
-          makeClient: (onToolsChanged) => {
-            const settings = {
-              url: config.url,
-              fetch,
-              clientInfo,
-              connectTimeoutMs,
-              onToolsChanged,
-              negotiation,
-            }
-            return sdk === 'v2' && config.transport !== 'sse'
-              ? sdkV2Client(settings)
-              : sdkV1Client(settings, () => transportOver(config, fetch))
-          },
-          release: () => fetch.close(),
-          connectTimeoutMs,
-          reconnect,
+    const toBuild = configs.map((config, i) => {
+      const def = options.servers[i] as McpServerDefinition
+      const secrets = [...Object.values(config.headers), ...(configSecrets.get(def) ?? [])]
+      return { config, tokenProvider: def.tokenProvider, secrets }
+    })
+    const observe = emit && onEvent ? tokenObserver(emit, now) : undefined
+    // Each server's auth fetch is built here, so bad settings fail now (the factory closes the others).
+    const built = createManagedServers(toBuild, shared, observe, (i, provider, onRetry) => {
+      const config = configs[i] as ServerConfig
+      const def = options.servers[i] as McpServerDefinition
+      const fetch = createServerAuthFetch(
+        {
+          ...authFetchOptionsFor(config, {
+            tokenProvider: provider,
+            userTokenProvider: def.userTokenProvider,
+            fetch: options.fetch,
+            allowInsecureHttp: def.allowInsecureHttp,
+          }),
           now,
-          emit,
-          onToolsChanged: () => this.#rebuildIndex(),
-          trace: telemetry && ((method, fn) => traceOperation(telemetry, { method, attributes }, fn)),
-          secrets: [...Object.values(config.headers), ...(configSecrets.get(def) ?? [])],
-        })
-        built.push(server)
-        this.#servers.set(config.name, server)
-      })
-    } catch (error) {
-      // A later server's bad settings: release what the earlier ones hold (their TLS pools).
-      for (const server of built) void server.close()
-      throw error
+          onEvent: onRetry,
+        },
+        { telemetry, serverName: config.name },
+      )
+      return { fetch, transport: () => transportOver(config, fetch) }
+    })
+    for (const { server, attributes } of built) {
+      this.#servers.set(server.name, server)
+      this.#attributes.set(server.name, attributes)
     }
   }
 
@@ -368,59 +176,10 @@ export class McpServerManager {
    * ```
    */
   static fromConfig(config: McpConfig, options: McpServerManagerConfigOptions = {}): McpServerManager {
-    const { tokenProviderOptions, tokenStoreClient, ...rest } = options
-    // Trace context reaches the authorization server only when asked for.
-    const telemetry = options.telemetry === false ? undefined : options.telemetry
-    const api = telemetry?.propagateToAuthorizationServer === true ? loadOtelApi() : null
-    const tokenFetch = api ? propagatingFetch(api, options.fetch) : options.fetch
-    // A Redis token store from `token_store`, loaded from @mcp-oauth2/redis (an optional peer).
-    const storeConfig = config.tokenStore
-    const store =
-      tokenProviderOptions?.store === undefined && storeConfig?.type === 'redis'
-        ? new LazyTokenStore(async () => {
-            const { redisTokenStoreFromConfig } = await import('@mcp-oauth2/redis')
-            return redisTokenStoreFromConfig(storeConfig, {
-              ...(tokenStoreClient === undefined ? {} : { client: tokenStoreClient as never }),
-              ...(options.now ? { now: options.now } : {}),
-            })
-          })
-        : undefined
-    // The providers' store events become the manager's (set once the manager exists).
-    let forward: ((event: TokenProviderEvent) => void) | undefined
-    const onProviderEvent = tokenProviderOptions?.onEvent
-    let providers: ReturnType<typeof tokenProvidersFromConfig>
-    let userProviders: ReturnType<typeof userTokenProvidersFromConfig>
-    try {
-      const providerOptions = {
-        ...tokenProviderOptions,
-        ...(store ? { store } : {}),
-        onEvent: (event: TokenProviderEvent) => {
-          forward?.(event)
-          onProviderEvent?.(event)
-        },
-        ...(tokenFetch ? { fetch: tokenFetch } : {}),
-        ...(options.now ? { now: options.now } : {}),
-      }
-      providers = tokenProvidersFromConfig(config, providerOptions)
-      // `auth.user_token`: the per-user providers (token exchange, ID-JAG), the service's as actors.
-      userProviders = userTokenProvidersFromConfig(config, {
-        ...providerOptions,
-        serviceProviders: providers,
-      })
-    } catch (error) {
-      void store?.close().catch(() => {})
-      throw error
-    }
-    const servers = Object.values(config.servers).map((server): McpServerDefinition => {
-      const def: McpServerDefinition = {
-        ...server,
-        tokenProvider: providers.get(server.name),
-        userTokenProvider: userProviders.get(server.name),
-        allowInsecureHttp: server.oauth2?.allowInsecureHttp,
-      }
-      configSecrets.set(def, secretsOfServerConfig(server))
-      return def
-    })
+    const { providers, userProviders, store, forwardStoreEvents } = providersFromConfig(config, options)
+    // The rest is the manager's: the providers took theirs.
+    const { tokenProviderOptions: _options, tokenStoreClient: _client, ...rest } = options
+    const servers: McpServerDefinition[] = definitionsOf(config, providers, userProviders)
     let manager: McpServerManager
     try {
       // Options win over the file, as a whole: limits are not merged key by key.
@@ -433,22 +192,7 @@ export class McpServerManager {
       throw error
     }
     manager.#tokenStore = store
-    const now = manager.#now
-    forward = (event) => {
-      const emit = manager.#emit
-      if (!emit) return
-      const base = {
-        type: 'store',
-        at: now(),
-        server: undefined,
-        tool: undefined,
-        durationMs: 0,
-        store: 'tokens',
-      } as const
-      if (event.type === 'token_store_unavailable') emit({ ...base, state: 'unavailable', code: event.code })
-      else if (event.type === 'token_store_recovered')
-        emit({ ...base, durationMs: event.outageMs, state: 'available' })
-    }
+    forwardStoreEvents(manager.#emit, manager.#now)
     return manager
   }
 
@@ -491,37 +235,9 @@ export class McpServerManager {
       }),
     )
     if (context === undefined || !connected.some((s) => s.privateList)) return this.#index.tools
-    return (await this.#userView(this.#identify(context).id, options.refresh === true)).tools
-  }
-
-  /**
-   * The tools as one user sees them: servers with private lists contribute the user's own list
-   * (listed in the user's context, kept for that user only), the others their shared list. Kept
-   * for {@link callTool}'s name lookup, for at most {@link MAX_USER_VIEWS} users; a user nobody
-   * can tell apart (no id) gets a fresh view each time, kept for nobody.
-   */
-  async #userView(user: string | undefined, refresh: boolean): Promise<ToolIndex> {
-    const servers = [...this.#servers.values()]
-    const lists = await Promise.all(
-      servers.map(async (s) => ({
-        name: s.name,
-        tools: s.state === 'connected' && s.privateList ? await s.toolsFor(user, refresh) : s.tools,
-        usable: s.usable,
-        unavailable: () => s.unavailable(),
-      })),
-    )
-    const policy = this.#policy
-    const view = new ToolIndex((server, tool) => requiredScopes(policy, server, tool))
-    view.rebuild(lists)
-    if (user !== undefined) {
-      this.#views.delete(user)
-      if (this.#views.size >= MAX_USER_VIEWS) {
-        const oldest = this.#views.keys().next().value
-        if (oldest !== undefined) this.#views.delete(oldest)
-      }
-      this.#views.set(user, view)
-    }
-    return view
+    // The user's own view (see `UserViews`), kept for callTool's name lookup.
+    const user = this.#identify(context).id
+    return (await this.#views.build(user, [...this.#servers.values()], options.refresh === true)).tools
   }
 
   /**
@@ -621,77 +337,16 @@ export class McpServerManager {
     this.#assertConnectCalled()
     const index = this.#indexFor(currentUserContext())
     const tool = index.resolve(name, (n) => this.#toolset(index.tools).byOpenAIName.get(n))
+    const server = this.#servers.get(tool.server) as ManagedServer
+    const call = () => callManagedTool(this.#calls, server, tool, args, options, start)
     const telemetry = this.#telemetry
-    if (!telemetry) return this.#call(tool, args, options, start)
+    if (!telemetry) return call()
+    const attributes = this.#attributes.get(tool.server) ?? {}
     return traceOperation(
       telemetry,
-      {
-        method: 'tools/call',
-        tool: tool.name,
-        toolCallId: options.toolCallId,
-        attributes: this.#attributes.get(tool.server) ?? {},
-      },
-      () => this.#call(tool, args, options, start),
+      { method: 'tools/call', tool: tool.name, toolCallId: options.toolCallId, attributes },
+      call,
     )
-  }
-
-  async #call(
-    tool: ManagedTool,
-    args: Record<string, unknown>,
-    options: CallToolOptions,
-    start: number,
-  ): Promise<CallToolResult> {
-    const context = currentUserContext()
-    const user = context !== undefined
-    const identity: UserIdentity = this.#identify(context)
-    const server = this.#servers.get(tool.server) as ManagedServer
-    // Limits first: a refused call must not even ask for a token.
-    await this.#limiter?.check({
-      server: tool.server,
-      tool: tool.name,
-      qualifiedName: tool.qualifiedName,
-      identity,
-      user,
-    })
-    if (this.#policy && server.provider) {
-      const verifier = typeof this.#verifier === 'function' ? this.#verifier(tool.server) : this.#verifier
-      await preflight({
-        provider: server.provider,
-        tool,
-        verifier,
-        emit: this.#emit,
-        now: this.#now,
-        start,
-        user,
-        userId: identity.id,
-      })
-    }
-    let reconnected = false
-    const emitCall = (isError: boolean, code?: string) =>
-      this.#emit?.({
-        type: 'tool_call',
-        at: this.#now(),
-        server: tool.server,
-        tool: tool.name,
-        qualifiedName: tool.qualifiedName,
-        durationMs: this.#now() - start,
-        isError,
-        requiredScopes: tool.requiredScopes,
-        user,
-        userId: identity.id,
-        reconnected,
-        ...(code === undefined ? {} : { code }),
-      })
-    try {
-      const result = await server.callTool(tool.name, args, options, () => {
-        reconnected = true
-      })
-      emitCall(result.isError === true)
-      return result
-    } catch (err) {
-      emitCall(true, failureCode(err))
-      throw err
-    }
   }
 
   /**
@@ -723,32 +378,20 @@ export class McpServerManager {
   }
 
   #assertConnectCalled(): void {
-    if (!this.#connectCalled) {
-      throw new McpTransportError(
-        McpTransportErrorCode.NotConnected,
-        'call connect() before using the manager',
-      )
-    }
+    if (this.#connectCalled) return
+    throw new McpTransportError(McpTransportErrorCode.NotConnected, 'call connect() before using the manager')
   }
 
   /** The index a call resolves names in: the user's view when there is one, else the shared one. */
   #indexFor(context: ReturnType<typeof currentUserContext>): ToolIndex {
     if (context === undefined || this.#views.size === 0) return this.#index
-    const user = this.#identify(context).id
-    return (user !== undefined && this.#views.get(user)) || this.#index
+    return this.#views.get(this.#identify(context).id) ?? this.#index
   }
 
   #rebuildIndex(): void {
     // A server's tools or usability changed: users' views are rebuilt at their next listing.
     this.#views.clear()
-    this.#index.rebuild(
-      [...this.#servers.values()].map((s) => ({
-        name: s.name,
-        tools: s.tools,
-        usable: s.usable,
-        unavailable: () => s.unavailable(),
-      })),
-    )
+    this.#index.rebuild([...this.#servers.values()].map(sharedEntry))
   }
 
   #toolset(tools: readonly ManagedTool[]): OpenAIToolset<ManagedTool> {

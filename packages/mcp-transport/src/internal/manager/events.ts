@@ -180,3 +180,41 @@ export function observeTokenProvider(
     },
   }
 }
+
+/**
+ * Observes the service's token providers for `token` and `error` events: a provider shared by
+ * several servers emits one `token` event per new token (the last value seen is kept per
+ * underlying provider).
+ */
+export function tokenObserver(
+  emit: Emit,
+  now: () => number,
+): (provider: TokenProvider, server: string) => TokenProvider {
+  const seen = new WeakMap<TokenProvider, { value: string | undefined }>()
+  return function observe(provider, server) {
+    const last = seen.get(provider) ?? { value: undefined }
+    seen.set(provider, last)
+    return observeTokenProvider(provider, server, emit, now, last)
+  }
+}
+
+/** A server's auth fetch's retries (a 401/403 answered once) as `auth_retry` events. */
+export function authRetryListener(
+  emit: Emit,
+  server: string,
+): (
+  retry: Pick<Extract<McpManagerEvent, { type: 'auth_retry' }>, 'at' | 'status' | 'reason' | 'scopes'>,
+) => void {
+  return function onAuthRetry(retry) {
+    emit({
+      type: 'auth_retry',
+      at: retry.at,
+      server,
+      tool: undefined,
+      durationMs: 0,
+      status: retry.status,
+      reason: retry.reason,
+      ...(retry.scopes ? { scopes: retry.scopes } : {}),
+    })
+  }
+}
