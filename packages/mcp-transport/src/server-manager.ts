@@ -1,4 +1,16 @@
-// biome-ignore assist/source/organizeImports: sorted, but the options last, so that the bundled declarations (api/mcp-transport.d.ts) keep their order
+// biome-ignore-all assist/source/organizeImports: kept sorted by hand, but with the re-exports first and
+// the options' import last, so that the bundled declarations (api/mcp-transport.d.ts) keep the order
+// they had when the options were declared in this file.
+// The manager's concepts live in internal/manager/ (one file each); their public types are
+// part of this module's API.
+export type { McpManagerEvent } from './internal/manager/events.js'
+export type { CallToolOptions, ServerState, ServerStatus } from './internal/manager/managed-server.js'
+export type { McpSdk, McpVersionNegotiation } from './internal/manager/mcp-client.js'
+export type { ScopeVerifier } from './internal/manager/preflight.js'
+export type { ReconnectOptions } from './internal/manager/reconnect.js'
+export type { ManagedTool } from './internal/manager/tool-index.js'
+export type { McpServerDefinition } from './server-definition.js'
+
 import type { McpConfig, ServerConfig } from '@mcp-oauth2/auth-core'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { type AnthropicTool, toAnthropicTools } from './anthropic-tools.js'
@@ -28,22 +40,13 @@ import { type ResponsesTool, toResponsesTools } from './responses-tools.js'
 import { type McpServerDefinition, toServerConfig } from './server-definition.js'
 import type { ToolCall, ToolResultFor } from './tool-call-formats.js'
 import { type RunToolCallsOptions, runToolCalls, type ToolCallRun } from './tool-call-runner.js'
-import type { McpServerManagerConfigOptions, McpServerManagerOptions } from './server-manager-options.js'
-
-// The manager's concepts live in internal/manager/ (one file each); their public types are
-// part of this module's API.
-export type { McpManagerEvent } from './internal/manager/events.js'
-export type { CallToolOptions, ServerState, ServerStatus } from './internal/manager/managed-server.js'
-export type { McpSdk, McpVersionNegotiation } from './internal/manager/mcp-client.js'
-export type { ScopeVerifier } from './internal/manager/preflight.js'
-export type { ReconnectOptions } from './internal/manager/reconnect.js'
-export type { ManagedTool } from './internal/manager/tool-index.js'
-export type { McpServerDefinition } from './server-definition.js'
-export type {
+import type {
   McpServerManagerBaseOptions,
   McpServerManagerConfigOptions,
   McpServerManagerOptions,
 } from './server-manager-options.js'
+
+export type { McpServerManagerBaseOptions, McpServerManagerConfigOptions, McpServerManagerOptions }
 
 /**
  * The gateway's multi-server core: connects to every MCP server with its transport and service
