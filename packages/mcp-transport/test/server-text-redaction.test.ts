@@ -315,6 +315,29 @@ describe.each(SDKS)('MCP server text in errors (SDK %s)', (sdk) => {
     expectNoSecret([JSON.stringify(events)], [SERVICE_TOKEN, API_KEY])
   })
 
+  it('keeps echoed credentials out of the tool results runToolCalls gives the model, and the audit events', async () => {
+    const events: McpManagerEvent[] = []
+    const m = manager(sdk, events)
+    await m.connect()
+    const erin = user(5)
+    const calls = ['http_500', 'rpc_error', 'http_403'].map((name, i) => ({
+      id: `call_${i}`,
+      type: 'function' as const,
+      function: { name, arguments: '{}' },
+    }))
+    const run = await withUserContext(
+      { cookie: erin.cookie, subjectToken: erin.subjectToken, headers: erin.headers },
+      () => m.runToolCalls(calls),
+    )
+    expect(run.messages).toHaveLength(3)
+    expect(run.messages[1]?.content).toContain('tool crashed')
+    expectNoSecret(
+      [JSON.stringify(run), inspect(run, { depth: 10 })],
+      [...erin.secrets, SERVICE_TOKEN, API_KEY],
+    )
+    expectNoSecret([JSON.stringify(events)], [...erin.secrets, SERVICE_TOKEN, API_KEY])
+  })
+
   it('50 concurrent users each get an error without any cookie or token of any user', async () => {
     const m = manager(sdk, [])
     await m.connect()
