@@ -371,6 +371,23 @@ describe('connect', () => {
     managers.push(McpServerManager.fromConfig(local))
   })
 
+  it("builds a configured server over plain http when the config allows it (the server's allow_insecure_http)", () => {
+    const allowed = parseConfig(
+      {
+        mcp_servers: {
+          plain: {
+            url: 'http://mcp.example.test/mcp',
+            allow_insecure_http: true,
+            headers: { 'x-api-key': 'static-secret' },
+            auth: { cookie_passthrough: { enabled: true, cookie_names: ['session_id'] } },
+          },
+        },
+      },
+      { env: {} },
+    )
+    managers.push(McpServerManager.fromConfig(allowed))
+  })
+
   it('reports a server whose token request fails with the OAuth error code', async () => {
     const { manager } = manage(['crm'], { scope: 'not-allowed' })
     const [status] = await manager.connect()

@@ -53,7 +53,9 @@ export function definitionsOf(
       ...server,
       tokenProvider: providers.get(server.name),
       userTokenProvider: userProviders.get(server.name),
-      allowInsecureHttp: server.oauth2?.allowInsecureHttp,
+      // What the configuration allowed: the server's own allow_insecure_http, or its client's.
+      allowInsecureHttp:
+        server.allowInsecureHttp ?? server.oauth2?.allowInsecureHttp ?? server.userToken?.allowInsecureHttp,
     }
     configSecrets.set(def, secretsOfServerConfig(server))
     return def
