@@ -924,6 +924,7 @@ declare const serverConfigSchema: z.ZodObject<{
     keyFile: z.ZodOptional<z.ZodString>;
     rejectUnauthorized: z.ZodOptional<z.ZodBoolean>;
   }, z.core.$strip>>;
+  allowInsecureHttp: z.ZodOptional<z.ZodBoolean>;
 }, z.core.$strip>;
 declare const tokenStoreConfigSchema: z.ZodObject<{
   type: z.ZodEnum<{
@@ -1096,6 +1097,7 @@ declare const mcpConfigSchema: z.ZodObject<{
       keyFile: z.ZodOptional<z.ZodString>;
       rejectUnauthorized: z.ZodOptional<z.ZodBoolean>;
     }, z.core.$strip>>;
+    allowInsecureHttp: z.ZodOptional<z.ZodBoolean>;
   }, z.core.$strip>>;
   tokenStore: z.ZodOptional<z.ZodObject<{
     type: z.ZodEnum<{

@@ -320,6 +320,7 @@ interface AuthFetchOptions {
   telemetry?: TelemetryOptions | false | undefined;
   onEvent?: ((event: AuthFetchEvent) => void) | undefined;
   toolScopes?: ToolScopePolicy | Readonly<Record<string, readonly string[]>> | undefined;
+  authorizationServerUrls?: readonly string[] | undefined;
 }
 interface AuthFetch extends FetchLike$1 {
   close(): Promise<void>;
