@@ -235,15 +235,22 @@ export class AuthorizationServerEndpoints {
   #keyOf(url: string): string {
     if (!url.startsWith(this.#prefix)) return endpointKey(url) ?? url
     // The path ends at the query or the fragment; a path the URL parser would rewrite (dot
-    // segments, also percent-encoded, backslashes) is parsed, as fetch would. The transports
-    // pass serialised URLs, so this is a scan of the path and a slice.
+    // segments, also percent-encoded, backslashes, tab/LF/CR it removes, space, controls and
+    // non-ASCII it percent-encodes) is parsed, as fetch would. The transports pass serialised
+    // URLs, so this is a scan of the path and a slice.
     const start = this.#prefix.length - 1
     let end = start
     for (; end < url.length; end++) {
       const c = url.charCodeAt(end)
       if (c === 0x3f || c === 0x23) break // ? #
-      if (c === 0x5c || c === 0x25 || (c === 0x2e && url.charCodeAt(end - 1) === 0x2f)) {
-        return endpointKey(url) ?? url // \ % /.
+      if (
+        c < 0x21 ||
+        c > 0x7e ||
+        c === 0x5c ||
+        c === 0x25 ||
+        (c === 0x2e && url.charCodeAt(end - 1) === 0x2f)
+      ) {
+        return endpointKey(url) ?? url // controls, space, non-ASCII, \ % /.
       }
     }
     return end === url.length ? url : url.slice(0, end)

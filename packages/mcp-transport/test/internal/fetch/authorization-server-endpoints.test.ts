@@ -45,6 +45,10 @@ describe('AuthorizationServerEndpoints', () => {
     expect(endpoints.has('https://mcp.mock.test/oauth/x/../register')).toBe(true)
     expect(endpoints.has('https://mcp.mock.test/oauth/%2e/register')).toBe(true)
     expect(endpoints.has('https://mcp.mock.test/oauth\\register')).toBe(true)
+    // The URL parser drops tab, LF and CR: fetch sends these to /jwks.
+    expect(endpoints.has('https://mcp.mock.test/jw\tks')).toBe(true)
+    expect(endpoints.has('https://mcp.mock.test/jw\nks?x=1')).toBe(true)
+    expect(endpoints.has('https://mcp.mock.test/jwks\r')).toBe(true)
     expect(endpoints.has('https://mcp.mock.test/jwks/')).toBe(false)
     expect(endpoints.has('https://mcp.mock.test/JWKS')).toBe(false)
     expect(endpoints.has(SERVER.href)).toBe(false)
