@@ -3,7 +3,12 @@
  * hold no configuration logic of their own.
  */
 
-import { idJagOptions, jwtBearerOptions, tokenExchangeOptions } from './config-provider-options.js'
+import {
+  idJagOptions,
+  jwtBearerOptions,
+  type ProviderDefaults,
+  tokenExchangeOptions,
+} from './config-provider-options.js'
 import type { McpConfig, OAuth2Config, ServerConfig, TokenStoreConfig } from './config-schema.js'
 import type { ConfigIssue } from './errors.js'
 import { IdJagTokenProvider } from './id-jag-provider.js'
@@ -30,20 +35,7 @@ export type UserTokenProvider = TokenExchangeTokenProvider | IdJagTokenProvider
  * Options of {@link tokenProviderFromConfig} and {@link tokenProvidersFromConfig}: the I/O seams,
  * and defaults for settings the configuration leaves out (a configured value wins).
  */
-export interface TokenProviderFromConfigOptions
-  extends Pick<
-    ClientCredentialsTokenProviderOptions,
-    | 'fetch'
-    | 'now'
-    | 'retry'
-    | 'defaultExpiresInSeconds'
-    | 'refreshSkewSeconds'
-    | 'timeoutMs'
-    | 'allowInsecureHttp'
-    | 'store'
-    | 'storeOptions'
-    | 'onEvent'
-  > {}
+export interface TokenProviderFromConfigOptions extends ProviderDefaults {}
 
 /**
  * Map one server's OAuth2 settings to `ClientCredentialsTokenProvider` options; `undefined` when

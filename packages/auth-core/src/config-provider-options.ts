@@ -13,8 +13,8 @@ import type { ClientCredentialsTokenProviderOptions } from './token-provider.js'
 import type { TokenProvider } from './token-provider-types.js'
 
 /**
- * The seams and defaults a builder passes on (the fields of the public
- * `TokenProviderFromConfigOptions`, which is assignable to this).
+ * The seams and defaults a builder passes on: the fields of the public
+ * `TokenProviderFromConfigOptions`, which extends this (one list of them).
  */
 export type ProviderDefaults = Pick<
   ClientCredentialsTokenProviderOptions,

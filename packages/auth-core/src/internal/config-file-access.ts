@@ -28,9 +28,13 @@ export const MAX_TLS_FILE_BYTES = 1024 * 1024
 /** Largest assertion file read at load (the provider reads it again, as it rotates). */
 export const MAX_ASSERTION_FILE_BYTES = 64 * 1024
 
-/** An assertion file path: resolved and checked readable when file access is available. */
-export function assertionFile(
+/**
+ * A file path of the configuration: resolved and checked readable (a regular file of at most
+ * `maxBytes`) when file access is available; a failure is an issue at `path`.
+ */
+function checkedFile(
   file: string | undefined,
+  maxBytes: number,
   path: ConfigPath,
   issues: IssueList,
   files: ConfigFileAccess | undefined,
@@ -38,11 +42,21 @@ export function assertionFile(
   if (file === undefined || files === undefined) return file
   const absolute = files.resolve(file)
   try {
-    files.read(absolute, MAX_ASSERTION_FILE_BYTES)
+    files.read(absolute, maxBytes)
   } catch (err) {
     issues.add(path, `${absolute} ${files.describeError(err)}`)
   }
   return absolute
+}
+
+/** An assertion file path: resolved and checked readable when file access is available. */
+export function assertionFile(
+  file: string | undefined,
+  path: ConfigPath,
+  issues: IssueList,
+  files: ConfigFileAccess | undefined,
+): string | undefined {
+  return checkedFile(file, MAX_ASSERTION_FILE_BYTES, path, issues, files)
 }
 
 /** A TLS file path: resolved and checked readable when file access is available. */
@@ -52,12 +66,5 @@ export function tlsFile(
   issues: IssueList,
   files: ConfigFileAccess | undefined,
 ): string | undefined {
-  if (file === undefined || files === undefined) return file
-  const absolute = files.resolve(file)
-  try {
-    files.read(absolute, MAX_TLS_FILE_BYTES)
-  } catch (err) {
-    issues.add(path, `${absolute} ${files.describeError(err)}`)
-  }
-  return absolute
+  return checkedFile(file, MAX_TLS_FILE_BYTES, path, issues, files)
 }
