@@ -119,9 +119,6 @@ export class AuthorizationServerEndpoints {
   readonly #serverKey: string
   readonly #urls = new Set<string>()
   #learned = 0
-  /** The URL {@link has} was last asked about, and its answer (forgotten when a URL is kept). */
-  #last: string | undefined
-  #lastHit = false
   /** Metadata documents being read, and a promise of them all. */
   #reads = 0
   #reading: Promise<unknown> | undefined
@@ -141,12 +138,7 @@ export class AuthorizationServerEndpoints {
   /** Whether `url` (absolute, on the MCP server's origin) is one of the authorization server's endpoints. */
   has(url: string): boolean {
     if (this.#urls.size === 0 || url === this.#serverHref) return false
-    // The last answer, for a URL asked for again and again (a legacy SSE message endpoint).
-    if (url === this.#last) return this.#lastHit
-    const hit = this.#urls.has(this.#keyOf(url))
-    this.#last = url
-    this.#lastHit = hit
-    return hit
+    return this.#urls.has(this.#keyOf(url))
   }
 
   /**
@@ -227,7 +219,6 @@ export class AuthorizationServerEndpoints {
     if (key === undefined || key === this.#serverKey || !key.startsWith(this.#prefix)) return false
     if (this.#urls.has(key)) return false
     this.#urls.add(key)
-    this.#last = undefined
     return true
   }
 
