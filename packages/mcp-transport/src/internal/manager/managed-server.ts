@@ -292,18 +292,31 @@ export class ManagedServer {
       this.#state = 'failed'
       this.#options.onToolsChanged()
       const retryInMs = this.#scheduleRetry()
-      emit?.({
-        type: 'error',
-        at: now(),
-        server: this.name,
-        tool: undefined,
-        durationMs: now() - start,
-        phase: 'connect',
-        code,
+      this.#emitError(start, 'connect', code, {
         attempt: this.#attempts,
         ...(retryInMs === undefined ? {} : { retryInMs }),
       })
     }
+  }
+
+  /** The `error` event of a connection attempt or a list refresh that began at `start`. */
+  #emitError(
+    start: number,
+    phase: 'connect' | 'refresh',
+    code: string,
+    extra: { attempt?: number; retryInMs?: number } = {},
+  ): void {
+    const { emit, now } = this.#options
+    emit?.({
+      type: 'error',
+      at: now(),
+      server: this.name,
+      tool: undefined,
+      durationMs: now() - start,
+      phase,
+      code,
+      ...extra,
+    })
   }
 
   /** Schedules a background attempt by the reconnect policy; returns its delay. */
@@ -349,15 +362,7 @@ export class ManagedServer {
             toolCount: tools.length,
           })
         } catch (err) {
-          emit?.({
-            type: 'error',
-            at: now(),
-            server: this.name,
-            tool: undefined,
-            durationMs: now() - start,
-            phase: 'refresh',
-            code: failureCode(err),
-          })
+          this.#emitError(start, 'refresh', failureCode(err))
         }
       }),
     ).finally(() => {
