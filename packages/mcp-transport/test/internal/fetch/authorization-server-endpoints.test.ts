@@ -65,6 +65,29 @@ describe('AuthorizationServerEndpoints', () => {
     expect(endpoints.has('https://mcp.mock.test/mcp?other=1')).toBe(false)
     expect(endpoints.pendingFor('https://mcp.mock.test/jwks')).toBeUndefined()
   })
+
+  it('makes only requests to other URLs of the origin wait while a document is being read', async () => {
+    const endpoints = new AuthorizationServerEndpoints(SERVER)
+    let close = () => {}
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"jwks_uri":"https://mcp.mock.test/jwks"'))
+        close = () => {
+          controller.enqueue(new TextEncoder().encode('}'))
+          controller.close()
+        }
+      },
+    })
+    endpoints.learnFrom(new Response(body, { headers: { 'content-type': 'application/json' } }))
+    expect(endpoints.pendingFor('https://mcp.mock.test/jwks')).toBeInstanceOf(Promise)
+    expect(endpoints.pendingFor(SERVER.href)).toBeUndefined()
+    expect(endpoints.pendingFor('https://auth.mock.test/jwks')).toBeUndefined()
+    close()
+    await endpoints.pendingFor('https://mcp.mock.test/jwks')
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(endpoints.has('https://mcp.mock.test/jwks')).toBe(true)
+    expect(endpoints.pendingFor('https://mcp.mock.test/jwks')).toBeUndefined()
+  })
 })
 
 describe('checkAuthorizationServerUrls', () => {
