@@ -29,6 +29,18 @@ afterAll(async () => {
   await redis?.stop()
 })
 
+/** An admin client of the test's redis-server, and how many clients the server has connected. */
+async function connectionCounter() {
+  const admin = createClient({ url: redis.url })
+  admin.on('error', () => {})
+  await admin.connect()
+  const clients = async () =>
+    String(await admin.sendCommand(['CLIENT', 'LIST']))
+      .trim()
+      .split('\n').length
+  return { admin, clients }
+}
+
 type Outcome = { ok: true } | { ok: false; code: string; retryAfterMs: number; scope: string; at: number }
 
 function until(check: () => boolean, ms: number, what: string): Promise<void> {
@@ -122,13 +134,7 @@ describe('rate limits shared on Redis', () => {
   }, 120_000)
 
   it('from a config file: a redis store by url shares the limit between managers, each closing the client it opened', async () => {
-    const admin = createClient({ url: redis.url })
-    admin.on('error', () => {})
-    await admin.connect()
-    const clients = async () =>
-      String(await admin.sendCommand(['CLIENT', 'LIST']))
-        .trim()
-        .split('\n').length
+    const { admin, clients } = await connectionCounter()
     const baseline = await clients()
     const text = `
 mcp_config:
@@ -168,13 +174,7 @@ rate_limits:
   }, 60_000)
 
   it('close() while the Redis client is still being made leaves no connection behind', async () => {
-    const admin = createClient({ url: redis.url })
-    admin.on('error', () => {})
-    await admin.connect()
-    const clients = async () =>
-      String(await admin.sendCommand(['CLIENT', 'LIST']))
-        .trim()
-        .split('\n').length
+    const { admin, clients } = await connectionCounter()
     const baseline = await clients()
     try {
       for (let i = 0; i < 5; i++) {
