@@ -1,5 +1,6 @@
 import { collectHeaders, EMPTY } from './internal/header-collect.js'
 import {
+  type HeaderFilterOptionsInput,
   NEVER_FORWARDED_NAMES,
   NEVER_FORWARDED_PREFIXES,
   resolveHeaderFilterOptions,
@@ -145,3 +146,8 @@ export function createHeaderFilter(options: HeaderFilterOptions): HeaderFilter {
     }
   }
 }
+
+// The resolver reads its own input type (internal/ imports nothing public), so an option added
+// here but not there would be silently ignored: that is a compile error instead.
+type NoneMissing<Missing extends never> = Missing
+type _EveryOptionResolved = NoneMissing<Exclude<keyof HeaderFilterOptions, keyof HeaderFilterOptionsInput>>

@@ -12,6 +12,7 @@ import {
   type ResolvedVerifierOptions,
   resolveVerifierOptions,
   scopeMatchOption,
+  type VerifierOptionsInput,
 } from './internal/verifier-options.js'
 import { formatScope, isScopeToken, parseScope } from './scope.js'
 import type { RetryOptions } from './token-provider-options.js'
@@ -393,3 +394,8 @@ export class JwtScopeVerifier {
     return { result, key, keys: o.keys }
   }
 }
+
+// The resolver reads its own input type (internal/ imports nothing public), so an option added
+// here but not there would be silently ignored: that is a compile error instead.
+type NoneMissing<Missing extends never> = Missing
+type _EveryOptionResolved = NoneMissing<Exclude<keyof JwtScopeVerifierOptions, keyof VerifierOptionsInput>>
