@@ -409,9 +409,10 @@ export declare class ClientCredentialsTokenProvider implements TokenProvider {
   getToken(options?: GetTokenOptions): Promise<AccessToken>;
   invalidate(rejected?: string): void;
 }
+type ProviderDefaults = Pick<ClientCredentialsTokenProviderOptions, 'fetch' | 'now' | 'retry' | 'defaultExpiresInSeconds' | 'refreshSkewSeconds' | 'timeoutMs' | 'allowInsecureHttp' | 'store' | 'storeOptions' | 'onEvent'>;
 type ServiceTokenProvider = ClientCredentialsTokenProvider | JwtBearerTokenProvider;
 type UserTokenProvider = TokenExchangeTokenProvider | IdJagTokenProvider;
-interface TokenProviderFromConfigOptions extends Pick<ClientCredentialsTokenProviderOptions, 'fetch' | 'now' | 'retry' | 'defaultExpiresInSeconds' | 'refreshSkewSeconds' | 'timeoutMs' | 'allowInsecureHttp' | 'store' | 'storeOptions' | 'onEvent'> {}
+interface TokenProviderFromConfigOptions extends ProviderDefaults {}
 export declare function toTokenProviderOptions(server: ServerConfig, options?: TokenProviderFromConfigOptions): ClientCredentialsTokenProviderOptions | undefined;
 export declare function tokenProviderFromConfig(server: ServerConfig, options?: TokenProviderFromConfigOptions): ServiceTokenProvider | undefined;
 export declare function tokenProvidersFromConfig(config: McpConfig, given?: TokenProviderFromConfigOptions): Map<string, ServiceTokenProvider>;
