@@ -5,14 +5,14 @@
  * `McpServerManager.fromConfig`; {@link rateLimitsFromConfig} maps a block on its own.
  */
 import { parseRateLimitsConfig, type RateLimitsConfig } from '@mcp-oauth2/auth-core'
-import type { RateLimitsOptions } from './internal/manager/rate-limiter.js'
+import type { RateLimitsOptions } from './internal/manager/rate-limit-options.js'
 
 export type {
   RateLimit,
   RateLimitRedisClient,
   RateLimitsOptions,
   ScopedRateLimit,
-} from './internal/manager/rate-limiter.js'
+} from './internal/manager/rate-limit-options.js'
 
 /** Options of {@link rateLimitsFromConfig}. */
 export interface RateLimitsFromConfigOptions {

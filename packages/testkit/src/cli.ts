@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { TestkitError, TestkitErrorCode } from './errors.js'
 import { closest, parseCommandLine, unknownCommand } from './internal/cli-args.js'
-import type { McpProtocolVersion } from './mock-mcp-server.js'
+import type { McpProtocolVersion } from './mock-mcp-server-options.js'
 import { type StartMockServersOptions, startMockServers } from './start-mock-servers.js'
 
 /** The MCP server's port when none is given: the README's quick start connects to it. */

@@ -18,13 +18,6 @@ import type { McpFailNextOptions, McpRequestRecord, ToolCallRecord } from './mcp
 import type { McpCacheHints, MockMcpServerOptions } from './mock-mcp-server-options.js'
 import { createSeedTools, seedToolScopes } from './seed-tools.js'
 
-export type {
-  McpCacheableMethod,
-  McpCacheHints,
-  McpProtocolVersion,
-  MockMcpServerOptions,
-} from './mock-mcp-server-options.js'
-
 /** A mock MCP server on the MCP SDK's real server, guarded by OAuth2 bearer tokens. */
 export interface MockMcpServer {
   /** The MCP endpoint URL. */

@@ -4,7 +4,8 @@ import type { MockDpopOptions } from './dpop-options.js'
 import { TestkitError, TestkitErrorCode } from './errors.js'
 import { isLoopbackHost } from './internal/loopback.js'
 import { sendWebResponse, toWebRequest } from './internal/node-http.js'
-import { createMockMcpServer, type MockMcpServer, type MockMcpServerOptions } from './mock-mcp-server.js'
+import { createMockMcpServer, type MockMcpServer } from './mock-mcp-server.js'
+import type { MockMcpServerOptions } from './mock-mcp-server-options.js'
 import {
   createMockOAuthServer,
   type MockOAuthServer,

@@ -20,14 +20,6 @@ import {
   withDeadline,
 } from './rate-limit-redis.js'
 
-export type { LimitedCall } from './rate-limit-keys.js'
-export type {
-  RateLimit,
-  RateLimitRedisClient,
-  RateLimitsOptions,
-  ScopedRateLimit,
-} from './rate-limit-options.js'
-
 type RateLimiterModule = typeof import('rate-limiter-flexible')
 
 /** How long a replica counts in memory after Redis failed, before it asks Redis again, ms. */
