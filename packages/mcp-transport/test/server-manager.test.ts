@@ -388,6 +388,29 @@ describe('connect', () => {
     managers.push(McpServerManager.fromConfig(allowed))
   })
 
+  it("builds a configured server over plain http whose client allows it, even when the server's own flag is false", () => {
+    const allowed = parseConfig(
+      {
+        mcp_servers: {
+          plain: {
+            url: 'http://mcp.example.test/mcp',
+            allow_insecure_http: false,
+            auth: {
+              oauth2: {
+                token_url: 'http://auth.example.test/token',
+                client_id: 'c',
+                client_secret: 's',
+                allow_insecure_http: true,
+              },
+            },
+          },
+        },
+      },
+      { env: {} },
+    )
+    managers.push(McpServerManager.fromConfig(allowed))
+  })
+
   it('reports a server whose token request fails with the OAuth error code', async () => {
     const { manager } = manage(['crm'], { scope: 'not-allowed' })
     const [status] = await manager.connect()

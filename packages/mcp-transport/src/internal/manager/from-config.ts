@@ -53,9 +53,12 @@ export function definitionsOf(
       ...server,
       tokenProvider: providers.get(server.name),
       userTokenProvider: userProviders.get(server.name),
-      // What the configuration allowed: the server's own allow_insecure_http, or its client's.
+      // What the configuration allowed: the server's own allow_insecure_http, or its client's
+      // (any of them true, as the config check has it: an explicit false does not hide a true).
       allowInsecureHttp:
-        server.allowInsecureHttp ?? server.oauth2?.allowInsecureHttp ?? server.userToken?.allowInsecureHttp,
+        server.allowInsecureHttp === true ||
+        server.oauth2?.allowInsecureHttp === true ||
+        server.userToken?.allowInsecureHttp === true,
     }
     configSecrets.set(def, secretsOfServerConfig(server))
     return def
