@@ -7,6 +7,7 @@ import { configFromEnv } from '../src/config-from-env.js'
 import { ConfigError, type ConfigIssue } from '../src/errors.js'
 import { NEVER_FORWARD_HEADERS } from '../src/header-filter.js'
 import { Secret } from '../src/secret.js'
+import { configErrorOf } from './support/config-insecure.js'
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')
 
@@ -19,17 +20,6 @@ function envFixture(name: string): Record<string, string> {
     env[line.slice(0, eq)] = line.slice(eq + 1)
   }
   return env
-}
-
-/** The ConfigError `fn` throws. */
-function configErrorOf(fn: () => unknown): ConfigError {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError)
-    return err as ConfigError
-  }
-  throw new Error('expected a ConfigError')
 }
 
 const issuesOf = (fn: () => unknown): ConfigIssue[] => [...configErrorOf(fn).issues]
