@@ -175,6 +175,13 @@ export class AuthorizationCodeTokenProvider implements TokenProvider {
     return this.#dpop
   }
 
+  /** The cached token `getToken(options)` would return at once, if any (see `TokenProvider.cachedToken`). */
+  cachedToken(options?: GetTokenOptions): AccessToken | undefined {
+    if (options?.signal?.aborted) return undefined
+    const key = this.#stepUp.keyFor(options?.scopes)
+    return this.#cache.hit(key, this.#stepUp.scopesFor(options?.scopes))
+  }
+
   /**
    * A token: from the cache, refreshed with the refresh token, or, without one (or when it is
    * refused), through the authorization step (`authorize`). Concurrent callers share one.
@@ -182,10 +189,9 @@ export class AuthorizationCodeTokenProvider implements TokenProvider {
   async getToken(options?: GetTokenOptions): Promise<AccessToken> {
     const signal = options?.signal
     if (signal?.aborted) throw signal.reason
-    let key = this.#stepUp.baseKey
-    let scopes = this.#stepUp.base
     const requested = options?.scopes
-    if (requested && requested.length > 0) ({ scopes, key } = this.#stepUp.resolve(requested))
+    const key = this.#stepUp.keyFor(requested)
+    const scopes = this.#stepUp.scopesFor(requested)
     const hit = this.#cache.hit(key, scopes)
     if (hit !== undefined) return hit
     return this.#cache.obtain(key, this.#source(key, scopes, signal), signal)

@@ -2,7 +2,7 @@ import type { DpopKey } from './dpop.js'
 import { ErrorCode, TokenRequestError } from './errors.js'
 import { GrantClient } from './internal/grant-client.js'
 import { GRANT_TYPES, TOKEN_TYPE_URNS } from './internal/protocol.js'
-import { digest, jwtExpiresAt } from './internal/subject-token.js'
+import { digest, digestNow, jwtExpiresAt } from './internal/subject-token.js'
 import { TokenCache, type TokenSource } from './internal/token-cache.js'
 import type { SharedToken } from './internal/token-store-types.js'
 import { displayUrl } from './internal/url.js'
@@ -193,6 +193,20 @@ export class IdJagTokenProvider implements TokenProvider {
   /** The DPoP key tokens are bound to, when the `dpop` option is set. */
   get dpopKey(): DpopKey | undefined {
     return this.#dpop
+  }
+
+  /**
+   * The cached token of this user (`options.idToken`) that `getToken(options)` would return at
+   * once, if any (see `TokenProvider.cachedToken`); `undefined` without a idToken.
+   */
+  cachedToken(options?: GetTokenOptions): AccessToken | undefined {
+    if (options?.signal?.aborted) return undefined
+    const subject = options?.idToken ?? options?.subjectToken
+    if (typeof subject !== 'string' || subject === '') return undefined
+    const subjectDigest = digestNow([subject])
+    if (subjectDigest === undefined) return undefined
+    const key = `${subjectDigest}:${this.#stepUp.keyFor(options?.scopes)}`
+    return this.#cache.hit(key, this.#stepUp.scopesFor(options?.scopes))
   }
 
   /**

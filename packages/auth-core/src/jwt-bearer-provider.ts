@@ -138,14 +138,20 @@ export class JwtBearerTokenProvider implements TokenProvider {
     return this.#dpop
   }
 
+  /** The cached token `getToken(options)` would return at once, if any (see `TokenProvider.cachedToken`). */
+  cachedToken(options?: GetTokenOptions): AccessToken | undefined {
+    if (options?.signal?.aborted) return undefined
+    const key = this.#stepUp.keyFor(options?.scopes)
+    return this.#cache.hit(key, this.#stepUp.scopesFor(options?.scopes))
+  }
+
   /** A token for the workload: from the cache, or one jwt-bearer request (shared by concurrent callers). */
   async getToken(options?: GetTokenOptions): Promise<AccessToken> {
     const signal = options?.signal
     if (signal?.aborted) throw signal.reason
-    let key = this.#stepUp.baseKey
-    let scopes = this.#stepUp.base
     const requested = options?.scopes
-    if (requested && requested.length > 0) ({ scopes, key } = this.#stepUp.resolve(requested))
+    const key = this.#stepUp.keyFor(requested)
+    const scopes = this.#stepUp.scopesFor(requested)
     const hit = this.#cache.hit(key, scopes)
     if (hit !== undefined) return hit
     return this.#cache.obtain(key, this.#source(key, scopes), signal)

@@ -193,6 +193,21 @@ export class StepUpScopes {
     }
     return { scopes: this.#scopes, key: this.#key }
   }
+
+  /**
+   * The cache key of the scopes a call asks for (`GetTokenOptions.scopes`): the base key without
+   * step-up scopes, else that of the merged set. Allocates nothing while the list is the same.
+   */
+  keyFor(requested: readonly string[] | undefined): string {
+    if (requested === undefined || requested.length === 0) return this.#baseKey
+    return this.resolve(requested).key
+  }
+
+  /** The scopes of {@link keyFor}'s key (call it first with the same list). */
+  scopesFor(requested: readonly string[] | undefined): readonly string[] {
+    if (requested === undefined || requested.length === 0) return this.#base
+    return this.#scopes
+  }
 }
 
 /** The subject token of a call, or the typed error that there is none. */

@@ -1,7 +1,7 @@
 import type { DpopKey } from './dpop.js'
 import { GrantClient } from './internal/grant-client.js'
 import { GRANT_TYPES } from './internal/protocol.js'
-import { digest } from './internal/subject-token.js'
+import { digest, digestNow } from './internal/subject-token.js'
 import { TokenCache, type TokenSource } from './internal/token-cache.js'
 import {
   accessTokenOf,
@@ -172,6 +172,20 @@ export class TokenExchangeTokenProvider implements TokenProvider {
   /** The DPoP key tokens are bound to, when the `dpop` option is set. */
   get dpopKey(): DpopKey | undefined {
     return this.#dpop
+  }
+
+  /**
+   * The cached token of this user (`options.subjectToken`) that `getToken(options)` would return at
+   * once, if any (see `TokenProvider.cachedToken`); `undefined` without a subjectToken.
+   */
+  cachedToken(options?: GetTokenOptions): AccessToken | undefined {
+    if (options?.signal?.aborted) return undefined
+    const subject = options?.subjectToken
+    if (typeof subject !== 'string' || subject === '') return undefined
+    const subjectDigest = digestNow([subject])
+    if (subjectDigest === undefined) return undefined
+    const key = `${subjectDigest}:${this.#stepUp.keyFor(options?.scopes)}`
+    return this.#cache.hit(key, this.#stepUp.scopesFor(options?.scopes))
   }
 
   /**

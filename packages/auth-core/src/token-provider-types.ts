@@ -50,6 +50,20 @@ export interface GetTokenOptions {
 export interface TokenProvider {
   getToken(options?: GetTokenOptions): Promise<AccessToken>
   /**
+   * The token `getToken(options)` would hand out at once from memory, when it has one that needs
+   * no refresh yet; `undefined` otherwise (nothing cached, its refresh is due, a step-up scope
+   * set not cached yet, an aborted signal, a provider that cannot tell without waiting): then
+   * call `getToken`. No I/O, no waiting, nothing started. Optional: callers on a hot path (the
+   * auth fetch) use it when it is there, to send without waiting a turn.
+   *
+   * @example
+   * ```ts
+   * declare const provider: TokenProvider
+   * const token = provider.cachedToken?.() ?? (await provider.getToken())
+   * ```
+   */
+  cachedToken?(options?: GetTokenOptions): AccessToken | undefined
+  /**
    * Drop a cached token. With `rejected`, only the cached token whose value is `rejected` is dropped
    * (compare-and-swap: a token refreshed meanwhile survives); without it, every cached token.
    */

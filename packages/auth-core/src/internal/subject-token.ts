@@ -44,6 +44,11 @@ export async function digest(parts: readonly string[]): Promise<string> {
   return base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text))))
 }
 
+/** {@link digest} at once where it is synchronous (Node); `undefined` where only WebCrypto has it. */
+export function digestNow(parts: readonly string[]): string | undefined {
+  return nodeCrypto?.createHash('sha256').update(parts.join('\u0000')).digest('base64url')
+}
+
 /** The claims of a JWT, unverified; `undefined` for a token that is not one (an opaque token). */
 export function peekClaims(token: string): Record<string, unknown> | undefined {
   if (token.split('.').length !== 3) return undefined

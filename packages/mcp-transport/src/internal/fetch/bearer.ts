@@ -19,6 +19,7 @@ import {
   type ServerMiddleware,
   USER_AUTHORIZATION,
 } from './request.js'
+import { RequestHeaders } from './request-headers.js'
 import { noteSentCredential } from './sent-credentials.js'
 import { toolOfRequest } from './tool-of-request.js'
 
@@ -238,13 +239,21 @@ export function bearer({
       return state
     }
 
+    function tokenOptions(
+      principal: Principal,
+      init: ServerInit,
+      scopes: readonly string[] | undefined,
+    ): GetTokenOptions {
+      const options: GetTokenOptions = { signal: init.signal ?? undefined, scopes }
+      return principal.user ? { ...options, ...principal.user } : options
+    }
+
     function getToken(
       principal: Principal,
       init: ServerInit,
       scopes: readonly string[] | undefined,
     ): Promise<AccessToken> {
-      const options: GetTokenOptions = { signal: init.signal ?? undefined, scopes }
-      return principal.provider.getToken(principal.user ? { ...options, ...principal.user } : options)
+      return principal.provider.getToken(tokenOptions(principal, init, scopes))
     }
 
     function send(
@@ -313,7 +322,7 @@ export function bearer({
       }
       let retry: { response: Response; token: AccessToken }
       try {
-        retry = await send(url, { ...init, headers: new Headers(init.headers) }, principal, scopes)
+        retry = await send(url, { ...init, headers: RequestHeaders.from(init.headers) }, principal, scopes)
       } catch (error) {
         // The authorization server refused the step-up (or is down): the server's answer stands,
         // and the same scope set is not requested again for a while.
@@ -338,14 +347,38 @@ export function bearer({
       return retry.response
     }
 
-    async function authorized(url: string, init: ServerInit, principal: Principal): Promise<Response> {
-      const tool = toolOfRequest(init.headers)
-      const token = await getToken(principal, init, scopesFor(principal.state, tool))
+    /** Sends the request with `token`, and answers a 401/403 once. */
+    function sendWith(
+      url: string,
+      init: ServerInit,
+      principal: Principal,
+      tool: string | undefined,
+      token: AccessToken,
+    ): Promise<Response> {
       const sent = authorize(init, token, origin)
-      const response = await next(url, sent)
-      return response.status === 401 || response.status === 403
-        ? challenged(url, sent, response, token, principal, tool)
-        : response
+      return next(url, sent).then((response) =>
+        response.status === 401 || response.status === 403
+          ? challenged(url, sent, response, token, principal, tool)
+          : response,
+      )
+    }
+
+    /**
+     * The token from memory when the provider has one that needs no refresh (`cachedToken`): the
+     * request leaves in this turn, with no promise in between; else the provider's `getToken`.
+     */
+    function authorized(url: string, init: ServerInit, principal: Principal): Promise<Response> {
+      try {
+        const tool = toolOfRequest(init.headers)
+        const options = tokenOptions(principal, init, scopesFor(principal.state, tool))
+        const provider = principal.provider
+        const cached = provider.cachedToken?.(options)
+        if (cached !== undefined) return sendWith(url, init, principal, tool, cached)
+        return provider.getToken(options).then((token) => sendWith(url, init, principal, tool, token))
+      } catch (error) {
+        // As from an async function: a failure is a rejected promise, never a throw.
+        return Promise.reject(error)
+      }
     }
 
     async function forUser(url: string, init: ServerInit, context: StoredUserContext): Promise<Response> {

@@ -53,8 +53,10 @@ export type AuthFetchFunction = FetchLike & {
   close(): Promise<void>
 }
 
-function composeServer(steps: readonly ServerMiddleware[], last: ServerFetch): ServerFetch {
-  return steps.reduceRight((next, step) => step(next), last)
+function composeServer(steps: readonly ServerMiddleware[], last: FetchLike): ServerFetch {
+  // The bottom of the branch: the pipeline's headers go to the fetch underneath as a record.
+  const send: ServerFetch = (url, init) => last(url, { ...init, headers: init.headers.toRecord() })
+  return steps.reduceRight((next, step) => step(next), send)
 }
 
 /** What the bearer step tells of its retries: the event listener and the metrics, if any. */
@@ -107,7 +109,7 @@ export function buildAuthFetch(settings: AuthFetchSettings): AuthFetchFunction {
     }),
   )
   if (settings.tokenProvider || settings.userTokenProvider) steps.push(dpop())
-  const toServer = composeServer(steps, bottom as ServerFetch)
+  const toServer = composeServer(steps, bottom)
   const endpoints = new AuthorizationServerEndpoints(settings.serverUrl, settings.authorizationServerUrls)
   const pipeline = redirects({ server, maxRedirects: settings.maxRedirects, endpoints })(
     originScope({ server, toServer, endpoints })(bottom),

@@ -1,5 +1,6 @@
 import { type AccessToken, type DpopKey, isDpopNonceChallenge } from '@mcp-oauth2/auth-core'
 import { DPOP_TOKEN, discard, isReplayable, type ServerInit, type ServerMiddleware } from './request.js'
+import { RequestHeaders } from './request-headers.js'
 
 /** A nonce the server sent, remembered for its origin (RFC 9449 §8.2: on any response). */
 function rememberNonce(key: DpopKey, url: string, response: Response): void {
@@ -35,7 +36,7 @@ export function dpop(): ServerMiddleware {
       if (!isDpopNonceChallenge(response) || !isReplayable(init.body)) return response
       // RFC 9449 §9: the server wants its nonce; one retry, with a new proof (a new jti) carrying it.
       discard(response)
-      const headers = new Headers(init.headers)
+      const headers = RequestHeaders.from(init.headers)
       headers.set('dpop', await key.proof({ method, url, accessToken: token.value }))
       const retried = await next(url, { ...init, headers })
       rememberNonce(key, url, retried)

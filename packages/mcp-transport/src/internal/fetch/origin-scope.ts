@@ -10,6 +10,7 @@ import {
   type ServerOrigin,
   toUrlString,
 } from './request.js'
+import { RequestHeaders } from './request-headers.js'
 
 /** Options of {@link originScope}. */
 export interface OriginScopeOptions {
@@ -52,13 +53,13 @@ export function originScope({ server, toServer, endpoints }: OriginScopeOptions)
           return toAuthorizationServer(url, withoutCookie(next, input, init))
         }
         const base = input instanceof Request ? requestInit(input, init) : init
-        const headers = new Headers(base?.headers)
+        const headers = RequestHeaders.from(base?.headers)
         if (!isAuthorizationServerRequest(url, base?.body, headers, endpoints)) {
           return toServer(url, { ...base, headers })
         }
         if (!headers.has('cookie')) return toAuthorizationServer(url, next(input, init))
         headers.delete('cookie')
-        return toAuthorizationServer(url, next(url, { ...base, headers }))
+        return toAuthorizationServer(url, next(url, { ...base, headers: headers.toRecord() }))
       }
       return withoutCookie(next, input, init)
     }

@@ -4,6 +4,7 @@
  */
 import type { AccessToken, FetchLike } from '@mcp-oauth2/auth-core'
 import type { AuthorizationServerEndpoints } from './authorization-server-endpoints.js'
+import type { RequestHeaders } from './request-headers.js'
 
 export type { FetchLike }
 
@@ -36,7 +37,12 @@ export type PipelineInit = RequestInit & {
 }
 
 /** A request on its way to the MCP server: an absolute URL, and headers the pipeline owns. */
-export type ServerInit = PipelineInit & { headers: Headers }
+export type ServerInit = Omit<PipelineInit, 'headers'> & { headers: RequestHeaders }
+
+/** What reading a request's headers takes: a `Headers` or the pipeline's {@link RequestHeaders}. */
+export interface HeaderReader {
+  get(name: string): string | null
+}
 
 /** The fetch shape of the steps that only ever see requests for the MCP server. */
 export type ServerFetch = (url: string, init: ServerInit) => Promise<Response>
@@ -121,7 +127,7 @@ const FORM = 'application/x-www-form-urlencoded'
 export function isAuthorizationServerRequest(
   url: string,
   body: unknown,
-  headers: Headers,
+  headers: HeaderReader,
   endpoints?: AuthorizationServerEndpoints | undefined,
 ): boolean {
   const wellKnown = url.indexOf('/.well-known/')

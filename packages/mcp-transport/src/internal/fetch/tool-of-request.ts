@@ -1,3 +1,5 @@
+import type { HeaderReader } from './request.js'
+
 /** A tool name longer than this (characters) names no tool. */
 const MAX_TOOL_NAME = 256
 
@@ -5,7 +7,7 @@ const MAX_TOOL_NAME = 256
  * The tool a request calls, from the `Mcp-Method` and `Mcp-Name` headers MCP 2026-07-28 clients
  * send (SEP-2243; a value that is not plain ASCII comes as `=?base64?…?=`). The body is never read.
  */
-export function toolOfRequest(headers: Headers): string | undefined {
+export function toolOfRequest(headers: HeaderReader): string | undefined {
   if (headers.get('mcp-method') !== 'tools/call') return undefined
   const name = headers.get('mcp-name')?.trim()
   if (!name) return undefined

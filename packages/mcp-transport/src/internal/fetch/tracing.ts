@@ -4,6 +4,7 @@ import { safeUrl } from '../telemetry/attributes.js'
 import * as semconv from '../telemetry/semconv.js'
 import type { Telemetry } from '../telemetry/telemetry.js'
 import type { ServerMiddleware } from './request.js'
+import type { RequestHeaders } from './request-headers.js'
 
 /** Options of {@link tracing}. */
 export interface TracingOptions {
@@ -13,7 +14,7 @@ export interface TracingOptions {
 }
 
 const headerSetter = {
-  set(carrier: Headers, key: string, value: string): void {
+  set(carrier: RequestHeaders, key: string, value: string): void {
     carrier.set(key, value)
   },
 }

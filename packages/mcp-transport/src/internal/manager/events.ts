@@ -141,7 +141,24 @@ export function observeTokenProvider(
   now: () => number,
   seen: { value: string | undefined },
 ): TokenProvider {
-  return {
+  /** Emits a `token` event for a token not handed out before. */
+  function handedOut(token: AccessToken, start: number): AccessToken {
+    if (token.value !== seen.value) {
+      seen.value = token.value
+      const at = now()
+      emit({
+        type: 'token',
+        at,
+        server,
+        tool: undefined,
+        durationMs: at - start,
+        expiresAt: token.expiresAt,
+        scopes: [...token.scopes],
+      })
+    }
+    return token
+  }
+  const observed: TokenProvider = {
     async getToken(options?: GetTokenOptions): Promise<AccessToken> {
       const start = now()
       let token: AccessToken
@@ -160,25 +177,20 @@ export function observeTokenProvider(
         })
         throw err
       }
-      if (token.value !== seen.value) {
-        seen.value = token.value
-        const at = now()
-        emit({
-          type: 'token',
-          at,
-          server,
-          tool: undefined,
-          durationMs: at - start,
-          expiresAt: token.expiresAt,
-          scopes: [...token.scopes],
-        })
-      }
-      return token
+      return handedOut(token, start)
     },
     invalidate(rejected?: string): void {
       provider.invalidate(rejected)
     },
   }
+  if (typeof provider.cachedToken === 'function') {
+    observed.cachedToken = (options?: GetTokenOptions): AccessToken | undefined => {
+      const start = now()
+      const token = provider.cachedToken?.(options)
+      return token === undefined ? undefined : handedOut(token, start)
+    }
+  }
+  return observed
 }
 
 /**

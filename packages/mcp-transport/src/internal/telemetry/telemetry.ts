@@ -64,6 +64,11 @@ export interface SpanMark {
 
 interface Instruments {
   readonly provider: unknown
+  /**
+   * Whether the meter records anything: `false` for the API's no-op meter (no meter provider
+   * registered), so that hot paths can skip building attributes for nothing.
+   */
+  readonly recording: boolean
   readonly operationDuration: Histogram
   readonly tokenRequests: Counter
   readonly tokenDuration: Histogram
@@ -164,6 +169,7 @@ export class Telemetry {
       })
     this.#instruments = {
       provider,
+      recording: meter !== this.api.createNoopMeter(),
       operationDuration: seconds(
         semconv.METRIC_MCP_CLIENT_OPERATION_DURATION,
         'Duration of MCP requests (tool calls), as the client sees them',

@@ -148,7 +148,10 @@ function lookup(message: unknown): void {
   const who = owner()
   if (!who) return
   who.span?.setAttribute(semconv.ATTR_TOKEN_CACHE, result)
-  who.telemetry.metrics.cacheLookups.add(1, {
+  const metrics = who.telemetry.metrics
+  // Every cache hit comes here: nothing more to do while no meter provider records.
+  if (!metrics.recording) return
+  metrics.cacheLookups.add(1, {
     [semconv.ATTR_TOKEN_CACHE]: result,
     [semconv.ATTR_TOKEN_GRANT_TYPE]: grant,
     ...who.attributes,

@@ -9,6 +9,7 @@ import {
   MAX_USER_STEP_UPS,
 } from '../../../src/internal/fetch/bearer.js'
 import { type ServerFetch, USER_AUTHORIZATION } from '../../../src/internal/fetch/request.js'
+import { RequestHeaders } from '../../../src/internal/fetch/request-headers.js'
 import { withUserContext } from '../../../src/user-context.js'
 
 /**
@@ -58,13 +59,13 @@ function grantingProvider() {
   return { provider, asked }
 }
 
-const network: ServerFetch = (url, init) => globalThis.fetch(url, init)
+const network: ServerFetch = (url, init) => globalThis.fetch(url, { ...init, headers: init.headers.toRecord() })
 
 /** One request; answers its status, the body read so the connection is free again. */
 async function call(fetch: ServerFetch, need?: string): Promise<number> {
   const response = await fetch(URL_, {
     method: 'POST',
-    headers: new Headers({ 'content-type': 'application/json' }),
+    headers: RequestHeaders.from({ 'content-type': 'application/json' }),
     body: JSON.stringify(need === undefined ? {} : { need }),
   })
   await response.arrayBuffer()
@@ -115,7 +116,7 @@ describe('bearer', () => {
       seen.push(init.headers.get('authorization'))
       return network(url, init)
     })
-    const headers = new Headers({ authorization: 'Bearer t:user', 'content-type': 'application/json' })
+    const headers = RequestHeaders.from({ authorization: 'Bearer t:user', 'content-type': 'application/json' })
     const response = await fetch(URL_, {
       method: 'POST',
       headers,

@@ -4,6 +4,7 @@ import { type AccessToken, DpopKey } from '@mcp-oauth2/auth-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dpop } from '../../../src/internal/fetch/dpop.js'
 import { DPOP_TOKEN, type ServerFetch } from '../../../src/internal/fetch/request.js'
+import { RequestHeaders } from '../../../src/internal/fetch/request-headers.js'
 
 /** A real loopback resource server that wants a nonce it never stops rotating. */
 const seen: { dpop: string | undefined; body: string }[] = []
@@ -29,7 +30,8 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve))
 })
 
-const network: ServerFetch = (url, init) => globalThis.fetch(url, { ...init, duplex: 'half' } as RequestInit)
+const network: ServerFetch = (url, init) =>
+  globalThis.fetch(url, { ...init, headers: init.headers.toRecord(), duplex: 'half' } as RequestInit)
 const claims = (jwt: string) =>
   JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>
 
@@ -52,7 +54,7 @@ describe('dpop', () => {
     })
     const response = await dpop()(network)(URL_, {
       method: 'POST',
-      headers: new Headers(),
+      headers: RequestHeaders.from(undefined),
       body,
       [DPOP_TOKEN]: token,
     })
@@ -74,7 +76,7 @@ describe('dpop', () => {
     }
     const response = await dpop()(network)(URL_, {
       method: 'POST',
-      headers: new Headers(),
+      headers: RequestHeaders.from(undefined),
       body: '{"a":1}',
       [DPOP_TOKEN]: token,
     })
@@ -88,7 +90,7 @@ describe('dpop', () => {
 
   it('passes a request without a DPoP-bound token straight through, adding nothing', async () => {
     seen.length = 0
-    const response = await dpop()(network)(URL_, { method: 'POST', headers: new Headers(), body: '{}' })
+    const response = await dpop()(network)(URL_, { method: 'POST', headers: RequestHeaders.from(undefined), body: '{}' })
     expect(response.status).toBe(401)
     expect(seen).toEqual([{ dpop: undefined, body: '{}' }])
   })

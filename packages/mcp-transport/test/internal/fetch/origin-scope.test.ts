@@ -19,7 +19,7 @@ function scoped() {
   const other: { url: string; cookie: string | null }[] = []
   const toServer: ServerFetch = (url, init) => {
     server.push({ url, cookie: init.headers.get('cookie') })
-    return globalThis.fetch(url, init)
+    return globalThis.fetch(url, { ...init, headers: init.headers.toRecord() })
   }
   const next: FetchLike = (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url

@@ -3,6 +3,7 @@ import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ServerFetch, type ServerInit, USER_AUTHORIZATION } from '../../../src/internal/fetch/request.js'
+import { RequestHeaders } from '../../../src/internal/fetch/request-headers.js'
 import { userPassthrough } from '../../../src/internal/fetch/user-passthrough.js'
 import { runAsService } from '../../../src/internal/user-context-store.js'
 import { withUserContext } from '../../../src/user-context.js'
@@ -14,8 +15,8 @@ afterAll(() => msw.close())
 function passthrough() {
   const sent: ServerInit[] = []
   const next: ServerFetch = (url, init) => {
-    sent.push({ ...init, headers: new Headers(init.headers) })
-    return globalThis.fetch(url, init)
+    sent.push({ ...init, headers: RequestHeaders.from(init.headers) })
+    return globalThis.fetch(url, { ...init, headers: init.headers.toRecord() })
   }
   const fetch = userPassthrough({
     cookieFilter: createCookieFilter({ allow: ['session_id'] }),
@@ -25,7 +26,7 @@ function passthrough() {
     }),
   })(next)
   const call = (headers: Record<string, string> = {}) =>
-    fetch('https://mcp.mock.test/mcp', { method: 'POST', headers: new Headers(headers), body: '{}' })
+    fetch('https://mcp.mock.test/mcp', { method: 'POST', headers: RequestHeaders.from(headers), body: '{}' })
   return { call, sent }
 }
 
