@@ -80,6 +80,18 @@ interface Instruments {
   readonly storeOutages: Counter
 }
 
+const noopTracerProviders = new WeakMap<OtelApi, unknown>()
+
+/** The API's no-op tracer provider: what a proxy delegates to while no provider is registered. */
+function noopTracerProvider(api: OtelApi): unknown {
+  let noop = noopTracerProviders.get(api)
+  if (noop === undefined) {
+    noop = new api.ProxyTracerProvider().getDelegate()
+    noopTracerProviders.set(api, noop)
+  }
+  return noop
+}
+
 function booleanOption(value: unknown, name: string, fallback: boolean): boolean {
   if (value === undefined) return fallback
   if (typeof value !== 'boolean') throw new TypeError(`"telemetry.${name}" must be a boolean`)
@@ -154,6 +166,18 @@ export class Telemetry {
     if (this.#tracer?.provider !== provider)
       this.#tracer = { provider, tracer: provider.getTracer(SCOPE_NAME, SCOPE_VERSION) }
     return this.#tracer.tracer
+  }
+
+  /**
+   * Whether anything this telemetry reports is recorded: a provider was given, or a global meter
+   * or tracer provider is registered (the API's no-op ones record nothing). Cheap, but not free:
+   * looked at now and then, not per request.
+   */
+  get recording(): boolean {
+    if (this.#tracerProvider !== undefined || this.#meterProvider !== undefined) return true
+    if (this.metrics.recording) return true
+    const provider = this.api.trace.getTracerProvider() as TracerProvider & { getDelegate?(): unknown }
+    return (provider.getDelegate?.() ?? provider) !== noopTracerProvider(this.api)
   }
 
   /** The instruments, made from the current meter provider. */

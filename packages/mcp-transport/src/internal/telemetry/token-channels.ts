@@ -47,6 +47,15 @@ const watchers = new Set<Telemetry>()
 const pending = new WeakMap<object, Pending>()
 let subscribed = false
 
+/**
+ * How often, while telemetry watches, whether any of it records is looked at again (a provider
+ * registered later is found within this time), ms.
+ */
+export const RECORDING_RECHECK_MS = 1000
+/** Whether the cache channel is subscribed: only while some telemetry records. */
+let lookupsSubscribed = false
+let recheck: ReturnType<typeof setInterval> | undefined
+
 /** `client_credentials`, `token-exchange` (of `urn:ietf:params:oauth:grant-type:token-exchange`), … */
 function shortGrant(grant: string): string {
   const at = grant.lastIndexOf(':')
@@ -165,19 +174,58 @@ function lookup(message: unknown): void {
  */
 export function watchTokenChannels(telemetry: Telemetry): void {
   watchers.add(telemetry)
-  if (subscribed) return
-  subscribed = true
-  tracingChannel(TOKEN_REQUEST_CHANNEL).subscribe({
-    start: guarded(start),
-    end: () => {},
-    asyncStart: () => {},
-    asyncEnd: guarded(end),
-    error: () => {},
-  })
-  channel(TOKEN_CACHE_CHANNEL).subscribe(guarded(lookup))
+  if (!subscribed) {
+    subscribed = true
+    tracingChannel(TOKEN_REQUEST_CHANNEL).subscribe({
+      start: guarded(start),
+      end: () => {},
+      asyncStart: () => {},
+      asyncEnd: guarded(end),
+      error: () => {},
+    })
+  }
+  updateLookups()
 }
 
 /** Stops reporting for `telemetry` (the manager or auth fetch that made it is closed). */
 export function unwatchTokenChannels(telemetry: Telemetry): void {
   watchers.delete(telemetry)
+  updateLookups()
+}
+
+const onLookup = guarded(lookup)
+
+/**
+ * Every cache hit publishes on the cache channel while someone subscribes to it, so it is
+ * subscribed only while some telemetry records: with `@opentelemetry/api` installed but no SDK
+ * registered (the default), a hit costs no message and no handler. Looked at again every
+ * {@link RECORDING_RECHECK_MS} while anyone watches (an unref'd timer, gone with the last watcher).
+ */
+function updateLookups(): void {
+  let wanted = false
+  for (const telemetry of watchers) {
+    try {
+      wanted = telemetry.recording
+    } catch {
+      wanted = true // a provider that throws when asked: report, as before
+    }
+    if (wanted) break
+  }
+  if (wanted !== lookupsSubscribed) {
+    lookupsSubscribed = wanted
+    if (wanted) channel(TOKEN_CACHE_CHANNEL).subscribe(onLookup)
+    else channel(TOKEN_CACHE_CHANNEL).unsubscribe(onLookup)
+  }
+  if (watchers.size > 0 && recheck === undefined) {
+    recheck = setInterval(updateLookups, RECORDING_RECHECK_MS)
+    recheck.unref?.()
+  } else if (watchers.size === 0 && recheck !== undefined) {
+    clearInterval(recheck)
+    recheck = undefined
+  }
+}
+
+/** Looks again at once whether any telemetry records (tests; after registering a provider). */
+export function recheckRecording(): void {
+  updateLookups()
 }
