@@ -50,7 +50,9 @@ export function tracing({ telemetry, attributes }: TracingOptions): ServerMiddle
   return function traceRequests(next) {
     if (!telemetry.httpSpans) {
       return function propagated(url, init) {
-        if (telemetry.propagate) api.propagation.inject(api.context.active(), init.headers, headerSetter)
+        // The no-op propagator (none registered) would set nothing: no context lookup, no call.
+        if (telemetry.propagate && telemetry.propagatorSets)
+          api.propagation.inject(api.context.active(), init.headers, headerSetter)
         return next(url, init)
       }
     }

@@ -112,6 +112,7 @@ export class Telemetry {
   readonly #meterProvider: MeterProvider | undefined
   #tracer: { readonly provider: unknown; readonly tracer: Tracer } | undefined
   #instruments: Instruments | undefined
+  #propagatorSets = true
 
   /**
    * The telemetry for `options`, or `undefined` when it is off (`false`) or
@@ -166,6 +167,29 @@ export class Telemetry {
     if (this.#tracer?.provider !== provider)
       this.#tracer = { provider, tracer: provider.getTracer(SCOPE_NAME, SCOPE_VERSION) }
     return this.#tracer.tracer
+  }
+
+  /**
+   * Whether the global propagator sets any header (`fields()`; the API's no-op propagator, there
+   * while none is registered, names none), as of the last {@link Telemetry.refresh}: while it
+   * sets none, MCP requests skip the inject call.
+   */
+  get propagatorSets(): boolean {
+    return this.#propagatorSets
+  }
+
+  /**
+   * Looks again at the global propagator ({@link Telemetry.propagatorSets}) and answers
+   * {@link Telemetry.recording}. Called when the telemetry is made and then about once a second
+   * while it is in use (see `watchTokenChannels`), never per request.
+   */
+  refresh(): boolean {
+    try {
+      this.#propagatorSets = this.api.propagation.fields().length > 0
+    } catch {
+      this.#propagatorSets = true // a propagator that fails to say: inject, as before
+    }
+    return this.recording
   }
 
   /**

@@ -196,8 +196,9 @@ export function unwatchTokenChannels(telemetry: Telemetry): void {
 const onLookup = guarded(lookup)
 
 /**
- * Every cache hit publishes on the cache channel while someone subscribes to it, so it is
- * subscribed only while some telemetry records: with `@opentelemetry/api` installed but no SDK
+ * Refreshes every watcher's view of the global providers (`Telemetry.refresh`). Every cache hit
+ * publishes on the cache channel while someone subscribes to it, so it is subscribed only while
+ * some telemetry records: with `@opentelemetry/api` installed but no SDK
  * registered (the default), a hit costs no message and no handler. Looked at again every
  * {@link RECORDING_RECHECK_MS} while anyone watches (an unref'd timer, gone with the last watcher).
  */
@@ -205,7 +206,7 @@ function updateLookups(): void {
   let wanted = false
   for (const telemetry of watchers) {
     try {
-      wanted = telemetry.recording
+      wanted = telemetry.refresh()
     } catch {
       wanted = true // a provider that throws when asked: report, as before
     }
