@@ -15,6 +15,7 @@ import {
   DPOP_TOKEN,
   discard,
   isReplayable,
+  type ServerFetch,
   type ServerInit,
   type ServerMiddleware,
   USER_AUTHORIZATION,
@@ -44,6 +45,30 @@ export interface AuthRetry {
   /** For a step-up: the scopes the new token is requested for. */
   readonly scopes?: readonly string[]
 }
+
+/**
+ * What the bearer step lends the fast lane for the service's own requests (see `fast-lane.ts`):
+ * the token it would send from memory, and its answer to a 401 or 403, both with the step's own
+ * state (kept and refused step-up scopes), so the lane and the step never disagree.
+ */
+export interface ServiceBearer {
+  /** The service's token for a request naming `tool` (or none), from memory; `undefined`: ask the step. */
+  cachedToken(tool: string | undefined, signal: AbortSignal | undefined): AccessToken | undefined
+  /** The step's answer to a 401/403 for a request it would have sent with `token` (one retry at most). */
+  answer(
+    url: string,
+    sent: ServerInit,
+    response: Response,
+    token: AccessToken,
+    tool: string | undefined,
+  ): Promise<Response>
+}
+
+/** Where a composed bearer step keeps its {@link ServiceBearer}, when it has a service token provider. */
+export const SERVICE_BEARER: unique symbol = Symbol('mcp-oauth2.serviceBearer')
+
+/** A composed bearer step. */
+export type BearerFetch = ServerFetch & { readonly [SERVICE_BEARER]?: ServiceBearer }
 
 /** Options of {@link bearer}. */
 export interface BearerOptions {
@@ -385,7 +410,7 @@ export function bearer({
       return authorized(url, init, userPrincipal(context))
     }
 
-    return function withBearer(url: string, init: ServerInit): Promise<Response> {
+    const withBearer: BearerFetch = function withBearer(url: string, init: ServerInit): Promise<Response> {
       const user = userCredential(currentUserContext())
       // The user's token replaces whatever else would authorize the request, the service token
       // and a user header renamed to `authorization` alike.
@@ -393,5 +418,15 @@ export function bearer({
       if (init[USER_AUTHORIZATION] === true || service === undefined) return next(url, init)
       return authorized(url, init, service)
     }
+    if (service === undefined) return withBearer
+    const lent: ServiceBearer = {
+      cachedToken(tool, signal) {
+        return service.provider.cachedToken?.({ signal, scopes: scopesFor(service.state, tool) })
+      },
+      answer(url, sent, response, token, tool) {
+        return challenged(url, sent, response, token, service, tool)
+      },
+    }
+    return Object.assign(withBearer, { [SERVICE_BEARER]: lent })
   }
 }

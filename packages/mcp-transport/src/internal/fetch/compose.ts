@@ -2,10 +2,11 @@ import type { CookieFilter, HeaderFilter, TokenProvider, ToolScopePolicy } from 
 import type { Attributes } from '@opentelemetry/api'
 import type { Telemetry } from '../telemetry/telemetry.js'
 import { AuthorizationServerEndpoints } from './authorization-server-endpoints.js'
-import { type AuthRetry, bearer } from './bearer.js'
+import { type AuthRetry, type BearerFetch, bearer, SERVICE_BEARER } from './bearer.js'
 import { dpop } from './dpop.js'
+import { fastLane } from './fast-lane.js'
 import { originScope } from './origin-scope.js'
-import { redirects } from './redirects.js'
+import { FOLLOW_REDIRECTS, redirects } from './redirects.js'
 import type { FetchLike, ServerFetch, ServerMiddleware, ServerOrigin } from './request.js'
 import { staticHeaders } from './static-headers.js'
 import { tracing } from './tracing.js'
@@ -45,6 +46,12 @@ export interface AuthFetchSettings {
   readonly release?: (() => void) | undefined
   /** Scopes per tool, for requests that name their tool (`Mcp-Name`). */
   readonly toolScopes?: ToolScopePolicy | undefined
+  /**
+   * Whether the common MCP request takes the fast lane (`fast-lane.ts`); `false` sends every
+   * request through the whole pipeline (the tests compare the two).
+   * @default true
+   */
+  readonly fastLane?: boolean | undefined
 }
 
 /** An auth fetch: a fetch, marked with what it delegates to, that can release what it owns. */
@@ -53,10 +60,8 @@ export type AuthFetchFunction = FetchLike & {
   close(): Promise<void>
 }
 
-function composeServer(steps: readonly ServerMiddleware[], last: FetchLike): ServerFetch {
-  // The bottom of the branch: the pipeline's headers go to the fetch underneath as a record.
-  const send: ServerFetch = (url, init) => last(url, { ...init, headers: init.headers.toRecord() })
-  return steps.reduceRight((next, step) => step(next), send)
+function composeServer(steps: readonly ServerMiddleware[], next: ServerFetch): ServerFetch {
+  return steps.reduceRight((below, step) => step(below), next)
 }
 
 /** What the bearer step tells of its retries: the event listener and the metrics, if any. */
@@ -87,6 +92,8 @@ function retryObserver(settings: AuthFetchSettings): ((retry: AuthRetry) => void
 export function buildAuthFetch(settings: AuthFetchSettings): AuthFetchFunction {
   const { server } = settings
   const bottom = underlyingFetch({ server, fetch: settings.fetch, tls: settings.tls })
+  // The bottom of the server branch: the pipeline's headers go to the fetch underneath as a record.
+  const send: ServerFetch = (url, init) => bottom(url, { ...init, headers: init.headers.toRecord() })
   const steps: ServerMiddleware[] = []
   const telemetry = settings.telemetry
   if (telemetry && (telemetry.propagate || telemetry.httpSpans)) {
@@ -97,27 +104,44 @@ export function buildAuthFetch(settings: AuthFetchSettings): AuthFetchFunction {
     steps.push(userPassthrough({ cookieFilter: settings.cookieFilter, headerFilter: settings.headerFilter }))
   }
   // Always: without a user token provider it refuses user contexts that carry a user's token.
-  steps.push(
-    bearer({
-      tokenProvider: settings.tokenProvider,
-      userTokenProvider: settings.userTokenProvider,
-      stepUp: settings.stepUp,
-      now: settings.now,
-      origin: server.origin,
-      onRetry: retryObserver(settings),
-      toolScopes: settings.toolScopes,
-    }),
-  )
-  if (settings.tokenProvider || settings.userTokenProvider) steps.push(dpop())
-  const toServer = composeServer(steps, bottom)
+  const belowBearer = settings.tokenProvider || settings.userTokenProvider ? dpop()(send) : send
+  const withBearer: BearerFetch = bearer({
+    tokenProvider: settings.tokenProvider,
+    userTokenProvider: settings.userTokenProvider,
+    stepUp: settings.stepUp,
+    now: settings.now,
+    origin: server.origin,
+    onRetry: retryObserver(settings),
+    toolScopes: settings.toolScopes,
+  })(belowBearer)
+  const toServer = composeServer(steps, withBearer)
   const endpoints = new AuthorizationServerEndpoints(settings.serverUrl, settings.authorizationServerUrls)
   const pipeline = redirects({ server, maxRedirects: settings.maxRedirects, endpoints })(
     originScope({ server, toServer, endpoints })(bottom),
   )
+  const service = withBearer[SERVICE_BEARER]
+  const entry =
+    settings.fastLane !== false &&
+    service !== undefined &&
+    settings.headerFilter === undefined &&
+    telemetry?.httpSpans !== true &&
+    settings.staticHeaders.every(([name]) => name !== '__proto__')
+      ? fastLane({
+          server,
+          endpoints,
+          telemetry,
+          staticHeaders: settings.staticHeaders,
+          cookieFilter: settings.cookieFilter,
+          service,
+          follow: pipeline[FOLLOW_REDIRECTS],
+          bottom,
+          pipeline,
+        })
+      : pipeline
   const tls = settings.tls
   const release = settings.release
   const authFetch = function authFetch(input: string | URL | Request, init?: RequestInit) {
-    return pipeline(input, init)
+    return entry(input, init)
   } as AuthFetchFunction
   Object.defineProperty(authFetch, UNDERLYING_FETCH, { value: delegate(settings.fetch) })
   Object.defineProperty(authFetch, 'close', {

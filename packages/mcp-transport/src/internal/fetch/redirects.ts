@@ -5,13 +5,25 @@ import {
   isAuthorizationServerRequest,
   isReplayable,
   LEFT_SERVER,
-  type Middleware,
   type PipelineInit,
   REDIRECT_STATUS,
   requestInit,
   type ServerOrigin,
   toUrlString,
 } from './request.js'
+
+/**
+ * Where a composed redirects step keeps the follower of a chain whose first answer came back
+ * another way (the fast lane's): `follow(first, url, init)`, with `init` the caller's init in
+ * `redirect: 'manual'` mode.
+ */
+export const FOLLOW_REDIRECTS: unique symbol = Symbol('mcp-oauth2.followRedirects')
+
+/** The follower a composed redirects step keeps under {@link FOLLOW_REDIRECTS}. */
+export type FollowRedirects = (first: Response, url: string, init: RequestInit) => Promise<Response>
+
+/** A composed redirects step: a fetch, and its follower. */
+export type RedirectingFetch = FetchLike & { readonly [FOLLOW_REDIRECTS]: FollowRedirects }
 
 /** Options of {@link redirects}. */
 export interface RedirectsOptions {
@@ -33,7 +45,11 @@ export interface RedirectsOptions {
  *
  * @see https://fetch.spec.whatwg.org/#http-redirect-fetch
  */
-export function redirects({ server, maxRedirects, endpoints }: RedirectsOptions): Middleware {
+export function redirects({
+  server,
+  maxRedirects,
+  endpoints,
+}: RedirectsOptions): (next: FetchLike) => RedirectingFetch {
   /** Whether the first request of a chain is an MCP request to the server. */
   function toServer(url: string, init: RequestInit): boolean {
     return (
@@ -41,7 +57,7 @@ export function redirects({ server, maxRedirects, endpoints }: RedirectsOptions)
     )
   }
 
-  return function followRedirects(next: FetchLike): FetchLike {
+  return function followRedirects(next: FetchLike): RedirectingFetch {
     async function follow(first: Response, url: string, init: RequestInit): Promise<Response> {
       let current = url
       let currentInit: PipelineInit = toServer(url, init) ? init : { ...init, [LEFT_SERVER]: true }
@@ -93,7 +109,10 @@ export function redirects({ server, maxRedirects, endpoints }: RedirectsOptions)
       }
     }
 
-    return function followingRedirects(input, init) {
+    const followingRedirects = function followingRedirects(
+      input: string | URL | Request,
+      init?: RequestInit,
+    ): Promise<Response> {
       const mode = init?.redirect ?? (input instanceof Request ? input.redirect : 'follow')
       if (mode !== 'follow') return next(input, init)
       const manual: RequestInit = { ...init, redirect: 'manual' }
@@ -104,5 +123,6 @@ export function redirects({ server, maxRedirects, endpoints }: RedirectsOptions)
         return follow(response, toUrlString(input), base)
       })
     }
+    return Object.assign(followingRedirects, { [FOLLOW_REDIRECTS]: follow })
   }
 }

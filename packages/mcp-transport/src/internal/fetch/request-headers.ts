@@ -28,7 +28,9 @@ export class RequestHeaders {
       for (const name of Object.keys(init.#values)) headers.#put(name, init.#values[name] as string)
     } else if (init instanceof Headers) {
       // Names come in lower case, values normalised, repeated names combined.
-      init.forEach((value, name) => headers.#put(name, value))
+      init.forEach((value, name) => {
+        headers.#put(name, value)
+      })
     } else if (typeof init !== 'object') {
       throw new TypeError('headers must be a Headers, an iterable of pairs or a record')
     } else if (typeof (init as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') {
@@ -89,7 +91,12 @@ export class RequestHeaders {
   #put(key: string, value: string): void {
     // `__proto__` is a valid header name: an own property, not the prototype.
     if (key === '__proto__') {
-      Object.defineProperty(this.#values, key, { value, writable: true, enumerable: true, configurable: true })
+      Object.defineProperty(this.#values, key, {
+        value,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      })
     } else this.#values[key] = value
   }
 

@@ -59,7 +59,8 @@ function grantingProvider() {
   return { provider, asked }
 }
 
-const network: ServerFetch = (url, init) => globalThis.fetch(url, { ...init, headers: init.headers.toRecord() })
+const network: ServerFetch = (url, init) =>
+  globalThis.fetch(url, { ...init, headers: init.headers.toRecord() })
 
 /** One request; answers its status, the body read so the connection is free again. */
 async function call(fetch: ServerFetch, need?: string): Promise<number> {
@@ -116,7 +117,10 @@ describe('bearer', () => {
       seen.push(init.headers.get('authorization'))
       return network(url, init)
     })
-    const headers = RequestHeaders.from({ authorization: 'Bearer t:user', 'content-type': 'application/json' })
+    const headers = RequestHeaders.from({
+      authorization: 'Bearer t:user',
+      'content-type': 'application/json',
+    })
     const response = await fetch(URL_, {
       method: 'POST',
       headers,

@@ -90,7 +90,11 @@ describe('dpop', () => {
 
   it('passes a request without a DPoP-bound token straight through, adding nothing', async () => {
     seen.length = 0
-    const response = await dpop()(network)(URL_, { method: 'POST', headers: RequestHeaders.from(undefined), body: '{}' })
+    const response = await dpop()(network)(URL_, {
+      method: 'POST',
+      headers: RequestHeaders.from(undefined),
+      body: '{}',
+    })
     expect(response.status).toBe(401)
     expect(seen).toEqual([{ dpop: undefined, body: '{}' }])
   })
