@@ -34,11 +34,16 @@ export interface FastLaneOptions {
   readonly pipeline: FetchLike
 }
 
-/** The headers of a record of lower-case names and clean values, read as `Headers` would. */
-function readerOf(headers: Record<string, string>): HeaderReader {
-  return {
-    get: (name) => (Object.hasOwn(headers, name) ? (headers[name] as string) : null),
-  }
+/**
+ * Reads a record of lower-case names and clean values as `Headers` would be read (lower-case
+ * names only). One for all requests: it is pointed at a record and read in the same turn, by
+ * functions that keep nothing of it.
+ */
+const reader: HeaderReader & { headers: Record<string, string> } = {
+  headers: {},
+  get(name) {
+    return Object.hasOwn(this.headers, name) ? (this.headers[name] as string) : null
+  },
 }
 
 /** Tab, line feed, carriage return or space (HTTP whitespace, Fetch §2.2). */
@@ -136,7 +141,7 @@ export function fastLane(options: FastLaneOptions): FetchLike {
     if (endpoints.pendingFor(url) !== undefined) return pipeline(input, init)
     const headers = headerRecord(init?.headers)
     if (headers === undefined) return pipeline(input, init)
-    const reader = readerOf(headers)
+    reader.headers = headers
     if (isAuthorizationServerRequest(url, body, reader, endpoints)) return pipeline(input, init)
     const context = currentUserContext()
     if (context !== undefined && (context.subjectToken !== undefined || context.idToken !== undefined))
@@ -171,19 +176,23 @@ export function fastLane(options: FastLaneOptions): FetchLike {
     }
     headers['authorization'] = lastAuthorization
 
-    const manual: RequestInit = { ...init, redirect: 'manual' }
     let response: Promise<Response>
     try {
-      response = bottom(url, { ...manual, headers })
+      response = bottom(url, { ...init, redirect: 'manual', headers })
     } catch (error) {
       return Promise.reject(error)
     }
-    const followed = (answer: Response): Response | Promise<Response> =>
-      REDIRECT_STATUS.has(answer.status) ? follow(answer, url, manual) : answer
+    const sentToken = token
     return response.then((answer) => {
-      if (answer.status !== 401 && answer.status !== 403) return followed(answer)
+      if (answer.status !== 401 && answer.status !== 403 && !REDIRECT_STATUS.has(answer.status)) return answer
+      // As the pipeline has it: the caller's init in manual mode for the redirect follower, ours
+      // (with the headers sent) for the bearer step.
+      const manual: RequestInit = { ...init, redirect: 'manual' }
+      if (answer.status !== 401 && answer.status !== 403) return follow(answer, url, manual)
       const sent = { ...manual, headers: RequestHeaders.from(headers) }
-      return service.answer(url, sent, answer, token as AccessToken, tool).then(followed)
+      return service
+        .answer(url, sent, answer, sentToken, tool)
+        .then((final) => (REDIRECT_STATUS.has(final.status) ? follow(final, url, manual) : final))
     })
   }
 }
