@@ -39,8 +39,9 @@ export interface FastLaneOptions {
  * names only). One for all requests: it is pointed at a record and read in the same turn, by
  * functions that keep nothing of it.
  */
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>
 const reader: HeaderReader & { headers: Record<string, string> } = {
-  headers: {},
+  headers: NO_HEADERS,
   get(name) {
     return Object.hasOwn(this.headers, name) ? (this.headers[name] as string) : null
   },
@@ -142,7 +143,9 @@ export function fastLane(options: FastLaneOptions): FetchLike {
     const headers = headerRecord(init?.headers)
     if (headers === undefined) return pipeline(input, init)
     reader.headers = headers
-    if (isAuthorizationServerRequest(url, body, reader, endpoints)) return pipeline(input, init)
+    const forAuthorizationServer = isAuthorizationServerRequest(url, body, reader, endpoints)
+    reader.headers = NO_HEADERS // keeps no request's headers after its turn
+    if (forAuthorizationServer) return pipeline(input, init)
     const context = currentUserContext()
     if (context !== undefined && (context.subjectToken !== undefined || context.idToken !== undefined))
       return pipeline(input, init)
@@ -160,7 +163,9 @@ export function fastLane(options: FastLaneOptions): FetchLike {
       else headers['cookie'] = flat(cookie)
     }
     // The bearer step's part: the token it has in memory for this request's tool.
+    reader.headers = headers
     const tool = toolOfRequest(reader)
+    reader.headers = NO_HEADERS
     let token: AccessToken | undefined
     try {
       token = service.cachedToken(tool, init?.signal ?? undefined)
