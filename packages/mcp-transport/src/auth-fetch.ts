@@ -307,6 +307,14 @@ export function createAuthFetch(options: AuthFetchOptions): AuthFetch {
   return buildAuthFetch(resolve(options, undefined, true))
 }
 
+/**
+ * {@link createAuthFetch} without its fast lane: every request through the whole pipeline. The
+ * tests send the same requests through both and compare what reached the wire. (Not public API.)
+ */
+export function createPipelineAuthFetch(options: AuthFetchOptions): AuthFetch {
+  return buildAuthFetch({ ...resolve(options, undefined, true), fastLane: false })
+}
+
 /** The auth fetch of one of the manager's servers: its telemetry and name from the manager. (Not public API.) */
 export function createServerAuthFetch(options: AuthFetchOptions, extras: ServerAuthFetchExtras): AuthFetch {
   return buildAuthFetch(resolve(options, undefined, true, extras))

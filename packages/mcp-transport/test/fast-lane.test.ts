@@ -1,0 +1,398 @@
+// The auth fetch's fast lane against the whole pipeline: the same requests through an auth fetch
+// with the lane (the default) and one without (createPipelineAuthFetch), against real loopback
+// servers, must put the same requests on the wire, token requests included, and answer alike.
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { ClientCredentialsTokenProvider, createToolScopePolicy } from '@mcp-oauth2/auth-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type AuthFetchOptions, createAuthFetch, createPipelineAuthFetch } from '../src/auth-fetch.js'
+import { withUserContext } from '../src/user-context.js'
+
+interface Seen {
+  readonly server: 'mcp' | 'other'
+  readonly method: string
+  readonly url: string
+  readonly headers: Record<string, string>
+  readonly body: string
+}
+
+let seen: Seen[] = []
+/** Per client id, the number of tokens issued so far. */
+const issued = new Map<string, number>()
+/** Paths answered 401 (invalid_token) or 403 (insufficient_scope) once per token value. */
+const refusedTokens = new Set<string>()
+
+function record(server: Seen['server'], req: IncomingMessage, body: string): void {
+  const headers: Record<string, string> = {}
+  for (const [name, value] of Object.entries(req.headers)) {
+    // Transport details that differ with the connection, not with what we add.
+    if (name === 'connection' || name === 'keep-alive' || name === 'content-length') continue
+    headers[name] = String(value)
+  }
+  seen.push({ server, method: req.method ?? '', url: req.url ?? '', headers, body })
+}
+
+function listen(
+  handler: (
+    req: IncomingMessage,
+    body: string,
+    reply: (status: number, body: unknown, headers?: Record<string, string>) => void,
+  ) => void,
+): Promise<Server> {
+  const server = createServer((req, res) => {
+    let body = ''
+    req.setEncoding('utf8')
+    req.on('data', (chunk: string) => {
+      body += chunk
+    })
+    req.on('end', () =>
+      handler(req, body, (status, answer, headers = {}) => {
+        res.writeHead(status, { 'content-type': 'application/json', ...headers })
+        res.end(answer === undefined ? '' : JSON.stringify(answer))
+      }),
+    )
+  })
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)))
+}
+
+let mcpServer: Server
+let otherServer: Server
+let base = ''
+let other = ''
+
+beforeAll(async () => {
+  otherServer = await listen((req, body, reply) => {
+    record('other', req, body)
+    reply(200, { other: true })
+  })
+  other = `http://127.0.0.1:${(otherServer.address() as AddressInfo).port}`
+  mcpServer = await listen((req, body, reply) => {
+    const url = req.url ?? ''
+    if (url === '/token') {
+      // Not recorded as sent: the client id differs between the two auth fetches by design.
+      const params = new URLSearchParams(body)
+      const client = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64')
+        .toString()
+        .split(':')[0] as string
+      const n = (issued.get(client) ?? 0) + 1
+      issued.set(client, n)
+      seen.push({
+        server: 'mcp',
+        method: 'POST',
+        url: '/token',
+        headers: {},
+        body: `scope=${params.get('scope') ?? ''}`,
+      })
+      reply(200, {
+        access_token: `tok-${client}-${n}`,
+        token_type: 'Bearer',
+        expires_in: 3600,
+        scope: params.get('scope') ?? '',
+      })
+      return
+    }
+    record('mcp', req, body)
+    const token = (req.headers.authorization ?? '').replace(/^Bearer /, '')
+    if (url === '/mcp/invalid' && !refusedTokens.has(`401:${token}`)) {
+      refusedTokens.add(`401:${token}`)
+      reply(401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' })
+    } else if (url === '/mcp/scope' && !refusedTokens.has(`403:${token}`)) {
+      refusedTokens.add(`403:${token}`)
+      reply(
+        403,
+        { error: 'insufficient_scope' },
+        { 'www-authenticate': 'Bearer error="insufficient_scope", scope="mcp:write"' },
+      )
+    } else if (url === '/mcp/moved') reply(307, undefined, { location: '/mcp/here' })
+    else if (url === '/mcp/away') reply(307, undefined, { location: `${other}/elsewhere` })
+    else if (url === '/mcp/see-other') reply(303, undefined, { location: '/mcp/here' })
+    else reply(200, { ok: url })
+  })
+  base = `http://127.0.0.1:${(mcpServer.address() as AddressInfo).port}`
+})
+
+afterAll(async () => {
+  for (const server of [mcpServer, otherServer]) {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
+})
+
+/** Token values and client ids as the same placeholder, so the two runs compare. */
+function normalise(records: readonly Seen[], client: string): unknown[] {
+  const text = JSON.stringify(records).replaceAll(`tok-${client}-`, 'tok-X-')
+  return JSON.parse(text) as unknown[]
+}
+
+interface Case {
+  readonly name: string
+  readonly options?: Partial<AuthFetchOptions>
+  /** Sends with the auth fetch; returns what to compare of the answer. */
+  readonly send: (
+    fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>,
+  ) => Promise<unknown>
+  readonly context?: Parameters<typeof withUserContext>[0]
+}
+
+const json = (body: unknown = { jsonrpc: '2.0', id: 1, method: 'tools/list' }) => JSON.stringify(body)
+async function answer(response: Response): Promise<unknown> {
+  return { status: response.status, body: await response.text(), location: response.headers.get('location') }
+}
+const COOKIE = 'session_id=abc; user_id=u-1; _ga=x; theme=dark'
+
+const cases: Case[] = [
+  {
+    name: 'a string URL, record headers, no user context',
+    send: async (f) =>
+      answer(
+        await f(`${base}/mcp`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: json(),
+        }),
+      ),
+  },
+  {
+    name: 'a URL object and a Headers, as the SDK sends them, in a user context with cookies',
+    context: { cookie: COOKIE },
+    send: async (f) =>
+      answer(
+        await f(new URL(`${base}/mcp`), {
+          method: 'POST',
+          headers: new Headers({
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            'mcp-session-id': 's-1',
+          }),
+          body: json(),
+        }),
+      ),
+  },
+  {
+    name: "the caller's own cookie and authorization are replaced",
+    context: { cookie: 'theme=dark' },
+    send: async (f) =>
+      answer(
+        await f(`${base}/mcp`, {
+          method: 'POST',
+          headers: {
+            cookie: 'session_id=mine',
+            authorization: 'Bearer callers',
+            'content-type': 'application/json',
+          },
+          body: json(),
+        }),
+      ),
+  },
+  {
+    name: 'mixed-case names and a value with outer whitespace',
+    context: { cookie: COOKIE },
+    send: async (f) =>
+      answer(
+        await f(`${base}/mcp`, {
+          method: 'POST',
+          headers: { 'Content-Type': ' application/json ', 'X-Trace': 'a' },
+          body: json(),
+        }),
+      ),
+  },
+  {
+    name: 'headers as pairs, a name repeated',
+    send: async (f) =>
+      answer(
+        await f(`${base}/mcp`, {
+          method: 'POST',
+          headers: [
+            ['content-type', 'application/json'],
+            ['x-multi', 'a'],
+            ['x-multi', 'b'],
+          ],
+          body: json(),
+        }),
+      ),
+  },
+  {
+    name: 'a Request input',
+    context: { cookie: COOKIE },
+    send: async (f) =>
+      answer(
+        await f(
+          new Request(`${base}/mcp`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: json(),
+          }),
+        ),
+      ),
+  },
+  {
+    name: 'a form-encoded POST to the origin (the authorization server): nothing of ours',
+    context: { cookie: COOKIE },
+    send: async (f) =>
+      answer(
+        await f(`${base}/mcp/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=client_credentials',
+        }),
+      ),
+  },
+  {
+    name: 'metadata under /.well-known/: nothing of ours',
+    context: { cookie: COOKIE },
+    send: async (f) =>
+      answer(await f(`${base}/.well-known/oauth-protected-resource/mcp`, { method: 'POST', body: json({}) })),
+  },
+  {
+    name: 'a GET without a body (the SSE stream)',
+    context: { cookie: COOKIE },
+    send: async (f) =>
+      answer(await f(`${base}/mcp`, { method: 'GET', headers: { accept: 'text/event-stream' } })),
+  },
+  {
+    name: 'another origin: nothing of ours',
+    context: { cookie: COOKIE },
+    send: async (f) =>
+      answer(await f(`${other}/mcp`, { method: 'POST', headers: { cookie: 'leak=1' }, body: json() })),
+  },
+  {
+    name: 'a 307 on the origin is followed, with our credentials again',
+    context: { cookie: COOKIE },
+    send: async (f) =>
+      answer(
+        await f(`${base}/mcp/moved`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: json(),
+        }),
+      ),
+  },
+  {
+    name: 'a 303 becomes a GET',
+    send: async (f) =>
+      answer(
+        await f(`${base}/mcp/see-other`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: json(),
+        }),
+      ),
+  },
+  {
+    name: 'a 307 to another origin: followed with nothing of ours',
+    context: { cookie: COOKIE },
+    send: async (f) =>
+      answer(
+        await f(`${base}/mcp/away`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: json(),
+        }),
+      ),
+  },
+  {
+    name: "the caller's manual redirect mode: the redirect is the answer",
+    send: async (f) =>
+      answer(await f(`${base}/mcp/moved`, { method: 'POST', redirect: 'manual', body: json() })),
+  },
+  {
+    name: 'a 401 invalid_token: one retry with a new token',
+    send: async (f) =>
+      answer(
+        await f(`${base}/mcp/invalid`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: json(),
+        }),
+      ),
+  },
+  {
+    name: 'a 403 insufficient_scope: a step-up, kept for the next request',
+    send: async (f) => {
+      const first = await answer(await f(`${base}/mcp/scope`, { method: 'POST', body: json() }))
+      const next = await answer(await f(`${base}/mcp`, { method: 'POST', body: json() }))
+      return [first, next]
+    },
+  },
+  {
+    name: 'a tool call naming its tool (Mcp-Name) gets the policy scopes up front',
+    options: { toolScopes: createToolScopePolicy({ deploy: ['deploy:run'] }) },
+    send: async (f) =>
+      answer(
+        await f(`${base}/mcp`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'mcp-method': 'tools/call', 'mcp-name': 'deploy' },
+          body: json({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'deploy' } }),
+        }),
+      ),
+  },
+  {
+    name: 'static headers, after the trace context and before the user data',
+    options: { staticHeaders: { 'x-api-key': 'k-1', cookie: 'static=1' } },
+    context: { cookie: COOKIE },
+    send: async (f) => answer(await f(`${base}/mcp`, { method: 'POST', body: json() })),
+  },
+  {
+    name: 'a user context with a subject token and no user token provider: refused, nothing sent',
+    context: { subjectToken: 'user-token' },
+    send: async (f) =>
+      f(`${base}/mcp`, { method: 'POST', body: json() }).catch((error: { code?: string }) => error.code),
+  },
+  {
+    name: 'an aborted signal: refused',
+    send: async (f) =>
+      f(`${base}/mcp`, { method: 'POST', body: json(), signal: AbortSignal.abort() }).catch(
+        (error: Error) => error.name,
+      ),
+  },
+]
+
+async function run(
+  item: Case,
+  lane: boolean,
+  client: string,
+): Promise<{ records: unknown[]; result: unknown }> {
+  seen = []
+  const tokenProvider = new ClientCredentialsTokenProvider({
+    tokenUrl: `${base}/token`,
+    clientId: client,
+    clientSecret: 's',
+    scope: 'mcp:read',
+  })
+  await tokenProvider.getToken() // in memory, as on the hot path
+  const options: AuthFetchOptions = {
+    serverUrl: `${base}/mcp`,
+    tokenProvider,
+    cookies: { allow: ['session_id', 'user_id'] },
+    ...item.options,
+  }
+  const fetch = lane ? createAuthFetch(options) : createPipelineAuthFetch(options)
+  const result =
+    item.context === undefined
+      ? await item.send(fetch)
+      : await withUserContext(item.context, () => item.send(fetch))
+  await fetch.close()
+  return {
+    records: normalise(seen, client),
+    result: JSON.parse(JSON.stringify(result).replaceAll(`tok-${client}-`, 'tok-X-')),
+  }
+}
+
+describe('the fast lane', () => {
+  it.each(cases)('sends what the pipeline sends: $name', async (item) => {
+    const pipeline = await run(item, false, `p${cases.indexOf(item)}`)
+    const lane = await run(item, true, `l${cases.indexOf(item)}`)
+    expect(lane).toEqual(pipeline)
+    // Not vacuous: every case sent something, or was refused before sending.
+    expect(pipeline.records.length + (typeof pipeline.result === 'string' ? 1 : 0)).toBeGreaterThan(0)
+  })
+
+  it('takes the common request: one token request, then the token in memory, the cookie filtered', async () => {
+    const { records } = await run(cases[1] as Case, true, 'common')
+    const sent = records.filter((r) => (r as Seen).url === '/mcp') as Seen[]
+    expect(sent).toHaveLength(1)
+    expect(sent[0]?.headers['authorization']).toBe('Bearer tok-X-1')
+    expect(sent[0]?.headers['cookie']).toBe('session_id=abc; user_id=u-1')
+    expect(sent[0]?.headers['mcp-session-id']).toBe('s-1')
+  })
+})
