@@ -211,3 +211,14 @@ describe('AuthorizationCodeTokenProvider', () => {
     expect(() => provider({ redirectUri: 'not a url' })).toThrow(/"redirectUri"/)
   })
 })
+
+describe('AuthorizationCodeTokenProvider.cachedToken', () => {
+  it('hands out the token getToken got, from memory; nothing before', async () => {
+    authorizationServer()
+    const p = provider()
+    expect(p.cachedToken()).toBeUndefined()
+    const token = await p.getToken()
+    expect(p.cachedToken()).toBe(token)
+    expect(p.cachedToken({ scopes: ['mcp:write'] })).toBeUndefined()
+  })
+})

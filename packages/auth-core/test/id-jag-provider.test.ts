@@ -195,3 +195,16 @@ describe('IdJagTokenProvider', () => {
     expect(() => provider({ idp: {} })).toThrow(/"idp\.tokenUrl"/)
   })
 })
+
+describe('IdJagTokenProvider.cachedToken', () => {
+  it("hands out the user's token from memory once both legs ran; nothing for another ID token", async () => {
+    servers()
+    const p = provider()
+    const alice = await idToken()
+    expect(p.cachedToken({ idToken: alice })).toBeUndefined()
+    const token = await p.getToken({ idToken: alice })
+    expect(p.cachedToken({ idToken: alice })).toBe(token)
+    expect(p.cachedToken({ idToken: `${alice}x` })).toBeUndefined()
+    expect(p.cachedToken()).toBeUndefined()
+  })
+})

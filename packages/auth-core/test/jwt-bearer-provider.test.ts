@@ -201,3 +201,16 @@ describe('JwtBearerTokenProvider', () => {
     )
   })
 })
+
+describe('JwtBearerTokenProvider.cachedToken', () => {
+  it('hands out the token getToken got, from memory; nothing before', async () => {
+    bearerServer()
+    const p = provider({ assertion: await workload(), scope: 'mcp:read' })
+    expect(p.cachedToken()).toBeUndefined()
+    const token = await p.getToken()
+    expect(p.cachedToken()).toBe(token)
+    expect(p.cachedToken({ scopes: ['mcp:write'] })).toBeUndefined()
+    p.invalidate()
+    expect(p.cachedToken()).toBeUndefined()
+  })
+})

@@ -263,3 +263,20 @@ describe('TokenExchangeTokenProvider', () => {
     expect(() => provider({ maxCachedSubjects: 0 })).toThrow(/"maxCachedSubjects"/)
   })
 })
+
+describe('TokenExchangeTokenProvider.cachedToken', () => {
+  it("hands out the user's own exchanged token from memory, never another user's", async () => {
+    exchangeServer()
+    const p = provider()
+    const alice = await userToken('alice')
+    const bob = await userToken('bob')
+    expect(p.cachedToken({ subjectToken: alice })).toBeUndefined()
+    const token = await p.getToken({ subjectToken: alice })
+    expect(p.cachedToken({ subjectToken: alice })).toBe(token)
+    expect(p.cachedToken({ subjectToken: bob })).toBeUndefined()
+    expect(p.cachedToken()).toBeUndefined() // no subject token: getToken would refuse
+    expect(p.cachedToken({ subjectToken: alice, scopes: ['mcp:write'] })).toBeUndefined()
+    p.invalidate(token.value)
+    expect(p.cachedToken({ subjectToken: alice })).toBeUndefined()
+  })
+})

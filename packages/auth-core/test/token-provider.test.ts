@@ -1113,3 +1113,30 @@ describe('ClientCredentialsTokenProvider', () => {
     })
   })
 })
+
+describe('ClientCredentialsTokenProvider.cachedToken', () => {
+  it('hands out what getToken would from memory, and nothing it would have to fetch or refresh', async () => {
+    const seen = tokenEndpoint({ expiresIn: 600 })
+    let now = 1_000_000
+    const p = provider({ now: () => now, refreshSkewSeconds: 60, scope: 'mcp:read' })
+    expect(p.cachedToken()).toBeUndefined() // nothing cached: getToken would fetch
+    const token = await p.getToken()
+    expect(p.cachedToken()).toBe(token)
+    expect(p.cachedToken({ scopes: [] })).toBe(token)
+    // A step-up set not cached yet: getToken would fetch it.
+    expect(p.cachedToken({ scopes: ['mcp:write'] })).toBeUndefined()
+    const stepped = await p.getToken({ scopes: ['mcp:write'] })
+    expect(p.cachedToken({ scopes: ['mcp:write'] })).toBe(stepped)
+    // An aborted signal: getToken would throw, so no token.
+    expect(p.cachedToken({ signal: AbortSignal.abort() })).toBeUndefined()
+    // Inside the refresh window: getToken serves it and refreshes behind it; cachedToken starts nothing.
+    now += (600 - 59) * 1000
+    expect(p.cachedToken()).toBeUndefined()
+    expect(seen).toHaveLength(2)
+    // Dropped by a 401: gone from memory too.
+    now = 1_000_000
+    p.invalidate(token.value)
+    expect(p.cachedToken()).toBeUndefined()
+    expect(seen).toHaveLength(2)
+  })
+})
