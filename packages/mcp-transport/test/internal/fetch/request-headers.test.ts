@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest'
+import { RequestHeaders } from '../../../src/internal/fetch/request-headers.js'
+
+/** What `Headers` makes of the same input: the reference. */
+const asHeaders = (init: HeadersInit) => Object.fromEntries(new Headers(init))
+
+describe('RequestHeaders', () => {
+  it.each<[string, HeadersInit]>([
+    ['a record', { 'Content-Type': 'application/json', accept: 'text/event-stream' }],
+    ['a record with names differing in case', { Accept: 'a', accept: 'b' }],
+    ['a record with outer whitespace', { 'x-a': '  padded\t', 'x-b': 'inner  space' }],
+    [
+      'pairs with a repeated name',
+      [
+        ['x-m', '1'],
+        ['X-M', '2'],
+        ['accept', 'b'],
+      ],
+    ],
+    ['a Headers', new Headers({ 'X-Mixed': ' v ', accept: 'a' })],
+  ])('copies %s as Headers would (lower-case names, trimmed values, repeats combined)', (_, init) => {
+    expect(RequestHeaders.from(init).toRecord()).toEqual(asHeaders(init))
+  })
+
+  it("copies another implementation's Headers (an iterable with no own keys)", () => {
+    const foreign = {
+      *[Symbol.iterator]() {
+        yield ['x-foreign', '1'] as [string, string]
+        yield ['Accept', 'a'] as [string, string]
+      },
+    }
+    expect(RequestHeaders.from(foreign as unknown as HeadersInit).toRecord()).toEqual({
+      'x-foreign': '1',
+      accept: 'a',
+    })
+  })
+
+  it('is a copy: changing it leaves the caller alone', () => {
+    const caller = new Headers({ cookie: 'a=1' })
+    const headers = RequestHeaders.from(caller)
+    headers.set('cookie', 'b=2')
+    headers.delete('cookie')
+    expect(caller.get('cookie')).toBe('a=1')
+    expect(RequestHeaders.from(RequestHeaders.from({ x: '1' })).get('X')).toBe('1')
+  })
+
+  it('reads, sets and deletes case-insensitively, with nothing from the prototype', () => {
+    const headers = RequestHeaders.from(undefined)
+    expect(headers.get('constructor')).toBeNull()
+    expect(headers.has('toString')).toBe(false)
+    headers.set('X-Api-Key', 'k')
+    headers.append('x-api-key', 'l')
+    expect(headers.get('x-api-key')).toBe('k, l')
+    expect(headers.has('X-API-KEY')).toBe(true)
+    headers.delete('X-Api-Key')
+    expect(headers.has('x-api-key')).toBe(false)
+  })
+
+  it('keeps `__proto__`, a valid header name, as a header (not the prototype)', () => {
+    const record = JSON.parse('{"__proto__":"v","accept":"a"}') as Record<string, string>
+    const headers = RequestHeaders.from(record)
+    expect(headers.get('__proto__')).toBe('v')
+    const out = headers.toRecord()
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype)
+    expect(Object.keys(out)).toEqual(['__proto__', 'accept'])
+  })
+
+  it('is read-only once handed to the fetch underneath', () => {
+    const headers = RequestHeaders.from({ a: '1' })
+    headers.toRecord()
+    expect(() => headers.set('b', '2')).toThrow(/after they were sent/)
+    expect(() => headers.delete('a')).toThrow(/after they were sent/)
+    expect(RequestHeaders.from(headers).toRecord()).toEqual({ a: '1' })
+  })
+
+  it('refuses what is not headers, and a pair that is not a pair', () => {
+    expect(() => RequestHeaders.from(42 as unknown as HeadersInit)).toThrow(TypeError)
+    expect(() => RequestHeaders.from([['a', 'b', 'c']] as unknown as HeadersInit)).toThrow(TypeError)
+  })
+})
