@@ -16,6 +16,15 @@ if (chosen.length === 0) {
   console.error(`no benchmark matches ${wanted.join(', ')} (have: ${all.join(', ')})`)
   process.exit(2)
 }
+// The benchmarks measure the built packages (what users run): build them first.
+const build = spawnSync(process.execPath, [join(root, 'scripts', 'packages.mjs'), 'build'], {
+  cwd: root,
+  stdio: ['ignore', 'ignore', 'inherit'],
+})
+if (build.status !== 0) {
+  console.error('[bench] the package build failed')
+  process.exit(1)
+}
 let failed = 0
 for (const file of chosen) {
   console.log(`\n[bench] ${file} (node ${process.versions.node})`)
