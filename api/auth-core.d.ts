@@ -195,6 +195,7 @@ interface GetTokenOptions {
 }
 interface TokenProvider {
   getToken(options?: GetTokenOptions): Promise<AccessToken>;
+  cachedToken?(options?: GetTokenOptions): AccessToken | undefined;
   invalidate(rejected?: string): void;
 }
 interface AuthorizationRequest {
@@ -215,6 +216,7 @@ export declare class AuthorizationCodeTokenProvider implements TokenProvider {
   #private;
   constructor(options: AuthorizationCodeTokenProviderOptions);
   get dpopKey(): DpopKey | undefined;
+  cachedToken(options?: GetTokenOptions): AccessToken | undefined;
   getToken(options?: GetTokenOptions): Promise<AccessToken>;
   invalidate(rejected?: string): void;
 }
@@ -354,6 +356,7 @@ export declare class IdJagTokenProvider implements TokenProvider {
   #private;
   constructor(options: IdJagTokenProviderOptions);
   get dpopKey(): DpopKey | undefined;
+  cachedToken(options?: GetTokenOptions): AccessToken | undefined;
   getToken(options?: GetTokenOptions): Promise<AccessToken>;
   invalidate(rejected?: string): void;
 }
@@ -369,6 +372,7 @@ export declare class JwtBearerTokenProvider implements TokenProvider {
   #private;
   constructor(options: JwtBearerTokenProviderOptions);
   get dpopKey(): DpopKey | undefined;
+  cachedToken(options?: GetTokenOptions): AccessToken | undefined;
   getToken(options?: GetTokenOptions): Promise<AccessToken>;
   invalidate(rejected?: string): void;
 }
@@ -390,6 +394,7 @@ export declare class TokenExchangeTokenProvider implements TokenProvider {
   #private;
   constructor(options: TokenExchangeTokenProviderOptions);
   get dpopKey(): DpopKey | undefined;
+  cachedToken(options?: GetTokenOptions): AccessToken | undefined;
   getToken(options?: GetTokenOptions): Promise<AccessToken>;
   invalidate(rejected?: string): void;
 }
@@ -406,6 +411,7 @@ export declare class ClientCredentialsTokenProvider implements TokenProvider {
   constructor(options: ClientCredentialsTokenProviderOptions);
   get clientId(): string;
   get dpopKey(): DpopKey | undefined;
+  cachedToken(options?: GetTokenOptions): AccessToken | undefined;
   getToken(options?: GetTokenOptions): Promise<AccessToken>;
   invalidate(rejected?: string): void;
 }
