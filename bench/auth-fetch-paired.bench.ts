@@ -1,0 +1,175 @@
+/**
+ * The auth fetch's paired figure alone, precisely: `npm run bench -- auth-fetch-paired`.
+ *
+ * bench/auth-fetch.bench.ts measures much more in one process, and its paired figure moves by
+ * about ±1.5 % from run to run. Here each pair runs in a fresh process of its own (the built
+ * packages, this process on core 0 and the server on core 1 on Linux), 400 rounds of 25
+ * sequential requests per side, order alternating, after 40 warm-up requests each: the median of
+ * auth/raw per round moves by about ±0.5 %. Pairs: record headers (auth fetch vs raw fetch with
+ * the same headers, both in `withUserContext`), and SDK-shaped (a fresh `Headers` per request).
+ * BENCH_PAIRS (rounds) and BENCH_PAIR_BLOCK tune it; about 20 s.
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import type * as AuthCore from '../packages/auth-core/src/index.js'
+import type * as McpTransport from '../packages/mcp-transport/src/index.js'
+
+const PAIR = process.env.BENCH_PAIR_CHILD
+const ROUNDS = Number(process.env.BENCH_PAIRS ?? 400)
+const BLOCK = Number(process.env.BENCH_PAIR_BLOCK ?? 25)
+const canPin = process.platform === 'linux' && cpus().length >= 2 && process.env.BENCH_PIN !== '0'
+
+if (PAIR === undefined) {
+  // The parent: one child per pair, pinned to core 0 when it can be.
+  for (const pair of ['record', 'sdk']) {
+    const args = [...process.execArgv, fileURLToPath(import.meta.url)]
+    const pinned = canPin && spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0
+    const child = pinned
+      ? spawn('taskset', ['-c', '0', process.execPath, ...args], {
+          stdio: 'inherit',
+          env: { ...process.env, BENCH_PAIR_CHILD: pair },
+        })
+      : spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, BENCH_PAIR_CHILD: pair } })
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+    if (code !== 0) process.exit(code ?? 1)
+  }
+  process.exit(0)
+}
+
+async function built<T>(name: string): Promise<T> {
+  const file = fileURLToPath(new URL(`../packages/${name}/dist/index.js`, import.meta.url))
+  if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` (npm run bench does)`)
+  return (await import(file)) as T
+}
+const { ClientCredentialsTokenProvider } = await built<typeof AuthCore>('auth-core')
+const { createAuthFetch, withUserContext } = await built<typeof McpTransport>('mcp-transport')
+
+const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.bench-token-of-a-realistic-length-abcdefghijklmnopqrstuvwxyz0123456789'
+const BODY = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'tools/call',
+  params: { name: 'x', arguments: {} },
+})
+const SERVER = `
+const http = require('node:http')
+const reply = ${JSON.stringify(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'ok' }] } }))}
+const token = ${JSON.stringify(JSON.stringify({ access_token: TOKEN, token_type: 'Bearer', expires_in: 3600 }))}
+const server = http.createServer((req, res) => {
+  req.resume()
+  req.on('end', () => {
+    res.setHeader('content-type', 'application/json')
+    res.end(req.url === '/token' ? token : reply)
+  })
+})
+server.keepAliveTimeout = 60000
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'))
+process.stdin.on('end', () => process.exit(0)).resume()
+`
+const serverOnCore1 = canPin && spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0
+const server = serverOnCore1
+  ? spawn('taskset', ['-c', '1', process.execPath, '-e', SERVER], { stdio: ['pipe', 'pipe', 'inherit'] })
+  : spawn(process.execPath, ['-e', SERVER], { stdio: ['pipe', 'pipe', 'inherit'] })
+const port = await new Promise<string>((resolve) =>
+  server.stdout.once('data', (c: Buffer) => resolve(c.toString().trim())),
+)
+const base = `http://127.0.0.1:${port}`
+const mcpUrl = `${base}/mcp`
+
+const tokenProvider = new ClientCredentialsTokenProvider({
+  tokenUrl: `${base}/token`,
+  clientId: 'c',
+  clientSecret: 's',
+})
+await tokenProvider.getToken()
+const USER_COOKIE = 'session_id=abc123; user_id=u-42; _ga=GA1.2.3; theme=dark; tracking=xyz'
+const FORWARDED_COOKIE = 'session_id=abc123; user_id=u-42'
+const authFetch = createAuthFetch({
+  serverUrl: mcpUrl,
+  tokenProvider,
+  cookies: { allow: ['session_id', 'user_id'] },
+})
+const sdkHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }
+
+async function drain(response: Response): Promise<void> {
+  if (response.status !== 200) throw new Error(`unexpected status ${response.status}`)
+  await response.text()
+}
+const sides: Record<string, [raw: () => Promise<void>, auth: () => Promise<void>]> = {
+  record: [
+    () =>
+      withUserContext({ cookie: USER_COOKIE }, async () =>
+        drain(
+          await globalThis.fetch(mcpUrl, {
+            method: 'POST',
+            headers: { ...sdkHeaders, authorization: `Bearer ${TOKEN}`, cookie: FORWARDED_COOKIE },
+            body: BODY,
+          }),
+        ),
+      ),
+    () =>
+      withUserContext({ cookie: USER_COOKIE }, async () =>
+        drain(await authFetch(mcpUrl, { method: 'POST', headers: sdkHeaders, body: BODY })),
+      ),
+  ],
+  sdk: [
+    () =>
+      withUserContext({ cookie: USER_COOKIE }, async () =>
+        drain(
+          await globalThis.fetch(mcpUrl, {
+            method: 'POST',
+            headers: new Headers({
+              ...sdkHeaders,
+              authorization: `Bearer ${TOKEN}`,
+              cookie: FORWARDED_COOKIE,
+            }),
+            body: BODY,
+          }),
+        ),
+      ),
+    () =>
+      withUserContext({ cookie: USER_COOKIE }, async () =>
+        drain(await authFetch(mcpUrl, { method: 'POST', headers: new Headers(sdkHeaders), body: BODY })),
+      ),
+  ],
+}
+const [raw, auth] = sides[PAIR] ?? sides['record']!
+
+async function block(once: () => Promise<void>): Promise<{ wall: number; cpu: number }> {
+  const c0 = process.cpuUsage()
+  const t0 = performance.now()
+  for (let i = 0; i < BLOCK; i++) await once()
+  const c = process.cpuUsage(c0)
+  return { wall: performance.now() - t0, cpu: c.user + c.system }
+}
+for (let i = 0; i < 40; i++) {
+  await raw()
+  await auth()
+}
+const wall: number[] = []
+const cpu: number[] = []
+const deadline = performance.now() + 60_000
+for (let r = 0; r < ROUNDS && performance.now() < deadline; r++) {
+  let a: { wall: number; cpu: number }
+  let b: { wall: number; cpu: number }
+  if (r % 2 === 0) {
+    b = await block(raw)
+    a = await block(auth)
+  } else {
+    a = await block(auth)
+    b = await block(raw)
+  }
+  wall.push(a.wall / b.wall)
+  cpu.push(a.cpu / b.cpu)
+}
+const q = (xs: number[], p: number) =>
+  [...xs].sort((x, y) => x - y)[Math.floor(p * (xs.length - 1))]!.toFixed(3)
+console.log(
+  `auth fetch / raw fetch, ${PAIR === 'sdk' ? 'SDK-shaped (a fresh Headers)' : 'record headers'}, both in context; node ${process.version}, ` +
+    `${serverOnCore1 ? 'pinned (core 0 / server core 1)' : 'not pinned'}, built packages, ${wall.length} rounds x ${BLOCK}:` +
+    `\n  wall: median ${q(wall, 0.5)} (quartiles ${q(wall, 0.25)}–${q(wall, 0.75)})` +
+    `\n  CPU:  median ${q(cpu, 0.5)} (quartiles ${q(cpu, 0.25)}–${q(cpu, 0.75)})`,
+)
+server.stdin.end()
