@@ -120,8 +120,8 @@ const recordSetter = {
  * token, no token in memory, a DPoP-bound token, an aborted signal. The lane is not made at all
  * with header passthrough, HTTP spans or a static header named `__proto__` (see `buildAuthFetch`).
  * It exists because each step of the pipeline costs a few microseconds that a request a hundred
- * times as long still notices (docs/performance.md); the tests check it sends what the pipeline
- * sends, request for request.
+ * times as long still notices (the performance guide has the figures); the tests check it sends
+ * what the pipeline sends, request for request.
  */
 export function fastLane(options: FastLaneOptions): FetchLike {
   const { server, endpoints, telemetry, staticHeaders, cookieFilter, service, follow, bottom, pipeline } =
