@@ -3,11 +3,12 @@
  *
  * bench/auth-fetch.bench.ts measures much more in one process, and its paired figure moves by
  * about ±1.5 % from run to run. Here each pair runs in a fresh process of its own (the built
- * packages, this process on core 0 and the server on core 1 on Linux), 400 rounds of 25
- * sequential requests per side, order alternating, after 40 warm-up requests each: the median of
- * auth/raw per round moves by about ±0.5 %. Pairs: record headers (auth fetch vs raw fetch with
+ * packages, this process on core 0 and the server on core 1 on Linux), 400 rounds of four blocks
+ * of 25 sequential requests (raw, auth, auth, raw; then auth, raw, raw, auth), after 40 warm-up
+ * requests each: the median of auth/raw per round. Its precision is about ±1 %: single rounds
+ * spread by ±8 %. Pairs: record headers (auth fetch vs raw fetch with
  * the same headers, both in `withUserContext`), and SDK-shaped (a fresh `Headers` per request).
- * BENCH_PAIRS (rounds) and BENCH_PAIR_BLOCK tune it; about 20 s.
+ * BENCH_PAIRS (rounds) and BENCH_PAIR_BLOCK tune it; about 30 s.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -152,23 +153,23 @@ const wall: number[] = []
 const cpu: number[] = []
 const deadline = performance.now() + 60_000
 for (let r = 0; r < ROUNDS && performance.now() < deadline; r++) {
-  let a: { wall: number; cpu: number }
-  let b: { wall: number; cpu: number }
-  if (r % 2 === 0) {
-    b = await block(raw)
-    a = await block(auth)
-  } else {
-    a = await block(auth)
-    b = await block(raw)
-  }
-  wall.push(a.wall / b.wall)
-  cpu.push(a.cpu / b.cpu)
+  // ABBA, then BAAB: each side runs once right after itself and once right after the other, so
+  // the block that follows its own kind (warmer caches) is not always the same side's. With
+  // plain alternation (AB, BA, …) the first block of every round follows its own kind, and which
+  // side that favours moved the median by up to 2 %.
+  const blocks =
+    r % 2 === 0
+      ? [await block(raw), await block(auth), await block(auth), await block(raw)]
+      : [await block(auth), await block(raw), await block(raw), await block(auth)]
+  const [b1, a1, a2, b2] = r % 2 === 0 ? blocks : [blocks[1], blocks[0], blocks[3], blocks[2]]
+  wall.push((a1!.wall + a2!.wall) / (b1!.wall + b2!.wall))
+  cpu.push((a1!.cpu + a2!.cpu) / (b1!.cpu + b2!.cpu))
 }
 const q = (xs: number[], p: number) =>
   [...xs].sort((x, y) => x - y)[Math.floor(p * (xs.length - 1))]!.toFixed(3)
 console.log(
   `auth fetch / raw fetch, ${PAIR === 'sdk' ? 'SDK-shaped (a fresh Headers)' : 'record headers'}, both in context; node ${process.version}, ` +
-    `${serverOnCore1 ? 'pinned (core 0 / server core 1)' : 'not pinned'}, built packages, ${wall.length} rounds x ${BLOCK}:` +
+    `${serverOnCore1 ? 'pinned (core 0 / server core 1)' : 'not pinned'}, built packages, ${wall.length} rounds of 4 blocks (ABBA/BAAB) x ${BLOCK}:` +
     `\n  wall: median ${q(wall, 0.5)} (quartiles ${q(wall, 0.25)}–${q(wall, 0.75)})` +
     `\n  CPU:  median ${q(cpu, 0.5)} (quartiles ${q(cpu, 0.25)}–${q(cpu, 0.75)})`,
 )
