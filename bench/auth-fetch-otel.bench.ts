@@ -1,5 +1,6 @@
 /**
- * The auth fetch with OpenTelemetry on vs off: `npx tsx bench/auth-fetch-otel.bench.ts`.
+ * The auth fetch with OpenTelemetry on vs off: `npm run bench -- auth-fetch-otel` (the built
+ * packages; builds them first).
  *
  * `off again` (off against off) shows the noise of the pairing on this machine.
  * Every side is the same auth fetch (warm ClientCredentialsTokenProvider, cookie filter, inside
@@ -16,11 +17,9 @@
  * Then each in µs per call without I/O (a fetch that answers at once): the absolute cost.
  * Bounded: about 45 s on a 2-core machine. BENCH_PAIRS, BENCH_PAIR_BLOCK tune it.
  */
-import { spawn } from 'node:child_process'
 import { cpus, loadavg } from 'node:os'
-import { ClientCredentialsTokenProvider } from '../packages/auth-core/src/index.js'
-import { createAuthFetch } from '../packages/mcp-transport/src/auth-fetch.js'
-import { withUserContext } from '../packages/mcp-transport/src/user-context.js'
+import type * as AuthCore from '../packages/auth-core/src/index.js'
+import type * as McpTransport from '../packages/mcp-transport/src/index.js'
 import {
   AsyncLocalStorageContextManager,
   BatchSpanProcessor,
@@ -30,42 +29,17 @@ import {
   TracerProvider,
   W3CTraceContextPropagator,
 } from '../packages/mcp-transport/test/support/otel-sdk.js'
+import { BODY, built, REPLY, startJsonServer } from './support/loopback.js'
+
+// The built packages, as users run them (`npm run bench` builds them first).
+const { ClientCredentialsTokenProvider } = await built<typeof AuthCore>('auth-core')
+const { createAuthFetch, withUserContext } = await built<typeof McpTransport>('mcp-transport')
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 120)
 const BLOCK = Number(process.env.BENCH_PAIR_BLOCK ?? 40)
 const DEADLINE = performance.now() + 50_000
-const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.bench-token-of-a-realistic-length-abcdefghijklmnopqrstuvwxyz0123456789'
-const BODY = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'tools/call',
-  params: { name: 'x', arguments: {} },
-})
-const REPLY = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'ok' }] } })
-const SERVER = `
-const http = require('node:http')
-const reply = ${JSON.stringify(REPLY)}
-const token = ${JSON.stringify(JSON.stringify({ access_token: TOKEN, token_type: 'Bearer', expires_in: 3600 }))}
-let traced = 0
-const server = http.createServer((req, res) => {
-  if (req.headers.traceparent) traced++
-  req.resume()
-  req.on('end', () => {
-    res.setHeader('content-type', 'application/json')
-    if (req.url === '/traced') return res.end(String(traced))
-    res.end(req.url === '/token' ? token : reply)
-  })
-})
-server.keepAliveTimeout = 60000
-server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'))
-process.stdin.on('end', () => process.exit(0)).resume()
-`
-const child = spawn(process.execPath, ['-e', SERVER], { stdio: ['pipe', 'pipe', 'inherit'] })
-const port = await new Promise<string>((resolve, reject) => {
-  child.once('error', reject)
-  child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()))
-})
-const base = `http://127.0.0.1:${port}`
+const server = await startJsonServer()
+const base = server.base
 const mcpUrl = `${base}/mcp`
 
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
@@ -170,7 +144,7 @@ for (const variant of variants) {
     await block(off, offFetch)
     await block(variant, fetch)
   }
-  const before = Number(await (await globalThis.fetch(`${base}/traced`)).text())
+  const before = await server.traced()
   const wall: number[] = []
   const cpu: number[] = []
   const ms = { on: 0, off: 0 }
@@ -193,7 +167,7 @@ for (const variant of variants) {
     ms.on += w.on
     ms.off += w.off
   }
-  const traced = Number(await (await globalThis.fetch(`${base}/traced`)).text()) - before
+  const traced = (await server.traced()) - before
   const per = (total: number) => `${((total / (rounds * BLOCK)) * 1000).toFixed(1)} µs`
   console.log(
     `\n${variant.name.padEnd(14)} ${rounds} paired rounds: off ${per(ms.off)}, on ${per(ms.on)} per request (wall); ` +
@@ -236,4 +210,4 @@ await tracerProvider.forceFlush()
 console.log(`spans exported (and dropped): ${exported}`)
 await tracerProvider.shutdown()
 await meterProvider.shutdown()
-child.stdin.end()
+server.stop()

@@ -10,73 +10,35 @@
  * the same headers, both in `withUserContext`), and SDK-shaped (a fresh `Headers` per request).
  * BENCH_PAIRS (rounds) and BENCH_PAIR_BLOCK tune it; about 30 s.
  */
-import { spawn, spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type * as AuthCore from '../packages/auth-core/src/index.js'
 import type * as McpTransport from '../packages/mcp-transport/src/index.js'
+import { BODY, built, canPin, startJsonServer, TOKEN } from './support/loopback.js'
 
 const PAIR = process.env.BENCH_PAIR_CHILD
 const ROUNDS = Number(process.env.BENCH_PAIRS ?? 400)
 const BLOCK = Number(process.env.BENCH_PAIR_BLOCK ?? 25)
-const canPin = process.platform === 'linux' && cpus().length >= 2 && process.env.BENCH_PIN !== '0'
+const pinned = canPin()
 
 if (PAIR === undefined) {
   // The parent: one child per pair, pinned to core 0 when it can be.
   for (const pair of ['record', 'sdk']) {
     const args = [...process.execArgv, fileURLToPath(import.meta.url)]
-    const pinned = canPin && spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0
+    const env = { ...process.env, BENCH_PAIR_CHILD: pair }
     const child = pinned
-      ? spawn('taskset', ['-c', '0', process.execPath, ...args], {
-          stdio: 'inherit',
-          env: { ...process.env, BENCH_PAIR_CHILD: pair },
-        })
-      : spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, BENCH_PAIR_CHILD: pair } })
+      ? spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: 'inherit', env })
+      : spawn(process.execPath, args, { stdio: 'inherit', env })
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
     if (code !== 0) process.exit(code ?? 1)
   }
   process.exit(0)
 }
 
-async function built<T>(name: string): Promise<T> {
-  const file = fileURLToPath(new URL(`../packages/${name}/dist/index.js`, import.meta.url))
-  if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` (npm run bench does)`)
-  return (await import(file)) as T
-}
 const { ClientCredentialsTokenProvider } = await built<typeof AuthCore>('auth-core')
 const { createAuthFetch, withUserContext } = await built<typeof McpTransport>('mcp-transport')
-
-const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.bench-token-of-a-realistic-length-abcdefghijklmnopqrstuvwxyz0123456789'
-const BODY = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'tools/call',
-  params: { name: 'x', arguments: {} },
-})
-const SERVER = `
-const http = require('node:http')
-const reply = ${JSON.stringify(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'ok' }] } }))}
-const token = ${JSON.stringify(JSON.stringify({ access_token: TOKEN, token_type: 'Bearer', expires_in: 3600 }))}
-const server = http.createServer((req, res) => {
-  req.resume()
-  req.on('end', () => {
-    res.setHeader('content-type', 'application/json')
-    res.end(req.url === '/token' ? token : reply)
-  })
-})
-server.keepAliveTimeout = 60000
-server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'))
-process.stdin.on('end', () => process.exit(0)).resume()
-`
-const serverOnCore1 = canPin && spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0
-const server = serverOnCore1
-  ? spawn('taskset', ['-c', '1', process.execPath, '-e', SERVER], { stdio: ['pipe', 'pipe', 'inherit'] })
-  : spawn(process.execPath, ['-e', SERVER], { stdio: ['pipe', 'pipe', 'inherit'] })
-const port = await new Promise<string>((resolve) =>
-  server.stdout.once('data', (c: Buffer) => resolve(c.toString().trim())),
-)
-const base = `http://127.0.0.1:${port}`
+const server = await startJsonServer({ core: pinned ? 1 : undefined })
+const base = server.base
 const mcpUrl = `${base}/mcp`
 
 const tokenProvider = new ClientCredentialsTokenProvider({
@@ -169,8 +131,8 @@ const q = (xs: number[], p: number) =>
   [...xs].sort((x, y) => x - y)[Math.floor(p * (xs.length - 1))]!.toFixed(3)
 console.log(
   `auth fetch / raw fetch, ${PAIR === 'sdk' ? 'SDK-shaped (a fresh Headers)' : 'record headers'}, both in context; node ${process.version}, ` +
-    `${serverOnCore1 ? 'pinned (core 0 / server core 1)' : 'not pinned'}, built packages, ${wall.length} rounds of 4 blocks (ABBA/BAAB) x ${BLOCK}:` +
+    `${pinned ? 'pinned (core 0 / server core 1)' : 'not pinned'}, built packages, ${wall.length} rounds of 4 blocks (ABBA/BAAB) x ${BLOCK}:` +
     `\n  wall: median ${q(wall, 0.5)} (quartiles ${q(wall, 0.25)}–${q(wall, 0.75)})` +
     `\n  CPU:  median ${q(cpu, 0.5)} (quartiles ${q(cpu, 0.25)}–${q(cpu, 0.75)})`,
 )
-server.stdin.end()
+server.stop()

@@ -17,33 +17,20 @@
  * without I/O (a fetch that answers at once), in µs per call, and the ratio they imply.
  * Bounded: about 40 s on a 2-core machine, 55 s at most. BENCH_ROUNDS, BENCH_SEQ, BENCH_CONC tune it.
  */
-import { spawn, spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { cpus, loadavg } from 'node:os'
-import { fileURLToPath } from 'node:url'
 import type * as AuthCore from '../packages/auth-core/src/index.js'
 import type * as McpTransport from '../packages/mcp-transport/src/index.js'
+import { BODY, built, canPin, pinSelf, startJsonServer, TOKEN } from './support/loopback.js'
 
-// The built packages, as users run them (`npm run bench` builds them first). Not the sources
-// through tsx: its transform names every closure with a helper call each time one is made,
-// which costs the wrapper microseconds that no user pays.
-async function built<T>(name: string): Promise<T> {
-  const file = fileURLToPath(new URL(`../packages/${name}/dist/index.js`, import.meta.url))
-  if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` (npm run bench does)`)
-  return (await import(file)) as T
-}
+// The built packages, as users run them (`npm run bench` builds them first).
 const { ClientCredentialsTokenProvider, createCookieFilter } = await built<typeof AuthCore>('auth-core')
 const { createAuthFetch, withUserContext } = await built<typeof McpTransport>('mcp-transport')
 
 // On Linux with two cores or more, this process runs on core 0 and the server on core 1, so they
 // do not take turns on one core. BENCH_PIN=0: not pinned.
-const pinned =
-  process.platform === 'linux' &&
-  cpus().length >= 2 &&
-  process.env.BENCH_PIN !== '0' &&
-  spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' }).status === 0
+const pinned = canPin() && pinSelf(0)
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 16)
 const SEQ = Number(process.env.BENCH_SEQ ?? 200) // sequential requests per round and variant
@@ -51,41 +38,10 @@ const CONCURRENCY = Number(process.env.BENCH_CONC ?? 16)
 const CONC_PER_WORKER = Math.max(1, Math.round(SEQ / CONCURRENCY) * 2)
 const DEADLINE = performance.now() + 55_000
 
-const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.bench-token-of-a-realistic-length-abcdefghijklmnopqrstuvwxyz0123456789'
-const BODY = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'tools/call',
-  params: { name: 'x', arguments: {} },
-})
-const REPLY = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'ok' }] } })
-
 // The server runs in a child process, so the client's CPU time (process.cpuUsage) is the
 // client's alone: on a shared machine that is steadier than wall time.
-const SERVER = `
-const http = require('node:http')
-const reply = ${JSON.stringify(REPLY)}
-const token = ${JSON.stringify(JSON.stringify({ access_token: TOKEN, token_type: 'Bearer', expires_in: 3600, scope: 'mcp:read' }))}
-const server = http.createServer((req, res) => {
-  req.resume()
-  req.on('end', () => {
-    res.setHeader('content-type', 'application/json')
-    if (req.url === '/token') res.setHeader('cache-control', 'no-store')
-    res.end(req.url === '/token' ? token : reply)
-  })
-})
-server.keepAliveTimeout = 60000
-server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'))
-process.stdin.on('end', () => process.exit(0)).resume()
-`
-const child = pinned
-  ? spawn('taskset', ['-c', '1', process.execPath, '-e', SERVER], { stdio: ['pipe', 'pipe', 'inherit'] })
-  : spawn(process.execPath, ['-e', SERVER], { stdio: ['pipe', 'pipe', 'inherit'] })
-const port = await new Promise<string>((resolve, reject) => {
-  child.once('error', reject)
-  child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()))
-})
-const base = `http://127.0.0.1:${port}`
+const server = await startJsonServer({ core: pinned ? 1 : undefined })
+const base = server.base
 const mcpUrl = `${base}/mcp`
 
 const tokenProvider = new ClientCredentialsTokenProvider({
@@ -411,4 +367,4 @@ for (const mode of modes) {
   )
 }
 
-child.stdin.end()
+server.stop()
