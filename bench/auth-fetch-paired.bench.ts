@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type * as AuthCore from '../packages/auth-core/src/index.js'
 import type * as McpTransport from '../packages/mcp-transport/src/index.js'
-import { BODY, built, canPin, startJsonServer, TOKEN } from './support/loopback.js'
+import { built, canPin, pairedSides, startJsonServer } from './support/loopback.js'
 
 const PAIR = process.env.BENCH_PAIR_CHILD
 const ROUNDS = Number(process.env.BENCH_PAIRS ?? 400)
@@ -47,58 +47,13 @@ const tokenProvider = new ClientCredentialsTokenProvider({
   clientSecret: 's',
 })
 await tokenProvider.getToken()
-const USER_COOKIE = 'session_id=abc123; user_id=u-42; _ga=GA1.2.3; theme=dark; tracking=xyz'
-const FORWARDED_COOKIE = 'session_id=abc123; user_id=u-42'
 const authFetch = createAuthFetch({
   serverUrl: mcpUrl,
   tokenProvider,
   cookies: { allow: ['session_id', 'user_id'] },
 })
-const sdkHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }
-
-async function drain(response: Response): Promise<void> {
-  if (response.status !== 200) throw new Error(`unexpected status ${response.status}`)
-  await response.text()
-}
-const sides: Record<string, [raw: () => Promise<void>, auth: () => Promise<void>]> = {
-  record: [
-    () =>
-      withUserContext({ cookie: USER_COOKIE }, async () =>
-        drain(
-          await globalThis.fetch(mcpUrl, {
-            method: 'POST',
-            headers: { ...sdkHeaders, authorization: `Bearer ${TOKEN}`, cookie: FORWARDED_COOKIE },
-            body: BODY,
-          }),
-        ),
-      ),
-    () =>
-      withUserContext({ cookie: USER_COOKIE }, async () =>
-        drain(await authFetch(mcpUrl, { method: 'POST', headers: sdkHeaders, body: BODY })),
-      ),
-  ],
-  sdk: [
-    () =>
-      withUserContext({ cookie: USER_COOKIE }, async () =>
-        drain(
-          await globalThis.fetch(mcpUrl, {
-            method: 'POST',
-            headers: new Headers({
-              ...sdkHeaders,
-              authorization: `Bearer ${TOKEN}`,
-              cookie: FORWARDED_COOKIE,
-            }),
-            body: BODY,
-          }),
-        ),
-      ),
-    () =>
-      withUserContext({ cookie: USER_COOKIE }, async () =>
-        drain(await authFetch(mcpUrl, { method: 'POST', headers: new Headers(sdkHeaders), body: BODY })),
-      ),
-  ],
-}
-const [raw, auth] = sides[PAIR] ?? sides['record']!
+const sides = pairedSides(mcpUrl, authFetch, withUserContext)
+const { raw, auth } = PAIR === 'sdk' ? sides.sdk : sides.record
 
 async function block(once: () => Promise<void>): Promise<{ wall: number; cpu: number }> {
   const c0 = process.cpuUsage()

@@ -22,7 +22,19 @@ import type { AddressInfo } from 'node:net'
 import { cpus, loadavg } from 'node:os'
 import type * as AuthCore from '../packages/auth-core/src/index.js'
 import type * as McpTransport from '../packages/mcp-transport/src/index.js'
-import { BODY, built, canPin, pinSelf, startJsonServer, TOKEN } from './support/loopback.js'
+import {
+  BODY,
+  built,
+  canPin,
+  drain,
+  FORWARDED_COOKIE,
+  pairedSides,
+  pinSelf,
+  SDK_HEADERS,
+  startJsonServer,
+  TOKEN,
+  USER_COOKIE,
+} from './support/loopback.js'
 
 // The built packages, as users run them (`npm run bench` builds them first).
 const { ClientCredentialsTokenProvider, createCookieFilter } = await built<typeof AuthCore>('auth-core')
@@ -51,21 +63,14 @@ const tokenProvider = new ClientCredentialsTokenProvider({
   scope: 'mcp:read',
 })
 await tokenProvider.getToken() // warm: every later call is a cache hit
-const USER_COOKIE = 'session_id=abc123; user_id=u-42; _ga=GA1.2.3; theme=dark; tracking=xyz'
-const FORWARDED_COOKIE = 'session_id=abc123; user_id=u-42'
 const authFetch = createAuthFetch({
   serverUrl: mcpUrl,
   tokenProvider,
   cookies: { allow: ['session_id', 'user_id'] },
 })
 
-const sdkHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }
+const sdkHeaders = SDK_HEADERS
 type Variant = { name: string; once: () => Promise<void> }
-
-async function drain(response: Response): Promise<void> {
-  if (response.status !== 200) throw new Error(`unexpected status ${response.status}`)
-  await response.text()
-}
 
 const raw: Variant = {
   name: 'raw fetch',
@@ -226,30 +231,9 @@ for (const mode of modes) {
 {
   const PAIR_ROUNDS = Number(process.env.BENCH_PAIRS ?? 160)
   const PAIR_BLOCK = Number(process.env.BENCH_PAIR_BLOCK ?? 25)
-  const sdkRaw: Variant = {
-    name: 'raw fetch, SDK-shaped',
-    once: () =>
-      withUserContext({ cookie: USER_COOKIE }, async () =>
-        drain(
-          await globalThis.fetch(mcpUrl, {
-            method: 'POST',
-            headers: new Headers({
-              ...sdkHeaders,
-              authorization: `Bearer ${TOKEN}`,
-              cookie: FORWARDED_COOKIE,
-            }),
-            body: BODY,
-          }),
-        ),
-      ),
-  }
-  const sdkAuth: Variant = {
-    name: 'auth fetch, SDK-shaped',
-    once: () =>
-      withUserContext({ cookie: USER_COOKIE }, async () =>
-        drain(await authFetch(mcpUrl, { method: 'POST', headers: new Headers(sdkHeaders), body: BODY })),
-      ),
-  }
+  const sides = pairedSides(mcpUrl, authFetch, withUserContext)
+  const sdkRaw: Variant = { name: 'raw fetch, SDK-shaped', once: sides.sdk.raw }
+  const sdkAuth: Variant = { name: 'auth fetch, SDK-shaped', once: sides.sdk.auth }
   for (const [a, b] of [
     [auth, rawInContext],
     [sdkAuth, sdkRaw],

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import type * as McpTransport from '../../packages/mcp-transport/src/index.js'
 
 /** A token of a realistic length, as the server's `/token` answers it. */
 export const TOKEN =
@@ -101,5 +102,69 @@ process.stdin.on('end', () => process.exit(0)).resume()
     base,
     traced: async () => Number(await (await globalThis.fetch(`${base}/traced`)).text()),
     stop: () => child.stdin?.end(),
+  }
+}
+
+/** Five cookies, two of them allowed (`session_id`, `user_id`): what the user context carries. */
+export const USER_COOKIE = 'session_id=abc123; user_id=u-42; _ga=GA1.2.3; theme=dark; tracking=xyz'
+/** What the cookie filter lets through of {@link USER_COOKIE}, as the raw side sends it. */
+export const FORWARDED_COOKIE = 'session_id=abc123; user_id=u-42'
+/** The transport's own headers on an MCP POST. */
+export const SDK_HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+}
+
+/** Reads an answer to the end (so its connection is free again); anything but a 200 fails the run. */
+export async function drain(response: Response): Promise<void> {
+  if (response.status !== 200) throw new Error(`unexpected status ${response.status}`)
+  await response.text()
+}
+
+/** One request of a side, inside its own user context. */
+export type Send = () => Promise<void>
+
+/**
+ * The two pairs the ≤ 1.03 goal is measured on, both sides inside `withUserContext({ cookie })`:
+ * `record`, the raw fetch with the same headers by hand against the auth fetch given the
+ * transport's headers as a record; `sdk`, the same with a fresh `Headers` per request on both
+ * sides, as the SDK's transports pass them.
+ */
+export function pairedSides(
+  mcpUrl: string,
+  authFetch: (url: string, init: RequestInit) => Promise<Response>,
+  withUserContext: typeof McpTransport.withUserContext,
+): { readonly record: { raw: Send; auth: Send }; readonly sdk: { raw: Send; auth: Send } } {
+  const inContext = (send: () => Promise<Response>): Send =>
+    function inUserContext() {
+      return withUserContext({ cookie: USER_COOKIE }, async () => drain(await send()))
+    }
+  return {
+    record: {
+      raw: inContext(() =>
+        globalThis.fetch(mcpUrl, {
+          method: 'POST',
+          headers: { ...SDK_HEADERS, authorization: `Bearer ${TOKEN}`, cookie: FORWARDED_COOKIE },
+          body: BODY,
+        }),
+      ),
+      auth: inContext(() => authFetch(mcpUrl, { method: 'POST', headers: SDK_HEADERS, body: BODY })),
+    },
+    sdk: {
+      raw: inContext(() =>
+        globalThis.fetch(mcpUrl, {
+          method: 'POST',
+          headers: new Headers({
+            ...SDK_HEADERS,
+            authorization: `Bearer ${TOKEN}`,
+            cookie: FORWARDED_COOKIE,
+          }),
+          body: BODY,
+        }),
+      ),
+      auth: inContext(() =>
+        authFetch(mcpUrl, { method: 'POST', headers: new Headers(SDK_HEADERS), body: BODY }),
+      ),
+    },
   }
 }
