@@ -5,9 +5,9 @@ import { channel } from 'node:diagnostics_channel'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ClientCredentialsTokenProvider, TOKEN_CACHE_CHANNEL } from '@mcp-oauth2/auth-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createAuthFetch } from '../src/auth-fetch.js'
-import { RECORDING_RECHECK_MS, recheckRecording } from '../src/internal/telemetry/token-channels.js'
+import { RECORDING_RECHECK_MS } from '../src/internal/telemetry/token-channels.js'
 import {
   AsyncLocalStorageContextManager,
   context,
@@ -38,14 +38,24 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 })
-afterAll(async () => {
+afterEach(() => {
   metrics.disable()
   propagation.disable()
   context.disable()
   trace.disable()
+  traceparents.length = 0
+})
+afterAll(async () => {
   server.closeAllConnections()
   await new Promise((resolve) => server.close(resolve))
 })
+
+/** Until the recheck timer has run at least once more than now (it runs every RECORDING_RECHECK_MS). */
+async function untilSubscribed(): Promise<void> {
+  const started = Date.now()
+  while (!channel(TOKEN_CACHE_CHANNEL).hasSubscribers && Date.now() - started < RECORDING_RECHECK_MS * 3)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+}
 
 describe('telemetry with no SDK registered', () => {
   it('subscribes to nothing per request, and starts reporting once a provider and a propagator are registered', async () => {
@@ -75,9 +85,7 @@ describe('telemetry with no SDK registered', () => {
     const tracerProvider = new TracerProvider()
     trace.setGlobalTracerProvider(tracerProvider)
     // Found by the timer, without anyone asking.
-    const started = Date.now()
-    while (!channel(TOKEN_CACHE_CHANNEL).hasSubscribers && Date.now() - started < RECORDING_RECHECK_MS * 3)
-      await new Promise((resolve) => setTimeout(resolve, 50))
+    await untilSubscribed()
     expect(channel(TOKEN_CACHE_CHANNEL).hasSubscribers).toBe(true)
     const span = trace.getTracer('test').startSpan('call')
     await context.with(trace.setSpan(context.active(), span), send)
@@ -86,9 +94,39 @@ describe('telemetry with no SDK registered', () => {
 
     // Closed: nothing watches any more, nothing is subscribed.
     await fetch.close()
-    recheckRecording()
     expect(channel(TOKEN_CACHE_CHANNEL).hasSubscribers).toBe(false)
     await meterProvider.shutdown()
+    await tracerProvider.shutdown()
+  })
+
+  it('looks again at every auth fetch, not only up to the first that records: a later propagator reaches them all', async () => {
+    const tokenProvider = new ClientCredentialsTokenProvider({
+      tokenUrl: `${base}/token`,
+      clientId: 'c',
+      clientSecret: 's',
+    })
+    const first = createAuthFetch({ serverUrl: `${base}/mcp`, tokenProvider })
+    const second = createAuthFetch({ serverUrl: `${base}/mcp`, tokenProvider })
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator())
+    const tracerProvider = new TracerProvider()
+    trace.setGlobalTracerProvider(tracerProvider)
+    await untilSubscribed()
+    await new Promise((resolve) => setTimeout(resolve, RECORDING_RECHECK_MS + 100))
+    const span = trace.getTracer('test').startSpan('call')
+    await context.with(trace.setSpan(context.active(), span), async () => {
+      for (const fetch of [first, second])
+        await fetch(`${base}/mcp`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        }).then((r) => r.text())
+    })
+    span.end()
+    expect(traceparents).toHaveLength(2)
+    for (const sent of traceparents) expect(sent).toMatch(new RegExp(`^00-${span.spanContext().traceId}-`))
+    await first.close()
+    await second.close()
     await tracerProvider.shutdown()
   })
 })

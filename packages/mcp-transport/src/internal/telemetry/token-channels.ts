@@ -203,14 +203,17 @@ const onLookup = guarded(lookup)
  * {@link RECORDING_RECHECK_MS} while anyone watches (an unref'd timer, gone with the last watcher).
  */
 function updateLookups(): void {
+  // Every watcher is refreshed, not only up to the first that records: each keeps its own view
+  // of the propagator.
   let wanted = false
   for (const telemetry of watchers) {
+    let records: boolean
     try {
-      wanted = telemetry.refresh()
+      records = telemetry.refresh()
     } catch {
-      wanted = true // a provider that throws when asked: report, as before
+      records = true // a provider that throws when asked: report, as before
     }
-    if (wanted) break
+    wanted ||= records
   }
   if (wanted !== lookupsSubscribed) {
     lookupsSubscribed = wanted
@@ -226,7 +229,3 @@ function updateLookups(): void {
   }
 }
 
-/** Looks again at once whether any telemetry records (tests; after registering a provider). */
-export function recheckRecording(): void {
-  updateLookups()
-}
