@@ -179,13 +179,13 @@ const cases: Case[] = [
   },
   {
     name: 'mixed-case names and a value with outer whitespace',
-    lane: false,
+    lane: true,
     context: { cookie: COOKIE },
     send: post('/mcp', { 'Content-Type': ' application/json ', 'X-Trace': 'a' }),
   },
   {
     name: 'headers as pairs, a name repeated',
-    lane: false,
+    lane: true,
     send: post('/mcp', [
       ['content-type', 'application/json'],
       ['x-multi', 'a'],

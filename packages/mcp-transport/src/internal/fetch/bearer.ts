@@ -52,8 +52,11 @@ export interface AuthRetry {
  * state (kept and refused step-up scopes), so the lane and the step never disagree.
  */
 export interface ServiceBearer {
-  /** The service's token for a request naming `tool` (or none), from memory; `undefined`: ask the step. */
-  cachedToken(tool: string | undefined, signal: AbortSignal | undefined): AccessToken | undefined
+  /**
+   * The service's token for a request naming `tool` (or none), from memory, when it goes as a
+   * bearer token; `undefined` (none in memory, or DPoP-bound): let the step send the request.
+   */
+  cachedToken(tool: string | undefined, signal: AbortSignal | null | undefined): AccessToken | undefined
   /** The step's answer to a 401/403 for a request it would have sent with `token` (one retry at most). */
   answer(
     url: string,
@@ -116,10 +119,15 @@ interface Principal {
 }
 
 /** The user's token(s) of a context, when it has any: the auth fetch then acts for that user. */
-function userCredential(context: StoredUserContext | undefined): StoredUserContext | undefined {
+export function userCredential(context: StoredUserContext | undefined): StoredUserContext | undefined {
   return context !== undefined && (context.subjectToken !== undefined || context.idToken !== undefined)
     ? context
     : undefined
+}
+
+/** Whether `token` goes as `Authorization: Bearer` (any type but `DPoP`, RFC 9449 §7.1). */
+function sentAsBearer(token: AccessToken): boolean {
+  return token.tokenType === 'Bearer' || token.tokenType.toLowerCase() !== 'dpop'
 }
 
 /** A digest naming a user's step-up state: never the token itself. */
@@ -139,10 +147,9 @@ function userKey(context: StoredUserContext): string {
  * @see RFC 6750 §2.1, RFC 9449 §7.1
  */
 function authorize(init: ServerInit, token: AccessToken, origin: string | undefined): ServerInit {
-  const type = token.tokenType
   // So that an error of this request can have the token removed if the server echoes it.
   noteSentCredential(token.value)
-  if (type === 'Bearer' || type.toLowerCase() !== 'dpop') {
+  if (sentAsBearer(token)) {
     init.headers.set('authorization', `Bearer ${token.value}`)
     if (init[DPOP_TOKEN] === undefined) return init
     // A retry whose new token is a bearer token: no proof of the earlier one goes along.
@@ -266,10 +273,10 @@ export function bearer({
 
     function tokenOptions(
       principal: Principal,
-      init: ServerInit,
+      signal: AbortSignal | null | undefined,
       scopes: readonly string[] | undefined,
     ): GetTokenOptions {
-      const options: GetTokenOptions = { signal: init.signal ?? undefined, scopes }
+      const options: GetTokenOptions = { signal: signal ?? undefined, scopes }
       return principal.user ? { ...options, ...principal.user } : options
     }
 
@@ -278,7 +285,7 @@ export function bearer({
       init: ServerInit,
       scopes: readonly string[] | undefined,
     ): Promise<AccessToken> {
-      return principal.provider.getToken(tokenOptions(principal, init, scopes))
+      return principal.provider.getToken(tokenOptions(principal, init.signal, scopes))
     }
 
     function send(
@@ -395,7 +402,7 @@ export function bearer({
     function authorized(url: string, init: ServerInit, principal: Principal): Promise<Response> {
       try {
         const tool = toolOfRequest(init.headers)
-        const options = tokenOptions(principal, init, scopesFor(principal.state, tool))
+        const options = tokenOptions(principal, init.signal, scopesFor(principal.state, tool))
         const provider = principal.provider
         const cached = provider.cachedToken?.(options)
         if (cached !== undefined) return sendWith(url, init, principal, tool, cached)
@@ -421,7 +428,10 @@ export function bearer({
     if (service === undefined) return withBearer
     const lent: ServiceBearer = {
       cachedToken(tool, signal) {
-        return service.provider.cachedToken?.({ signal, scopes: scopesFor(service.state, tool) })
+        const token = service.provider.cachedToken?.(
+          tokenOptions(service, signal, scopesFor(service.state, tool)),
+        )
+        return token !== undefined && sentAsBearer(token) ? token : undefined
       },
       answer(url, sent, response, token, tool) {
         return challenged(url, sent, response, token, service, tool)

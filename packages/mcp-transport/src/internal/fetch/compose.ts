@@ -124,8 +124,7 @@ export function buildAuthFetch(settings: AuthFetchSettings): AuthFetchFunction {
     settings.fastLane !== false &&
     service !== undefined &&
     settings.headerFilter === undefined &&
-    telemetry?.httpSpans !== true &&
-    settings.staticHeaders.every(([name]) => name !== '__proto__')
+    telemetry?.httpSpans !== true
       ? fastLane({
           server,
           endpoints,

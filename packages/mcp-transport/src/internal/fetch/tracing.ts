@@ -20,6 +20,16 @@ const headerSetter = {
 }
 
 /**
+ * Puts the active context's W3C trace context on one MCP request's headers, when propagation is
+ * on and a propagator is registered (the no-op one would set nothing: no context lookup, no call).
+ */
+export function injectTraceContext(telemetry: Telemetry, headers: RequestHeaders): void {
+  if (!telemetry.propagate || !telemetry.propagatorSets) return
+  const { api } = telemetry
+  api.propagation.inject(api.context.active(), headers, headerSetter)
+}
+
+/**
  * Traces the MCP server's requests: an HTTP client span per request (HTTP semantic conventions,
  * with `mcp.method.name` from the `Mcp-Method` header when the client sends it), marked so the
  * token lookup inside it can say `mcp_oauth2.token.cache`, and W3C trace context on the request.
@@ -50,9 +60,7 @@ export function tracing({ telemetry, attributes }: TracingOptions): ServerMiddle
   return function traceRequests(next) {
     if (!telemetry.httpSpans) {
       return function propagated(url, init) {
-        // The no-op propagator (none registered) would set nothing: no context lookup, no call.
-        if (telemetry.propagate && telemetry.propagatorSets)
-          api.propagation.inject(api.context.active(), init.headers, headerSetter)
+        injectTraceContext(telemetry, init.headers)
         return next(url, init)
       }
     }

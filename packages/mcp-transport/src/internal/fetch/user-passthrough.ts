@@ -1,6 +1,18 @@
 import type { CookieFilter, HeaderFilter } from '@mcp-oauth2/auth-core'
-import { currentUserContext } from '../user-context-store.js'
+import { currentUserContext, type StoredUserContext } from '../user-context-store.js'
 import { type ServerMiddleware, USER_AUTHORIZATION } from './request.js'
+import type { RequestHeaders } from './request-headers.js'
+
+/** Puts the user's allowed cookies on one MCP request's headers (and no other `Cookie`). */
+export function setUserCookies(
+  headers: RequestHeaders,
+  cookieFilter: CookieFilter,
+  context: StoredUserContext,
+): void {
+  const cookie = cookieFilter(context.cookie)
+  if (cookie === undefined) headers.delete('cookie')
+  else headers.set('cookie', cookie)
+}
 
 /** Options of {@link userPassthrough}. */
 export interface UserPassthroughOptions {
@@ -19,11 +31,7 @@ export function userPassthrough({ cookieFilter, headerFilter }: UserPassthroughO
       const context = currentUserContext()
       if (context === undefined) return next(url, init)
       const headers = init.headers
-      if (cookieFilter) {
-        const cookie = cookieFilter(context.cookie)
-        if (cookie === undefined) headers.delete('cookie')
-        else headers.set('cookie', cookie)
-      }
+      if (cookieFilter) setUserCookies(headers, cookieFilter, context)
       let userAuthorization = false
       if (headerFilter) {
         for (const [name, value] of headerFilter(context.headers)) {

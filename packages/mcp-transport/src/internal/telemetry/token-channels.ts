@@ -228,4 +228,3 @@ function updateLookups(): void {
     recheck = undefined
   }
 }
-
