@@ -16,6 +16,7 @@ import type { IssuedToken } from './internal/token-request.js'
 import { assertSecureUrl, displayUrl } from './internal/url.js'
 import {
   accessTokenOf,
+  cachedTokenIn,
   freezeToken,
   resolveCommon,
   StepUpScopes,
@@ -177,9 +178,7 @@ export class AuthorizationCodeTokenProvider implements TokenProvider {
 
   /** The cached token `getToken(options)` would return at once, if any (see `TokenProvider.cachedToken`). */
   cachedToken(options?: GetTokenOptions): AccessToken | undefined {
-    if (options?.signal?.aborted) return undefined
-    const key = this.#stepUp.keyFor(options?.scopes)
-    return this.#cache.hit(key, this.#stepUp.scopesFor(options?.scopes))
+    return cachedTokenIn(this.#cache, this.#stepUp, options)
   }
 
   /**
@@ -189,9 +188,7 @@ export class AuthorizationCodeTokenProvider implements TokenProvider {
   async getToken(options?: GetTokenOptions): Promise<AccessToken> {
     const signal = options?.signal
     if (signal?.aborted) throw signal.reason
-    const requested = options?.scopes
-    const key = this.#stepUp.keyFor(requested)
-    const scopes = this.#stepUp.scopesFor(requested)
+    const { key, scopes } = this.#stepUp.of(options?.scopes)
     const hit = this.#cache.hit(key, scopes)
     if (hit !== undefined) return hit
     return this.#cache.obtain(key, this.#source(key, scopes, signal), signal)

@@ -9,6 +9,7 @@ import { displayUrl } from './internal/url.js'
 import {
   accessTokenOf,
   assertSubjectValid,
+  cachedTokenIn,
   capExpiry,
   dpopKeyParams,
   freezeToken,
@@ -21,6 +22,7 @@ import {
   tokenTypeUrn,
   toList,
   toScopeList,
+  userCacheKey,
 } from './provider-support.js'
 import { formatScope } from './scope.js'
 import type {
@@ -197,16 +199,15 @@ export class IdJagTokenProvider implements TokenProvider {
 
   /**
    * The cached token of this user (`options.idToken`) that `getToken(options)` would return at
-   * once, if any (see `TokenProvider.cachedToken`); `undefined` without a idToken.
+   * once, if any (see `TokenProvider.cachedToken`); `undefined` without an idToken.
    */
   cachedToken(options?: GetTokenOptions): AccessToken | undefined {
-    if (options?.signal?.aborted) return undefined
     const subject = options?.idToken ?? options?.subjectToken
     if (typeof subject !== 'string' || subject === '') return undefined
     const subjectDigest = digestNow([subject])
-    if (subjectDigest === undefined) return undefined
-    const key = `${subjectDigest}:${this.#stepUp.keyFor(options?.scopes)}`
-    return this.#cache.hit(key, this.#stepUp.scopesFor(options?.scopes))
+    return subjectDigest === undefined
+      ? undefined
+      : cachedTokenIn(this.#cache, this.#stepUp, options, subjectDigest)
   }
 
   /**
@@ -218,12 +219,9 @@ export class IdJagTokenProvider implements TokenProvider {
     const signal = options?.signal
     if (signal?.aborted) throw signal.reason
     const idToken = requireSubject(options?.idToken ?? options?.subjectToken, 'idToken')
-    let scopes = this.#stepUp.base
-    let scopesKey = this.#stepUp.baseKey
-    const requested = options?.scopes
-    if (requested && requested.length > 0) ({ scopes, key: scopesKey } = this.#stepUp.resolve(requested))
+    const { key: scopesKey, scopes } = this.#stepUp.of(options?.scopes)
     const subjectDigest = await digest([idToken])
-    const key = `${subjectDigest}:${scopesKey}`
+    const key = userCacheKey(subjectDigest, scopesKey)
     const hit = this.#cache.hit(key, scopes)
     if (hit !== undefined) return hit
     return this.#cache.obtain(key, this.#source(idToken, subjectDigest, key, scopes, scopesKey), signal)

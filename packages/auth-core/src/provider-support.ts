@@ -10,12 +10,12 @@ import { type FetchLike, unwrapFetch } from './fetch-like.js'
 import type { UrlFetch } from './internal/http.js'
 import { TOKEN_TYPE_URNS } from './internal/protocol.js'
 import { jwtExpiresAt } from './internal/subject-token.js'
-import type { StoreSettings } from './internal/token-cache.js'
+import type { StoreSettings, TokenCache } from './internal/token-cache.js'
 import type { IssuedToken } from './internal/token-request.js'
 import type { SharedToken, TokenStore } from './internal/token-store-types.js'
 import { isScopeToken, parseScope, scopeKey } from './scope.js'
 import type { TokenProviderCommonOptions, TokenProviderEvent } from './token-provider-options.js'
-import type { AccessToken } from './token-provider-types.js'
+import type { AccessToken, GetTokenOptions } from './token-provider-types.js'
 
 export interface ResolvedCommon {
   now: () => number
@@ -163,51 +163,64 @@ export function toExtraParams(
  * as the auth fetch pass the same array on every request, so it is validated, merged and sorted
  * once, not per request.
  */
+/** Scopes and their cache key: what a call asks for, merged with the configured ones. */
+export interface ScopeSet {
+  readonly scopes: readonly string[]
+  readonly key: string
+}
+
 export class StepUpScopes {
-  readonly #base: readonly string[]
-  readonly #baseKey: string
+  readonly #base: ScopeSet
   #requested: readonly string[] | undefined
-  #scopes: readonly string[] = []
-  #key = ''
+  #resolved: ScopeSet | undefined
 
   constructor(base: readonly string[]) {
-    this.#base = base
-    this.#baseKey = scopeKey(base)
+    this.#base = { scopes: base, key: scopeKey(base) }
   }
 
   get base(): readonly string[] {
-    return this.#base
+    return this.#base.scopes
   }
 
   get baseKey(): string {
-    return this.#baseKey
-  }
-
-  /** The merged scopes and their cache key for a step-up list. */
-  resolve(requested: readonly string[]): { scopes: readonly string[]; key: string } {
-    if (requested !== this.#requested) {
-      const merged = [...new Set([...this.#base, ...toScopeList(requested, 'scopes')])]
-      this.#requested = requested
-      this.#scopes = merged
-      this.#key = scopeKey(merged)
-    }
-    return { scopes: this.#scopes, key: this.#key }
+    return this.#base.key
   }
 
   /**
-   * The cache key of the scopes a call asks for (`GetTokenOptions.scopes`): the base key without
-   * step-up scopes, else that of the merged set. Allocates nothing while the list is the same.
+   * The scopes a call asks for (`GetTokenOptions.scopes`) merged with the configured ones, and
+   * their cache key: the configured set without step-up scopes. The same object while the list
+   * is the same (providers treat it as immutable), so the hot path allocates nothing.
    */
-  keyFor(requested: readonly string[] | undefined): string {
-    if (requested === undefined || requested.length === 0) return this.#baseKey
-    return this.resolve(requested).key
-  }
-
-  /** The scopes of {@link keyFor}'s key (call it first with the same list). */
-  scopesFor(requested: readonly string[] | undefined): readonly string[] {
+  of(requested: readonly string[] | undefined): ScopeSet {
     if (requested === undefined || requested.length === 0) return this.#base
-    return this.#scopes
+    if (requested !== this.#requested || this.#resolved === undefined) {
+      const merged = [...new Set([...this.#base.scopes, ...toScopeList(requested, 'scopes')])]
+      this.#requested = requested
+      this.#resolved = { scopes: merged, key: scopeKey(merged) }
+    }
+    return this.#resolved
   }
+}
+
+/** The cache key of a per-user provider's token: the digest of the user's token, and the scopes. */
+export function userCacheKey(subjectDigest: string, scopesKey: string): string {
+  return `${subjectDigest}:${scopesKey}`
+}
+
+/**
+ * What `TokenProvider.cachedToken(options)` answers for a provider's `cache`: the token
+ * `getToken(options)` would return at once, or `undefined` (an aborted signal included). `user`:
+ * the digest of the user's token, for per-user providers.
+ */
+export function cachedTokenIn<T extends SharedToken>(
+  cache: TokenCache<T>,
+  stepUp: StepUpScopes,
+  options: GetTokenOptions | undefined,
+  user?: string,
+): T | undefined {
+  if (options?.signal?.aborted) return undefined
+  const { key, scopes } = stepUp.of(options?.scopes)
+  return cache.hit(user === undefined ? key : userCacheKey(user, key), scopes)
 }
 
 /** The subject token of a call, or the typed error that there is none. */

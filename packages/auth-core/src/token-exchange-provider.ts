@@ -6,6 +6,7 @@ import { TokenCache, type TokenSource } from './internal/token-cache.js'
 import {
   accessTokenOf,
   assertSubjectValid,
+  cachedTokenIn,
   capExpiry,
   dpopKeyParams,
   freezeToken,
@@ -19,6 +20,7 @@ import {
   tokenTypeUrn,
   toList,
   toScopeList,
+  userCacheKey,
 } from './provider-support.js'
 import { formatScope } from './scope.js'
 import type {
@@ -179,13 +181,12 @@ export class TokenExchangeTokenProvider implements TokenProvider {
    * once, if any (see `TokenProvider.cachedToken`); `undefined` without a subjectToken.
    */
   cachedToken(options?: GetTokenOptions): AccessToken | undefined {
-    if (options?.signal?.aborted) return undefined
     const subject = options?.subjectToken
     if (typeof subject !== 'string' || subject === '') return undefined
     const subjectDigest = digestNow([subject])
-    if (subjectDigest === undefined) return undefined
-    const key = `${subjectDigest}:${this.#stepUp.keyFor(options?.scopes)}`
-    return this.#cache.hit(key, this.#stepUp.scopesFor(options?.scopes))
+    return subjectDigest === undefined
+      ? undefined
+      : cachedTokenIn(this.#cache, this.#stepUp, options, subjectDigest)
   }
 
   /**
@@ -197,12 +198,9 @@ export class TokenExchangeTokenProvider implements TokenProvider {
     const signal = options?.signal
     if (signal?.aborted) throw signal.reason
     const subject = requireSubject(options?.subjectToken, 'subjectToken')
-    let scopes = this.#stepUp.base
-    let scopesKey = this.#stepUp.baseKey
-    const requested = options?.scopes
-    if (requested && requested.length > 0) ({ scopes, key: scopesKey } = this.#stepUp.resolve(requested))
+    const { key: scopesKey, scopes } = this.#stepUp.of(options?.scopes)
     const subjectDigest = await digest([subject])
-    const key = `${subjectDigest}:${scopesKey}`
+    const key = userCacheKey(subjectDigest, scopesKey)
     const hit = this.#cache.hit(key, scopes)
     if (hit !== undefined) return hit
     return this.#cache.obtain(key, this.#source(subject, subjectDigest, scopes, scopesKey), signal)

@@ -4,6 +4,7 @@ import { GRANT_TYPES } from './internal/protocol.js'
 import { TokenCache, type TokenSource } from './internal/token-cache.js'
 import {
   accessTokenOf,
+  cachedTokenIn,
   dpopKeyParams,
   freezeToken,
   resolveCommon,
@@ -134,9 +135,7 @@ export class ClientCredentialsTokenProvider implements TokenProvider {
 
   /** The cached token `getToken(options)` would return at once, if any (see `TokenProvider.cachedToken`). */
   cachedToken(options?: GetTokenOptions): AccessToken | undefined {
-    if (options?.signal?.aborted) return undefined
-    const key = this.#stepUp.keyFor(options?.scopes)
-    return this.#cache.hit(key, this.#stepUp.scopesFor(options?.scopes))
+    return cachedTokenIn(this.#cache, this.#stepUp, options)
   }
 
   /**
@@ -148,9 +147,7 @@ export class ClientCredentialsTokenProvider implements TokenProvider {
   async getToken(options?: GetTokenOptions): Promise<AccessToken> {
     const signal = options?.signal
     if (signal?.aborted) throw signal.reason
-    const requested = options?.scopes
-    const key = this.#stepUp.keyFor(requested)
-    const scopes = this.#stepUp.scopesFor(requested)
+    const { key, scopes } = this.#stepUp.of(options?.scopes)
     const hit = this.#cache.hit(key, scopes)
     if (hit !== undefined) return hit
     return this.#cache.obtain(key, this.#source(key, scopes), signal)
