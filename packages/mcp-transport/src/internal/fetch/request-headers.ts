@@ -38,11 +38,11 @@ export class RequestHeaders {
       for (const pair of init as Iterable<ArrayLike<unknown>>) {
         if (pair === null || typeof pair !== 'object' || pair.length !== 2)
           throw new TypeError('a header pair must have a name and a value')
-        headers.append(String(pair[0]), String(pair[1]))
+        headers.#append(String(pair[0]), String(pair[1]))
       }
     } else {
       const record = init as Record<string, unknown>
-      for (const name of Object.keys(record)) headers.append(name, String(record[name]))
+      for (const name of Object.keys(record)) headers.#append(name, String(record[name]))
     }
     return headers
   }
@@ -62,8 +62,7 @@ export class RequestHeaders {
   }
 
   /** Adds `value` to a name already there as `, value`, as `Headers.append` does. */
-  append(name: string, value: string): void {
-    this.#writable()
+  #append(name: string, value: string): void {
     const key = name.toLowerCase()
     const trimmed = trimHttpWhitespace(value)
     this.#put(key, Object.hasOwn(this.#values, key) ? `${this.#values[key]}, ${trimmed}` : trimmed)
@@ -72,11 +71,6 @@ export class RequestHeaders {
   delete(name: string): void {
     this.#writable()
     delete this.#values[name.toLowerCase()]
-  }
-
-  /** Name and value pairs, in the order they were first set. */
-  *[Symbol.iterator](): IterableIterator<[string, string]> {
-    for (const name of Object.keys(this.#values)) yield [name, this.#values[name] as string]
   }
 
   /**

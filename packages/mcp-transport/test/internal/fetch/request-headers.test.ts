@@ -45,12 +45,15 @@ describe('RequestHeaders', () => {
   })
 
   it('reads, sets and deletes case-insensitively, with nothing from the prototype', () => {
-    const headers = RequestHeaders.from(undefined)
+    const headers = RequestHeaders.from([
+      ['X-Api-Key', 'k'],
+      ['x-api-key', 'l'],
+    ])
     expect(headers.get('constructor')).toBeNull()
     expect(headers.has('toString')).toBe(false)
-    headers.set('X-Api-Key', 'k')
-    headers.append('x-api-key', 'l')
     expect(headers.get('x-api-key')).toBe('k, l')
+    headers.set('X-Api-Key', 'k')
+    expect(headers.get('x-api-key')).toBe('k')
     expect(headers.has('X-API-KEY')).toBe(true)
     headers.delete('X-Api-Key')
     expect(headers.has('x-api-key')).toBe(false)
