@@ -106,6 +106,12 @@ beforeAll(async () => {
     } else if (url === '/mcp/moved') reply(307, undefined, { location: '/mcp/here' })
     else if (url === '/mcp/away') reply(307, undefined, { location: `${other}/elsewhere` })
     else if (url === '/mcp/see-other') reply(303, undefined, { location: '/mcp/here' })
+    else if (url === '/.well-known/oauth-authorization-server')
+      reply(200, {
+        issuer: base,
+        token_endpoint: `${base}/token`,
+        registration_endpoint: `${base}/mcp/register`,
+      })
     else reply(200, { ok: url })
   })
   base = `http://127.0.0.1:${(mcpServer.address() as AddressInfo).port}`
@@ -357,6 +363,44 @@ describe('the fast lane', () => {
     if (item.lane === undefined) expect(lane.paths).toEqual([])
     else if (item.lane) expect(lane.paths[0]).toBe('lane')
     else expect(lane.paths[0]).not.toBe('lane')
+  })
+
+  it('sends nothing of ours to a URL the lane sent to once a metadata document names it', async () => {
+    // The lane decides once per URL that it is not the authorization server's; a document
+    // learned later must undo that decision.
+    seen = []
+    const tokenProvider = new ClientCredentialsTokenProvider({
+      tokenUrl: `${base}/token`,
+      clientId: 'learned',
+      clientSecret: 's',
+    })
+    await tokenProvider.getToken()
+    const fetch = createAuthFetch({
+      serverUrl: `${base}/mcp`,
+      tokenProvider,
+      cookies: { allow: ['session_id'] },
+    })
+    const register = () =>
+      withUserContext({ cookie: COOKIE }, async () => {
+        const response = await fetch(`${base}/mcp/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: json(),
+        })
+        await response.text()
+      })
+    await register()
+    await (await fetch(`${base}/.well-known/oauth-authorization-server`)).json()
+    // The document's own read is over by the next turn: the lane, not the pipeline's wait for
+    // that read, has the next request.
+    await new Promise((resolve) => setImmediate(resolve))
+    await register()
+    await fetch.close()
+    const sent = seen.filter((r) => r.url === '/mcp/register')
+    expect(sent.map((r) => [r.headers['authorization'] !== undefined, r.headers['cookie']])).toEqual([
+      [true, 'session_id=abc'],
+      [false, undefined],
+    ])
   })
 
   it('takes the common request: one token request, then the token in memory, the cookie filtered', async () => {

@@ -37,6 +37,9 @@ export const MAX_USER_STEP_UPS = 1024
 /** Tools whose step-up scopes are remembered at most, per principal (then forgotten all at once). */
 const MAX_TOOLS = 256
 
+/** The options of a service token request with no signal and no scopes beyond the configured ones. */
+const NO_OPTIONS: GetTokenOptions = Object.freeze({})
+
 /** A challenge the bearer step answers with one retry. */
 export interface AuthRetry {
   readonly status: 401 | 403
@@ -276,8 +279,8 @@ export function bearer({
       signal: AbortSignal | null | undefined,
       scopes: readonly string[] | undefined,
     ): GetTokenOptions {
-      const options: GetTokenOptions = { signal: signal ?? undefined, scopes }
-      return principal.user ? { ...options, ...principal.user } : options
+      if (principal.user) return { signal: signal ?? undefined, scopes, ...principal.user }
+      return signal == null && scopes === undefined ? NO_OPTIONS : { signal, scopes }
     }
 
     function getToken(

@@ -57,6 +57,11 @@ export function fastLane(options: FastLaneOptions): FetchLike {
   const { server, endpoints, telemetry, staticHeaders, cookieFilter, service, follow, bottom, pipeline } =
     options
   const prefix = `${server.origin}/`
+  // The last URL found not to be the authorization server's, and how many endpoints were known
+  // then: an MCP client sends to one URL, so the check runs again only when either changes (a
+  // JSON body never makes a request the authorization server's, only its URL does).
+  let laneUrl: string | undefined
+  let laneEndpoints = 0
   return function laneOrPipeline(input, init) {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : undefined
     if (url === undefined || !url.startsWith(prefix)) return pipeline(input, init)
@@ -69,7 +74,11 @@ export function fastLane(options: FastLaneOptions): FetchLike {
       return pipeline(input, init)
     if (endpoints.pendingFor(url) !== undefined) return pipeline(input, init)
     const headers = RequestHeaders.from(init?.headers)
-    if (isAuthorizationServerRequest(url, body, headers, endpoints)) return pipeline(input, init)
+    if (url !== laneUrl || endpoints.size !== laneEndpoints) {
+      if (isAuthorizationServerRequest(url, body, headers, endpoints)) return pipeline(input, init)
+      laneUrl = url
+      laneEndpoints = endpoints.size
+    }
     const context = currentUserContext()
     if (userCredential(context) !== undefined) return pipeline(input, init)
 
