@@ -280,7 +280,7 @@ export function bearer({
       scopes: readonly string[] | undefined,
     ): GetTokenOptions {
       if (principal.user) return { signal: signal ?? undefined, scopes, ...principal.user }
-      return signal == null && scopes === undefined ? NO_OPTIONS : { signal, scopes }
+      return signal == null && scopes === undefined ? NO_OPTIONS : { signal: signal ?? undefined, scopes }
     }
 
     function getToken(
