@@ -19,8 +19,10 @@ interface Seen {
 let seen: Seen[] = []
 /** Per client id, the number of tokens issued so far. */
 const issued = new Map<string, number>()
-/** Paths answered 401 (invalid_token) or 403 (insufficient_scope) once per token value. */
+/** Tokens answered 401 (invalid_token) on `/mcp/invalid`, once per token value. */
 const refusedTokens = new Set<string>()
+/** The scope each token was issued for: `/mcp/scope` answers 403 to a token without `mcp:write`. */
+const tokenScopes = new Map<string, string>()
 
 function record(server: Seen['server'], req: IncomingMessage, body: string): void {
   const headers: Record<string, string> = {}
@@ -83,6 +85,7 @@ beforeAll(async () => {
         headers: {},
         body: `scope=${params.get('scope') ?? ''}`,
       })
+      tokenScopes.set(`tok-${client}-${n}`, params.get('scope') ?? '')
       reply(200, {
         access_token: `tok-${client}-${n}`,
         token_type: 'Bearer',
@@ -96,8 +99,7 @@ beforeAll(async () => {
     if (url === '/mcp/invalid' && !refusedTokens.has(`401:${token}`)) {
       refusedTokens.add(`401:${token}`)
       reply(401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' })
-    } else if (url === '/mcp/scope' && !refusedTokens.has(`403:${token}`)) {
-      refusedTokens.add(`403:${token}`)
+    } else if (url === '/mcp/scope' && !(tokenScopes.get(token) ?? '').split(' ').includes('mcp:write')) {
       reply(
         403,
         { error: 'insufficient_scope' },
@@ -270,6 +272,14 @@ const cases: Case[] = [
     name: 'a 403 insufficient_scope: a step-up, kept for the next request',
     lane: true,
     send: async (f) => [await post('/mcp/scope')(f), await post('/mcp')(f)],
+  },
+  {
+    name: 'a 403 for a request naming its tool: the step-up is kept for that tool only',
+    lane: true,
+    send: async (f) => {
+      const tool = { 'content-type': 'application/json', 'mcp-method': 'tools/call', 'mcp-name': 'deploy' }
+      return [await post('/mcp/scope', tool)(f), await post('/mcp', tool)(f), await post('/mcp')(f)]
+    },
   },
   {
     // The policy's scope set is not in memory yet: the pipeline asks the provider.

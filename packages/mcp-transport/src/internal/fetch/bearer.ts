@@ -14,6 +14,7 @@ import { parseWwwAuthenticate } from '../www-authenticate.js'
 import {
   DPOP_TOKEN,
   discard,
+  type HeaderReader,
   isReplayable,
   type ServerFetch,
   type ServerInit,
@@ -56,18 +57,13 @@ export interface AuthRetry {
  */
 export interface ServiceBearer {
   /**
-   * The service's token for a request naming `tool` (or none), from memory, when it goes as a
-   * bearer token; `undefined` (none in memory, or DPoP-bound): let the step send the request.
+   * The service's token for a request with these headers (the tool it names, if any), from
+   * memory, when it goes as a bearer token; `undefined` (none in memory, or DPoP-bound): let the
+   * step send the request.
    */
-  cachedToken(tool: string | undefined, signal: AbortSignal | null | undefined): AccessToken | undefined
+  cachedToken(headers: HeaderReader, signal: AbortSignal | null | undefined): AccessToken | undefined
   /** The step's answer to a 401/403 for a request it would have sent with `token` (one retry at most). */
-  answer(
-    url: string,
-    sent: ServerInit,
-    response: Response,
-    token: AccessToken,
-    tool: string | undefined,
-  ): Promise<Response>
+  answer(url: string, sent: ServerInit, response: Response, token: AccessToken): Promise<Response>
 }
 
 /** Where a composed bearer step keeps its {@link ServiceBearer}, when it has a service token provider. */
@@ -430,14 +426,19 @@ export function bearer({
     }
     if (service === undefined) return withBearer
     const lent: ServiceBearer = {
-      cachedToken(tool, signal) {
+      cachedToken(headers, signal) {
+        // The tool a request names matters only with a tool policy or scopes kept for a tool.
+        const tool =
+          toolScopes !== undefined || (service.state?.keptByTool.size ?? 0) > 0
+            ? toolOfRequest(headers)
+            : undefined
         const token = service.provider.cachedToken?.(
           tokenOptions(service, signal, scopesFor(service.state, tool)),
         )
         return token !== undefined && sentAsBearer(token) ? token : undefined
       },
-      answer(url, sent, response, token, tool) {
-        return challenged(url, sent, response, token, service, tool)
+      answer(url, sent, response, token) {
+        return challenged(url, sent, response, token, service, toolOfRequest(sent.headers))
       },
     }
     return Object.assign(withBearer, { [SERVICE_BEARER]: lent })

@@ -13,7 +13,6 @@ import {
 import { RequestHeaders } from './request-headers.js'
 import { noteSentCredential } from './sent-credentials.js'
 import { setStaticHeaders } from './static-headers.js'
-import { toolOfRequest } from './tool-of-request.js'
 import { injectTraceContext } from './tracing.js'
 import { setUserCookies } from './user-passthrough.js'
 
@@ -85,12 +84,11 @@ export function fastLane(options: FastLaneOptions): FetchLike {
     // The steps' additions, in their order, to our own copy (a request that turns out not to be
     // the lane's goes to the pipeline with the caller's headers).
     if (telemetry !== undefined) injectTraceContext(telemetry, headers)
-    setStaticHeaders(headers, staticHeaders)
+    if (staticHeaders.length > 0) setStaticHeaders(headers, staticHeaders)
     if (cookieFilter !== undefined && context !== undefined) setUserCookies(headers, cookieFilter, context)
-    const tool = toolOfRequest(headers)
     let token: ReturnType<ServiceBearer['cachedToken']>
     try {
-      token = service.cachedToken(tool, init?.signal)
+      token = service.cachedToken(headers, init?.signal)
     } catch {
       token = undefined // the pipeline asks again, and fails as it fails
     }
@@ -112,7 +110,7 @@ export function fastLane(options: FastLaneOptions): FetchLike {
       const manual: RequestInit = { ...init, redirect: 'manual' }
       if (answer.status !== 401 && answer.status !== 403) return follow(answer, url, manual)
       return service
-        .answer(url, { ...manual, headers }, answer, sentToken, tool)
+        .answer(url, { ...manual, headers }, answer, sentToken)
         .then((final) => (REDIRECT_STATUS.has(final.status) ? follow(final, url, manual) : final))
     })
   }
