@@ -7,7 +7,10 @@
  * of 25 sequential requests (raw, auth, auth, raw; then auth, raw, raw, auth), after 40 warm-up
  * requests each: the median of auth/raw per round. Its precision is about ±1 %: single rounds
  * spread by ±8 %. Pairs: record headers (auth fetch vs raw fetch with
- * the same headers, both in `withUserContext`), and SDK-shaped (a fresh `Headers` per request).
+ * the same headers, both in `withUserContext`), SDK-shaped (a fresh `Headers` per request), and
+ * the floor: a hand-written wrapper doing only what no auth fetch can skip (read the user context,
+ * filter its cookie, take the token from memory, copy the init, look at the status), which says
+ * what any wrapper pays on this machine.
  * BENCH_PAIRS (rounds) and BENCH_PAIR_BLOCK tune it; about 30 s.
  */
 import { spawn } from 'node:child_process'
@@ -23,7 +26,7 @@ const pinned = canPin()
 
 if (PAIR === undefined) {
   // The parent: one child per pair, pinned to core 0 when it can be.
-  for (const pair of ['record', 'sdk']) {
+  for (const pair of ['record', 'sdk', 'floor']) {
     const args = [...process.execArgv, fileURLToPath(import.meta.url)]
     const env = { ...process.env, BENCH_PAIR_CHILD: pair }
     const child = pinned
@@ -35,8 +38,8 @@ if (PAIR === undefined) {
   process.exit(0)
 }
 
-const { ClientCredentialsTokenProvider } = await built<typeof AuthCore>('auth-core')
-const { createAuthFetch, withUserContext } = await built<typeof McpTransport>('mcp-transport')
+const { ClientCredentialsTokenProvider, createCookieFilter } = await built<typeof AuthCore>('auth-core')
+const { createAuthFetch, getUserContext, withUserContext } = await built<typeof McpTransport>('mcp-transport')
 const server = await startJsonServer({ core: pinned ? 1 : undefined })
 const base = server.base
 const mcpUrl = `${base}/mcp`
@@ -52,8 +55,22 @@ const authFetch = createAuthFetch({
   tokenProvider,
   cookies: { allow: ['session_id', 'user_id'] },
 })
+const cookieFilter = createCookieFilter({ allow: ['session_id', 'user_id'] })
+/** The floor: only what every auth fetch does, by hand (no checks, no normalisation, no retry). */
+function floorFetch(url: string, init: RequestInit): Promise<Response> {
+  const headers: Record<string, string> = { ...(init.headers as Record<string, string>) }
+  const cookie = cookieFilter(getUserContext()?.cookie)
+  if (cookie !== undefined) headers['cookie'] = cookie
+  headers['authorization'] = `Bearer ${tokenProvider.cachedToken()?.value}`
+  return globalThis.fetch(url, { ...init, redirect: 'manual', headers }).then((answer) => answer)
+}
 const sides = pairedSides(mcpUrl, authFetch, withUserContext)
-const { raw, auth } = PAIR === 'sdk' ? sides.sdk : sides.record
+const { raw, auth } =
+  PAIR === 'sdk'
+    ? sides.sdk
+    : PAIR === 'floor'
+      ? pairedSides(mcpUrl, floorFetch, withUserContext).record
+      : sides.record
 
 async function block(once: () => Promise<void>): Promise<{ wall: number; cpu: number }> {
   const c0 = process.cpuUsage()
@@ -85,7 +102,7 @@ for (let r = 0; r < ROUNDS && performance.now() < deadline; r++) {
 const q = (xs: number[], p: number) =>
   [...xs].sort((x, y) => x - y)[Math.floor(p * (xs.length - 1))]!.toFixed(3)
 console.log(
-  `auth fetch / raw fetch, ${PAIR === 'sdk' ? 'SDK-shaped (a fresh Headers)' : 'record headers'}, both in context; node ${process.version}, ` +
+  `${PAIR === 'floor' ? 'floor (a minimal hand-written wrapper)' : 'auth fetch'} / raw fetch, ${PAIR === 'sdk' ? 'SDK-shaped (a fresh Headers)' : 'record headers'}, both in context; node ${process.version}, ` +
     `${pinned ? 'pinned (core 0 / server core 1)' : 'not pinned'}, built packages, ${wall.length} rounds of 4 blocks (ABBA/BAAB) x ${BLOCK}:` +
     `\n  wall: median ${q(wall, 0.5)} (quartiles ${q(wall, 0.25)}–${q(wall, 0.75)})` +
     `\n  CPU:  median ${q(cpu, 0.5)} (quartiles ${q(cpu, 0.25)}–${q(cpu, 0.75)})`,
