@@ -104,11 +104,13 @@ export function fastLane(options: FastLaneOptions): FetchLike {
       return Promise.reject(error)
     }
     return response.then((answer) => {
-      if (answer.status !== 401 && answer.status !== 403 && !REDIRECT_STATUS.has(answer.status)) return answer
+      const status = answer.status
+      if (status !== 401 && status !== 403 && (status < 301 || status > 308 || !REDIRECT_STATUS.has(status)))
+        return answer
       // As the pipeline has it: the caller's init in manual mode for the redirect follower, ours
       // (with the headers sent) for the bearer step.
       const manual: RequestInit = { ...init, redirect: 'manual' }
-      if (answer.status !== 401 && answer.status !== 403) return follow(answer, url, manual)
+      if (status !== 401 && status !== 403) return follow(answer, url, manual)
       return service
         .answer(url, { ...manual, headers }, answer, sentToken)
         .then((final) => (REDIRECT_STATUS.has(final.status) ? follow(final, url, manual) : final))

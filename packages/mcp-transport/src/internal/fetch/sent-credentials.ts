@@ -12,17 +12,21 @@ export type SentCredentials = Set<string>
 export const MAX_SENT_CREDENTIALS = 32
 
 const storage = new AsyncLocalStorage<SentCredentials>()
+/** Whether anyone ever recorded: until then, no request looks for where to note. */
+let recorded = false
 
 /**
  * Runs `fn` with `into` as where credentials sent meanwhile (in its async context: the SDK's
  * requests made for it, their retries) are noted. The innermost call wins.
  */
 export function recordingSentCredentials<T>(into: SentCredentials, fn: () => T): T {
+  recorded = true
   return storage.run(into, fn)
 }
 
 /** Notes a credential value put on a request (the bearer step's token), if anyone records. */
 export function noteSentCredential(value: string): void {
+  if (!recorded) return
   const into = storage.getStore()
   if (into === undefined) return
   into.delete(value)
