@@ -149,7 +149,7 @@ function authorize(init: ServerInit, token: AccessToken, origin: string | undefi
   // So that an error of this request can have the token removed if the server echoes it.
   noteSentCredential(token.value)
   if (sentAsBearer(token)) {
-    init.headers.set('authorization', `Bearer ${token.value}`)
+    init.headers.put('authorization', `Bearer ${token.value}`)
     if (init[DPOP_TOKEN] === undefined) return init
     // A retry whose new token is a bearer token: no proof of the earlier one goes along.
     init.headers.delete('dpop')
@@ -161,7 +161,7 @@ function authorize(init: ServerInit, token: AccessToken, origin: string | undefi
       `the token for ${origin ?? 'the MCP server'} is DPoP-bound but came without its key (AccessToken.dpopKey): nothing was sent`,
     )
   }
-  init.headers.set('authorization', `DPoP ${token.value}`)
+  init.headers.put('authorization', `DPoP ${token.value}`)
   return { ...init, [DPOP_TOKEN]: token }
 }
 

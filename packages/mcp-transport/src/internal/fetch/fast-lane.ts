@@ -63,7 +63,7 @@ export function fastLane(options: FastLaneOptions): FetchLike {
   let laneEndpoints = 0
   return function laneOrPipeline(input, init) {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : undefined
-    if (url === undefined || !url.startsWith(prefix)) return pipeline(input, init)
+    if (url === undefined) return pipeline(input, init)
     const body = init?.body
     // JSON text: an MCP message, never form-encoded (the authorization server's requests are).
     if (typeof body !== 'string' || (body.charCodeAt(0) !== 0x7b && body.charCodeAt(0) !== 0x5b))
@@ -74,7 +74,8 @@ export function fastLane(options: FastLaneOptions): FetchLike {
     if (endpoints.pendingFor(url) !== undefined) return pipeline(input, init)
     const headers = RequestHeaders.from(init?.headers)
     if (url !== laneUrl || endpoints.size !== laneEndpoints) {
-      if (isAuthorizationServerRequest(url, body, headers, endpoints)) return pipeline(input, init)
+      if (!url.startsWith(prefix) || isAuthorizationServerRequest(url, body, headers, endpoints))
+        return pipeline(input, init)
       laneUrl = url
       laneEndpoints = endpoints.size
     }
@@ -95,7 +96,7 @@ export function fastLane(options: FastLaneOptions): FetchLike {
     if (token === undefined) return pipeline(input, init)
     const sentToken = token
     noteSentCredential(sentToken.value)
-    headers.set('authorization', `Bearer ${sentToken.value}`)
+    headers.put('authorization', `Bearer ${sentToken.value}`)
 
     let response: Promise<Response>
     try {

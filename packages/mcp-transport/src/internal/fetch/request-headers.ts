@@ -68,6 +68,16 @@ export class RequestHeaders {
     this.#put(key, Object.hasOwn(this.#values, key) ? `${this.#values[key]}, ${trimmed}` : trimmed)
   }
 
+  /**
+   * Sets a header this library makes: `name` in lower case, `value` a header value without
+   * surrounding whitespace (a filtered cookie, a token after its scheme, a proof). Nothing of
+   * either is read or changed; {@link set} normalises what comes from elsewhere.
+   */
+  put(name: string, value: string): void {
+    this.#writable()
+    this.#put(name, value)
+  }
+
   delete(name: string): void {
     this.#writable()
     delete this.#values[name.toLowerCase()]
@@ -83,6 +93,23 @@ export class RequestHeaders {
   }
 
   #put(key: string, value: string): void {
+    const values = this.#values
+    // The names on every MCP request have a store each, which keeps one shape and stays fast;
+    // a single store for all names goes megamorphic (undici has its well-known names too).
+    switch (key) {
+      case 'content-type':
+        values['content-type'] = value
+        return
+      case 'accept':
+        values.accept = value
+        return
+      case 'authorization':
+        values.authorization = value
+        return
+      case 'cookie':
+        values.cookie = value
+        return
+    }
     // `__proto__` is a valid header name: an own property, not the prototype.
     if (key === '__proto__') {
       Object.defineProperty(this.#values, key, {

@@ -11,7 +11,7 @@ export function setUserCookies(
 ): void {
   const cookie = cookieFilter(context.cookie)
   if (cookie === undefined) headers.delete('cookie')
-  else headers.set('cookie', cookie)
+  else headers.put('cookie', cookie)
 }
 
 /** Options of {@link userPassthrough}. */

@@ -59,6 +59,20 @@ describe('RequestHeaders', () => {
     expect(headers.has('x-api-key')).toBe(false)
   })
 
+  it('puts a value it made as it is, replacing what the caller sent under any case', () => {
+    const headers = RequestHeaders.from({ Cookie: 'mine=1', AUTHORIZATION: 'Basic x', 'Content-Type': 'a' })
+    headers.put('cookie', 'session_id=abc; user_id=u-1')
+    headers.put('authorization', 'Bearer t')
+    headers.set('Content-Type', ' application/json ')
+    headers.put('x-made', 'v')
+    expect(headers.toRecord()).toEqual({
+      cookie: 'session_id=abc; user_id=u-1',
+      authorization: 'Bearer t',
+      'content-type': 'application/json',
+      'x-made': 'v',
+    })
+  })
+
   it('keeps `__proto__`, a valid header name, as a header (not the prototype)', () => {
     const record = JSON.parse('{"__proto__":"v","accept":"a"}') as Record<string, string>
     const headers = RequestHeaders.from(record)
@@ -73,6 +87,7 @@ describe('RequestHeaders', () => {
     headers.toRecord()
     expect(() => headers.set('b', '2')).toThrow(/after they were sent/)
     expect(() => headers.delete('a')).toThrow(/after they were sent/)
+    expect(() => headers.put('cookie', 'a=1')).toThrow(/after they were sent/)
     expect(RequestHeaders.from(headers).toRecord()).toEqual({ a: '1' })
   })
 
