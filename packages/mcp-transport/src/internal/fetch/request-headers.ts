@@ -69,9 +69,10 @@ export class RequestHeaders {
   }
 
   /**
-   * Sets a header this library makes: `name` in lower case, `value` a header value without
-   * surrounding whitespace (a filtered cookie, a token after its scheme, a proof). Nothing of
-   * either is read or changed; {@link set} normalises what comes from elsewhere.
+   * Sets a header the auth fetch makes (the user's allowed cookies, the token after its scheme):
+   * `name` in lower case, `value` as it is to go. Unlike {@link set}, nothing of either is read:
+   * no lower-casing, no trimming. (The fetch underneath trims and checks every value when it
+   * copies the headers, so a custom cookie filter's padded answer goes out as `set` would send it.)
    */
   put(name: string, value: string): void {
     this.#writable()
