@@ -413,6 +413,26 @@ describe('the fast lane', () => {
     ])
   })
 
+  it("sends a custom cookie filter's padded answer trimmed, as a Headers would", async () => {
+    seen = []
+    const tokenProvider = new ClientCredentialsTokenProvider({
+      tokenUrl: `${base}/token`,
+      clientId: 'padded',
+      clientSecret: 's',
+    })
+    await tokenProvider.getToken()
+    const fetch = createAuthFetch({
+      serverUrl: `${base}/mcp`,
+      tokenProvider,
+      cookies: () => ' session_id=abc\t ',
+    })
+    await withUserContext({ cookie: COOKIE }, async () => {
+      await (await fetch(`${base}/mcp`, { method: 'POST', body: json() })).text()
+    })
+    await fetch.close()
+    expect(seen.filter((r) => r.url === '/mcp').map((r) => r.headers['cookie'])).toEqual(['session_id=abc'])
+  })
+
   it('takes the common request: one token request, then the token in memory, the cookie filtered', async () => {
     const { records } = await run(cases[1] as Case, true, 'common')
     const sent = records.filter((r) => (r as Seen).url === '/mcp') as Seen[]
