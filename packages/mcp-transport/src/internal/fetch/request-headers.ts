@@ -1,20 +1,27 @@
 /**
  * The headers of a request on its way to the MCP server, as the pipeline's steps read and change
- * them: a copy of the caller's headers (never the caller's object), names in lower case, values
- * without leading and trailing HTTP whitespace, a repeated name combined with `, ` (as `Headers`
- * does). Handed to the fetch underneath as a plain record, which undici copies with the least
- * work; undici checks names and values there, as it does for any record.
+ * them: a copy of the caller's headers (never the caller's object), read by name case-insensitively,
+ * values without leading and trailing HTTP whitespace, a repeated name combined with `, ` (as
+ * `Headers` does). Handed to the fetch underneath as a plain record, which undici copies with the
+ * least work; undici checks names and values there, as it does for any record.
  *
- * Cheaper than a `Headers` on the hot path: no name or value checks twice, no sorted copy.
+ * A record is copied as it is and normalised only when a step first reads or sets a header by
+ * name: the common request only {@link put}s the headers the auth fetch makes, which replaces the
+ * caller's under any case, and undici lower-cases, trims and combines the rest exactly as this
+ * class would. Cheaper than a `Headers` on the hot path: no name or value checks twice, no sorted
+ * copy.
  *
  * @see https://fetch.spec.whatwg.org/#concept-header-list
  */
 export class RequestHeaders {
-  readonly #values: Record<string, string>
+  #values: Record<string, string>
+  /** Whether {@link RequestHeaders.#values} is still the caller's record as it came (see the class comment). */
+  #raw: boolean
   #sent = false
 
-  private constructor(values: Record<string, string>) {
+  private constructor(values: Record<string, string>, raw = false) {
     this.#values = values
+    this.#raw = raw
   }
 
   /**
@@ -25,6 +32,7 @@ export class RequestHeaders {
     const headers = new RequestHeaders({})
     if (init === undefined || init === null) return headers
     if (init instanceof RequestHeaders) {
+      if (init.#raw) return new RequestHeaders({ ...init.#values }, true)
       for (const name of Object.keys(init.#values)) headers.#put(name, init.#values[name] as string)
     } else if (init instanceof Headers) {
       // Names come in lower case, values normalised, repeated names combined.
@@ -41,23 +49,26 @@ export class RequestHeaders {
         headers.#append(String(pair[0]), String(pair[1]))
       }
     } else {
-      const record = init as Record<string, unknown>
-      for (const name of Object.keys(record)) headers.#append(name, String(record[name]))
+      // Its own enumerable names and values, as fetch would take them; normalised when read.
+      return new RequestHeaders({ ...(init as Record<string, string>) }, true)
     }
     return headers
   }
 
   get(name: string): string | null {
+    this.#normalise()
     const key = name.toLowerCase()
     return Object.hasOwn(this.#values, key) ? (this.#values[key] as string) : null
   }
 
   has(name: string): boolean {
+    this.#normalise()
     return Object.hasOwn(this.#values, name.toLowerCase())
   }
 
   set(name: string, value: string): void {
     this.#writable()
+    this.#normalise()
     this.#put(name.toLowerCase(), trimHttpWhitespace(value))
   }
 
@@ -76,12 +87,15 @@ export class RequestHeaders {
    */
   put(name: string, value: string): void {
     this.#writable()
+    if (this.#raw) this.#dropOtherCases(name)
     this.#put(name, value)
   }
 
   delete(name: string): void {
     this.#writable()
-    delete this.#values[name.toLowerCase()]
+    const key = name.toLowerCase()
+    if (this.#raw) this.#dropOtherCases(key)
+    delete this.#values[key]
   }
 
   /**
@@ -120,6 +134,23 @@ export class RequestHeaders {
         configurable: true,
       })
     } else this.#values[key] = value
+  }
+
+  /** Makes a record copied as it came what the class comment says: names lower-cased, values trimmed, repeats combined. */
+  #normalise(): void {
+    if (!this.#raw) return
+    const raw = this.#values
+    this.#values = {}
+    this.#raw = false
+    for (const name of Object.keys(raw)) this.#append(name, String(raw[name]))
+  }
+
+  /** In a record copied as it came: removes the names that are `key` (lower case) in another case. */
+  #dropOtherCases(key: string): void {
+    const values = this.#values
+    for (const name of Object.keys(values)) {
+      if (name.length === key.length && name !== key && name.toLowerCase() === key) delete values[name]
+    }
   }
 
   #writable(): void {
