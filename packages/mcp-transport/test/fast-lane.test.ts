@@ -360,6 +360,18 @@ async function run(
   }
 }
 
+/** A fresh record of what was sent, and an auth fetch (with its lane) whose token is in memory. */
+async function laneFetch(client: string, cookies: AuthFetchOptions['cookies']) {
+  seen = []
+  const tokenProvider = new ClientCredentialsTokenProvider({
+    tokenUrl: `${base}/token`,
+    clientId: client,
+    clientSecret: 's',
+  })
+  await tokenProvider.getToken()
+  return createAuthFetch({ serverUrl: `${base}/mcp`, tokenProvider, cookies })
+}
+
 describe('the fast lane', () => {
   it.each(cases)('sends what the pipeline sends: $name', async (item) => {
     const pipeline = await run(item, false, `p${cases.indexOf(item)}`)
@@ -378,18 +390,7 @@ describe('the fast lane', () => {
   it('sends nothing of ours to a URL the lane sent to once a metadata document names it', async () => {
     // The lane decides once per URL that it is not the authorization server's; a document
     // learned later must undo that decision.
-    seen = []
-    const tokenProvider = new ClientCredentialsTokenProvider({
-      tokenUrl: `${base}/token`,
-      clientId: 'learned',
-      clientSecret: 's',
-    })
-    await tokenProvider.getToken()
-    const fetch = createAuthFetch({
-      serverUrl: `${base}/mcp`,
-      tokenProvider,
-      cookies: { allow: ['session_id'] },
-    })
+    const fetch = await laneFetch('learned', { allow: ['session_id'] })
     const register = () =>
       withUserContext({ cookie: COOKIE }, async () => {
         const response = await fetch(`${base}/mcp/register`, {
@@ -414,18 +415,7 @@ describe('the fast lane', () => {
   })
 
   it("sends a custom cookie filter's padded answer trimmed, as a Headers would", async () => {
-    seen = []
-    const tokenProvider = new ClientCredentialsTokenProvider({
-      tokenUrl: `${base}/token`,
-      clientId: 'padded',
-      clientSecret: 's',
-    })
-    await tokenProvider.getToken()
-    const fetch = createAuthFetch({
-      serverUrl: `${base}/mcp`,
-      tokenProvider,
-      cookies: () => ' session_id=abc\t ',
-    })
+    const fetch = await laneFetch('padded', () => ' session_id=abc\t ')
     await withUserContext({ cookie: COOKIE }, async () => {
       await (await fetch(`${base}/mcp`, { method: 'POST', body: json() })).text()
     })
