@@ -210,6 +210,16 @@ export function bearer({
     // the list as immutable and may memoise on it).
     const merged = new Map<string, { own: readonly string[] | undefined; scopes: readonly string[] }>()
 
+    /**
+     * The scopes a request with these headers asks for. Its tool (`Mcp-Name`) is read only when
+     * it can matter: with a tool policy, or with step-up scopes kept for some tool.
+     */
+    function requestScopes(principal: Principal, headers: HeaderReader): readonly string[] | undefined {
+      const state = principal.state
+      const named = toolScopes !== undefined || (state?.keptByTool.size ?? 0) > 0
+      return scopesFor(state, named ? toolOfRequest(headers) : undefined)
+    }
+
     /** The scopes to ask for: the tool's (policy and step-ups) when the request names it, else the kept ones. */
     function scopesFor(
       state: StepUpState | undefined,
@@ -322,9 +332,10 @@ export function bearer({
       response: Response,
       token: AccessToken,
       principal: Principal,
-      tool: string | undefined,
     ): Promise<Response> {
       if (!isReplayable(init.body)) return response
+      // The step-up that works is kept for the tool the request names, if it names one.
+      const tool = toolOfRequest(init.headers)
       const challenges = parseWwwAuthenticate(response.headers.get('www-authenticate'))
       // The challenge of the scheme we sent (RFC 9449 §7.1), else the Bearer one.
       const challenge = (
@@ -383,13 +394,12 @@ export function bearer({
       url: string,
       init: ServerInit,
       principal: Principal,
-      tool: string | undefined,
       token: AccessToken,
     ): Promise<Response> {
       const sent = authorize(init, token, origin)
       return next(url, sent).then((response) =>
         response.status === 401 || response.status === 403
-          ? challenged(url, sent, response, token, principal, tool)
+          ? challenged(url, sent, response, token, principal)
           : response,
       )
     }
@@ -400,12 +410,11 @@ export function bearer({
      */
     function authorized(url: string, init: ServerInit, principal: Principal): Promise<Response> {
       try {
-        const tool = toolOfRequest(init.headers)
-        const options = tokenOptions(principal, init.signal, scopesFor(principal.state, tool))
+        const options = tokenOptions(principal, init.signal, requestScopes(principal, init.headers))
         const provider = principal.provider
         const cached = provider.cachedToken?.(options)
-        if (cached !== undefined) return sendWith(url, init, principal, tool, cached)
-        return provider.getToken(options).then((token) => sendWith(url, init, principal, tool, token))
+        if (cached !== undefined) return sendWith(url, init, principal, cached)
+        return provider.getToken(options).then((token) => sendWith(url, init, principal, token))
       } catch (error) {
         // As from an async function: a failure is a rejected promise, never a throw.
         return Promise.reject(error)
@@ -427,18 +436,13 @@ export function bearer({
     if (service === undefined) return withBearer
     const lent: ServiceBearer = {
       cachedToken(headers, signal) {
-        // The tool a request names matters only with a tool policy or scopes kept for a tool.
-        const tool =
-          toolScopes !== undefined || (service.state?.keptByTool.size ?? 0) > 0
-            ? toolOfRequest(headers)
-            : undefined
         const token = service.provider.cachedToken?.(
-          tokenOptions(service, signal, scopesFor(service.state, tool)),
+          tokenOptions(service, signal, requestScopes(service, headers)),
         )
         return token !== undefined && sentAsBearer(token) ? token : undefined
       },
       answer(url, sent, response, token) {
-        return challenged(url, sent, response, token, service, toolOfRequest(sent.headers))
+        return challenged(url, sent, response, token, service)
       },
     }
     return Object.assign(withBearer, { [SERVICE_BEARER]: lent })
