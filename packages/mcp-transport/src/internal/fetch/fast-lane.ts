@@ -4,12 +4,7 @@ import { currentUserContext } from '../user-context-store.js'
 import type { AuthorizationServerEndpoints } from './authorization-server-endpoints.js'
 import { type ServiceBearer, userCredential } from './bearer.js'
 import type { FollowRedirects } from './redirects.js'
-import {
-  type FetchLike,
-  isAuthorizationServerRequest,
-  REDIRECT_STATUS,
-  type ServerOrigin,
-} from './request.js'
+import { type FetchLike, isAuthorizationServerRequest, isRedirect, type ServerOrigin } from './request.js'
 import { RequestHeaders } from './request-headers.js'
 import { noteSentCredential } from './sent-credentials.js'
 import { setStaticHeaders } from './static-headers.js'
@@ -106,15 +101,14 @@ export function fastLane(options: FastLaneOptions): FetchLike {
     }
     return response.then((answer) => {
       const status = answer.status
-      if (status !== 401 && status !== 403 && (status < 301 || status > 308 || !REDIRECT_STATUS.has(status)))
-        return answer
+      if (status !== 401 && status !== 403 && !isRedirect(status)) return answer
       // As the pipeline has it: the caller's init in manual mode for the redirect follower, ours
       // (with the headers sent) for the bearer step.
       const manual: RequestInit = { ...init, redirect: 'manual' }
       if (status !== 401 && status !== 403) return follow(answer, url, manual)
       return service
         .answer(url, { ...manual, headers }, answer, sentToken)
-        .then((final) => (REDIRECT_STATUS.has(final.status) ? follow(final, url, manual) : final))
+        .then((final) => (isRedirect(final.status) ? follow(final, url, manual) : final))
     })
   }
 }

@@ -3,10 +3,10 @@ import {
   discard,
   type FetchLike,
   isAuthorizationServerRequest,
+  isRedirect,
   isReplayable,
   LEFT_SERVER,
   type PipelineInit,
-  REDIRECT_STATUS,
   requestInit,
   type ServerOrigin,
   toUrlString,
@@ -63,7 +63,7 @@ export function redirects({
       let currentInit: PipelineInit = toServer(url, init) ? init : { ...init, [LEFT_SERVER]: true }
       let response = first
       for (let hops = 0; ; hops++) {
-        if (!REDIRECT_STATUS.has(response.status)) return response
+        if (!isRedirect(response.status)) return response
         const location = response.headers.get('location')
         if (location === null || hops >= maxRedirects) return response
         let target: string
@@ -118,7 +118,7 @@ export function redirects({
       const manual: RequestInit = { ...init, redirect: 'manual' }
       // No extra async frame on the common path: most answers are not redirects.
       return next(input, manual).then((response) => {
-        if (!REDIRECT_STATUS.has(response.status)) return response
+        if (!isRedirect(response.status)) return response
         const base = input instanceof Request ? requestInit(input, manual) : manual
         return follow(response, toUrlString(input), base)
       })

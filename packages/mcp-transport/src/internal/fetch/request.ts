@@ -50,7 +50,12 @@ export type ServerFetch = (url: string, init: ServerInit) => Promise<Response>
 /** A step of the MCP server's branch, in the `(next) => fetch` shape. */
 export type ServerMiddleware = (next: ServerFetch) => ServerFetch
 
-export const REDIRECT_STATUS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308])
+const REDIRECT_STATUS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308])
+
+/** Whether `status` is a redirect fetch follows (301, 302, 303, 307, 308). */
+export function isRedirect(status: number): boolean {
+  return status >= 301 && status <= 308 && REDIRECT_STATUS.has(status)
+}
 
 export function toUrlString(input: string | URL | Request): string {
   return typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
