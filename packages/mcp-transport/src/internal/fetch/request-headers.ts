@@ -31,10 +31,9 @@ export class RequestHeaders {
   static from(init: HeadersInit | RequestHeaders | null | undefined): RequestHeaders {
     const headers = new RequestHeaders({})
     if (init === undefined || init === null) return headers
-    if (init instanceof RequestHeaders) {
-      if (init.#raw) return new RequestHeaders({ ...init.#values }, true)
-      for (const name of Object.keys(init.#values)) headers.#put(name, init.#values[name] as string)
-    } else if (init instanceof Headers) {
+    // A spread keeps an own `__proto__` an own property.
+    if (init instanceof RequestHeaders) return new RequestHeaders({ ...init.#values }, init.#raw)
+    if (init instanceof Headers) {
       // Names come in lower case, values normalised, repeated names combined.
       init.forEach((value, name) => {
         headers.#put(name, value)
@@ -127,13 +126,13 @@ export class RequestHeaders {
     }
     // `__proto__` is a valid header name: an own property, not the prototype.
     if (key === '__proto__') {
-      Object.defineProperty(this.#values, key, {
+      Object.defineProperty(values, key, {
         value,
         writable: true,
         enumerable: true,
         configurable: true,
       })
-    } else this.#values[key] = value
+    } else values[key] = value
   }
 
   /** Makes a record copied as it came what the class comment says: names lower-cased, values trimmed, repeats combined. */
