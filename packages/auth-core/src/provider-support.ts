@@ -158,17 +158,17 @@ export function toExtraParams(
   return extra.filter(([key]) => !reserved.has(key))
 }
 
-/**
- * The last step-up scope list seen (by identity), merged with the configured scopes: callers such
- * as the auth fetch pass the same array on every request, so it is validated, merged and sorted
- * once, not per request.
- */
 /** Scopes and their cache key: what a call asks for, merged with the configured ones. */
 export interface ScopeSet {
   readonly scopes: readonly string[]
   readonly key: string
 }
 
+/**
+ * The last step-up scope list seen (by identity), merged with the configured scopes: callers such
+ * as the auth fetch pass the same array on every request, so it is validated, merged and sorted
+ * once, not per request.
+ */
 export class StepUpScopes {
   readonly #base: ScopeSet
   #requested: readonly string[] | undefined
@@ -176,10 +176,6 @@ export class StepUpScopes {
 
   constructor(base: readonly string[]) {
     this.#base = { scopes: base, key: scopeKey(base) }
-  }
-
-  get base(): readonly string[] {
-    return this.#base.scopes
   }
 
   get baseKey(): string {
