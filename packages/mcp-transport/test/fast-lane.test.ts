@@ -423,6 +423,15 @@ describe('the fast lane', () => {
     expect(seen.filter((r) => r.url === '/mcp').map((r) => r.headers['cookie'])).toEqual(['session_id=abc'])
   })
 
+  it("keeps a tool's step-up for that tool only, through the lane", async () => {
+    // The comparison above holds if the lane and the pipeline both lost the tool; this does not.
+    const item = cases.find((c) => c.name.includes('for that tool only')) as Case
+    const { records, paths } = await run(item, true, 'tool-only')
+    expect(paths[0]).toBe('lane')
+    const sent = (records as Seen[]).filter((r) => r.url === '/mcp')
+    expect(sent.map((r) => r.headers['authorization'])).toEqual(['Bearer tok-X-2', 'Bearer tok-X-1'])
+  })
+
   it('takes the common request: one token request, then the token in memory, the cookie filtered', async () => {
     const { records } = await run(cases[1] as Case, true, 'common')
     const sent = records.filter((r) => (r as Seen).url === '/mcp') as Seen[]
