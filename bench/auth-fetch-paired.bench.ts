@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type * as AuthCore from '../packages/auth-core/src/index.js'
 import type * as McpTransport from '../packages/mcp-transport/src/index.js'
-import { built, canPin, pairedSides, startJsonServer } from './support/loopback.js'
+import { built, canPin, pairedSides, startJsonServer, warmAuthFetch } from './support/loopback.js'
 
 const PAIR = process.env.BENCH_PAIR_CHILD
 const ROUNDS = Number(process.env.BENCH_PAIRS ?? 400)
@@ -38,23 +38,15 @@ if (PAIR === undefined) {
   process.exit(0)
 }
 
-const { ClientCredentialsTokenProvider, createCookieFilter } = await built<typeof AuthCore>('auth-core')
-const { createAuthFetch, getUserContext, withUserContext } = await built<typeof McpTransport>('mcp-transport')
+const core = await built<typeof AuthCore>('auth-core')
+const transport = await built<typeof McpTransport>('mcp-transport')
+const { createCookieFilter } = core
+const { getUserContext, withUserContext } = transport
 const server = await startJsonServer({ core: pinned ? 1 : undefined })
 const base = server.base
 const mcpUrl = `${base}/mcp`
 
-const tokenProvider = new ClientCredentialsTokenProvider({
-  tokenUrl: `${base}/token`,
-  clientId: 'c',
-  clientSecret: 's',
-})
-await tokenProvider.getToken()
-const authFetch = createAuthFetch({
-  serverUrl: mcpUrl,
-  tokenProvider,
-  cookies: { allow: ['session_id', 'user_id'] },
-})
+const { tokenProvider, authFetch } = await warmAuthFetch(core, transport, base)
 const cookieFilter = createCookieFilter({ allow: ['session_id', 'user_id'] })
 /** The floor: only what every auth fetch does, by hand (no checks, no normalisation, no retry). */
 function floorFetch(url: string, init: RequestInit): Promise<Response> {

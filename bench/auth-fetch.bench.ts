@@ -34,11 +34,14 @@ import {
   startJsonServer,
   TOKEN,
   USER_COOKIE,
+  warmAuthFetch,
 } from './support/loopback.js'
 
 // The built packages, as users run them (`npm run bench` builds them first).
-const { ClientCredentialsTokenProvider, createCookieFilter } = await built<typeof AuthCore>('auth-core')
-const { createAuthFetch, withUserContext } = await built<typeof McpTransport>('mcp-transport')
+const core = await built<typeof AuthCore>('auth-core')
+const transport = await built<typeof McpTransport>('mcp-transport')
+const { createCookieFilter } = core
+const { createAuthFetch, withUserContext } = transport
 
 // On Linux with two cores or more, this process runs on core 0 and the server on core 1, so they
 // do not take turns on one core. BENCH_PIN=0: not pinned.
@@ -56,18 +59,7 @@ const server = await startJsonServer({ core: pinned ? 1 : undefined })
 const base = server.base
 const mcpUrl = `${base}/mcp`
 
-const tokenProvider = new ClientCredentialsTokenProvider({
-  tokenUrl: `${base}/token`,
-  clientId: 'bench-client',
-  clientSecret: 'bench-secret',
-  scope: 'mcp:read',
-})
-await tokenProvider.getToken() // warm: every later call is a cache hit
-const authFetch = createAuthFetch({
-  serverUrl: mcpUrl,
-  tokenProvider,
-  cookies: { allow: ['session_id', 'user_id'] },
-})
+const { tokenProvider, authFetch } = await warmAuthFetch(core, transport, base)
 
 const sdkHeaders = SDK_HEADERS
 type Variant = { name: string; once: () => Promise<void> }

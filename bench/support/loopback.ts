@@ -7,6 +7,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import type * as AuthCore from '../../packages/auth-core/src/index.js'
 import type * as McpTransport from '../../packages/mcp-transport/src/index.js'
 
 /** A token of a realistic length, as the server's `/token` answers it. */
@@ -103,6 +104,31 @@ process.stdin.on('end', () => process.exit(0)).resume()
     traced: async () => Number(await (await globalThis.fetch(`${base}/traced`)).text()),
     stop: () => child.stdin?.end(),
   }
+}
+
+/**
+ * The auth fetch both benchmarks measure: a client-credentials provider against the server's
+ * `/token`, warmed (every later call is a cache hit), and a cookie filter for the two allowed
+ * cookies of {@link USER_COOKIE}.
+ */
+export async function warmAuthFetch(
+  core: typeof AuthCore,
+  transport: typeof McpTransport,
+  base: string,
+): Promise<{ tokenProvider: AuthCore.ClientCredentialsTokenProvider; authFetch: McpTransport.AuthFetch }> {
+  const tokenProvider = new core.ClientCredentialsTokenProvider({
+    tokenUrl: `${base}/token`,
+    clientId: 'bench-client',
+    clientSecret: 'bench-secret',
+    scope: 'mcp:read',
+  })
+  await tokenProvider.getToken()
+  const authFetch = transport.createAuthFetch({
+    serverUrl: `${base}/mcp`,
+    tokenProvider,
+    cookies: { allow: ['session_id', 'user_id'] },
+  })
+  return { tokenProvider, authFetch }
 }
 
 /** Five cookies, two of them allowed (`session_id`, `user_id`): what the user context carries. */

@@ -57,20 +57,24 @@ async function untilSubscribed(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 50))
 }
 
+/** A token provider against the test server. */
+function tokenProvider(): ClientCredentialsTokenProvider {
+  return new ClientCredentialsTokenProvider({ tokenUrl: `${base}/token`, clientId: 'c', clientSecret: 's' })
+}
+
+/** One MCP request through `fetch`, read to the end. */
+function post(fetch: (url: string, init: RequestInit) => Promise<Response>): Promise<string> {
+  return fetch(`${base}/mcp`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  }).then((r) => r.text())
+}
+
 describe('telemetry with no SDK registered', () => {
   it('subscribes to nothing per request, and starts reporting once a provider and a propagator are registered', async () => {
-    const tokenProvider = new ClientCredentialsTokenProvider({
-      tokenUrl: `${base}/token`,
-      clientId: 'c',
-      clientSecret: 's',
-    })
-    const fetch = createAuthFetch({ serverUrl: `${base}/mcp`, tokenProvider })
-    const send = () =>
-      fetch(`${base}/mcp`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: '{}',
-      }).then((r) => r.text())
+    const fetch = createAuthFetch({ serverUrl: `${base}/mcp`, tokenProvider: tokenProvider() })
+    const send = () => post(fetch)
     await send()
     await send()
     // The API's no-op providers record nothing: no cache-hit message, no inject.
@@ -100,13 +104,9 @@ describe('telemetry with no SDK registered', () => {
   })
 
   it('looks again at every auth fetch, not only up to the first that records: a later propagator reaches them all', async () => {
-    const tokenProvider = new ClientCredentialsTokenProvider({
-      tokenUrl: `${base}/token`,
-      clientId: 'c',
-      clientSecret: 's',
-    })
-    const first = createAuthFetch({ serverUrl: `${base}/mcp`, tokenProvider })
-    const second = createAuthFetch({ serverUrl: `${base}/mcp`, tokenProvider })
+    const provider = tokenProvider()
+    const first = createAuthFetch({ serverUrl: `${base}/mcp`, tokenProvider: provider })
+    const second = createAuthFetch({ serverUrl: `${base}/mcp`, tokenProvider: provider })
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
     propagation.setGlobalPropagator(new W3CTraceContextPropagator())
     const tracerProvider = new TracerProvider()
@@ -115,12 +115,7 @@ describe('telemetry with no SDK registered', () => {
     await new Promise((resolve) => setTimeout(resolve, RECORDING_RECHECK_MS + 100))
     const span = trace.getTracer('test').startSpan('call')
     await context.with(trace.setSpan(context.active(), span), async () => {
-      for (const fetch of [first, second])
-        await fetch(`${base}/mcp`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: '{}',
-        }).then((r) => r.text())
+      for (const fetch of [first, second]) await post(fetch)
     })
     span.end()
     expect(traceparents).toHaveLength(2)
