@@ -11,7 +11,8 @@
  * the floor: a hand-written wrapper doing only what no auth fetch can skip (read the user context,
  * filter its cookie, take the token from memory, copy the init, look at the status), which says
  * what any wrapper pays on this machine.
- * BENCH_PAIRS (rounds) and BENCH_PAIR_BLOCK tune it; about 30 s.
+ * BENCH_PAIRS (rounds), BENCH_PAIR_BLOCK and BENCH_PAIR_WARMUP (warm-up requests per side, default
+ * 40; the lane runs as Maglev code for its first ~10,000 calls) tune it; about 30 s.
  */
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -71,7 +72,7 @@ async function block(once: () => Promise<void>): Promise<{ wall: number; cpu: nu
   const c = process.cpuUsage(c0)
   return { wall: performance.now() - t0, cpu: c.user + c.system }
 }
-for (let i = 0; i < 40; i++) {
+for (let i = 0; i < Number(process.env.BENCH_PAIR_WARMUP ?? 40); i++) {
   await raw()
   await auth()
 }
