@@ -29,27 +29,30 @@ export class RequestHeaders {
    * or a record; nothing for `null` and `undefined`.
    */
   static from(init: HeadersInit | RequestHeaders | null | undefined): RequestHeaders {
-    const headers = new RequestHeaders({})
-    if (init === undefined || init === null) return headers
+    if (init === undefined || init === null) return new RequestHeaders({})
     // A spread keeps an own `__proto__` an own property.
     if (init instanceof RequestHeaders) return new RequestHeaders({ ...init.#values }, init.#raw)
+    if (typeof init !== 'object') {
+      throw new TypeError('headers must be a Headers, an iterable of pairs or a record')
+    }
+    // A record (a `Headers` is iterable): its own enumerable names and values, as fetch would take
+    // them; normalised when read.
+    if (typeof (init as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') {
+      return new RequestHeaders({ ...(init as Record<string, string>) }, true)
+    }
+    const headers = new RequestHeaders({})
     if (init instanceof Headers) {
       // Names come in lower case, values normalised, repeated names combined.
       init.forEach((value, name) => {
         headers.#put(name, value)
       })
-    } else if (typeof init !== 'object') {
-      throw new TypeError('headers must be a Headers, an iterable of pairs or a record')
-    } else if (typeof (init as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') {
-      // Arrays of pairs, and another implementation's Headers (which has no own keys to read).
-      for (const pair of init as Iterable<ArrayLike<unknown>>) {
-        if (pair === null || typeof pair !== 'object' || pair.length !== 2)
-          throw new TypeError('a header pair must have a name and a value')
-        headers.#append(String(pair[0]), String(pair[1]))
-      }
-    } else {
-      // Its own enumerable names and values, as fetch would take them; normalised when read.
-      return new RequestHeaders({ ...(init as Record<string, string>) }, true)
+      return headers
+    }
+    // Arrays of pairs, and another implementation's Headers (which has no own keys to read).
+    for (const pair of init as Iterable<ArrayLike<unknown>>) {
+      if (pair === null || typeof pair !== 'object' || pair.length !== 2)
+        throw new TypeError('a header pair must have a name and a value')
+      headers.#append(String(pair[0]), String(pair[1]))
     }
     return headers
   }
@@ -147,7 +150,9 @@ export class RequestHeaders {
   /** In a record copied as it came: removes the names that are `key` (lower case) in another case. */
   #dropOtherCases(key: string): void {
     const values = this.#values
-    for (const name of Object.keys(values)) {
+    // for…in makes no array of names per call (the lane puts twice per request); an inherited
+    // name is never deleted, `delete` removes own properties only.
+    for (const name in values) {
       if (name.length === key.length && name !== key && name.toLowerCase() === key) delete values[name]
     }
   }

@@ -50,11 +50,9 @@ export type ServerFetch = (url: string, init: ServerInit) => Promise<Response>
 /** A step of the MCP server's branch, in the `(next) => fetch` shape. */
 export type ServerMiddleware = (next: ServerFetch) => ServerFetch
 
-const REDIRECT_STATUS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308])
-
 /** Whether `status` is a redirect fetch follows (301, 302, 303, 307, 308). */
 export function isRedirect(status: number): boolean {
-  return status >= 301 && status <= 308 && REDIRECT_STATUS.has(status)
+  return (status >= 301 && status <= 303) || status === 307 || status === 308
 }
 
 export function toUrlString(input: string | URL | Request): string {
