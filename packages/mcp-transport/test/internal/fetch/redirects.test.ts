@@ -89,6 +89,18 @@ describe('redirects', () => {
     expect(hops.map((h) => h.left)).toEqual([false, true])
   })
 
+  it('follows exactly the redirects fetch follows: 301, 302, 303, 307, 308', async () => {
+    msw.use(http.get('https://mcp.mock.test/landed', () => HttpResponse.json({ landed: true })))
+    const followed: number[] = []
+    for (let status = 300; status <= 309; status++) {
+      hop(`https://mcp.mock.test/s${status}`, status, '/landed')
+      const { fetch, hops } = following()
+      await fetch(`https://mcp.mock.test/s${status}`)
+      if (hops.length > 1) followed.push(status)
+    }
+    expect(followed).toEqual([301, 302, 303, 307, 308])
+  })
+
   it("leaves the caller's manual and error modes alone", async () => {
     hop('https://mcp.mock.test/moved', 307, '/elsewhere')
     const { fetch, hops } = following()

@@ -74,6 +74,19 @@ describe('RequestHeaders', () => {
     headers.delete('cookie')
     expect(caller.get('cookie')).toBe('a=1')
     expect(RequestHeaders.from(RequestHeaders.from({ x: '1' })).get('X')).toBe('1')
+    // A copy of a copy, unread or read, is its own: a retry's new token leaves the sent headers alone.
+    for (const source of [
+      RequestHeaders.from({ Cookie: 'a=1', x: '1' }),
+      RequestHeaders.from([['x', '1']]),
+    ]) {
+      const before = { ...source.toRecord() }
+      const copy = RequestHeaders.from(source)
+      copy.put('cookie', 'b=2')
+      copy.set('x', '2')
+      copy.put('authorization', 'Bearer new')
+      expect(source.toRecord()).toEqual(before)
+      expect(copy.toRecord()).toEqual({ cookie: 'b=2', x: '2', authorization: 'Bearer new' })
+    }
   })
 
   it('reads, sets and deletes case-insensitively, with nothing from the prototype', () => {
