@@ -29,7 +29,7 @@ import {
   TracerProvider,
   W3CTraceContextPropagator,
 } from '../packages/mcp-transport/test/support/otel-sdk.js'
-import { BODY, built, REPLY, startJsonServer } from './support/loopback.js'
+import { ALLOWED_COOKIES, BODY, built, REPLY, startJsonServer } from './support/loopback.js'
 
 // The built packages, as users run them (`npm run bench` builds them first).
 const { ClientCredentialsTokenProvider } = await built<typeof AuthCore>('auth-core')
@@ -61,7 +61,7 @@ const tokenProvider = new ClientCredentialsTokenProvider({
   clientSecret: 'bench-secret',
 })
 await tokenProvider.getToken()
-const common = { serverUrl: mcpUrl, tokenProvider, cookies: { allow: ['session_id', 'user_id'] } }
+const common = { serverUrl: mcpUrl, tokenProvider, cookies: { allow: ALLOWED_COOKIES } }
 const COOKIE = 'session_id=abc123; user_id=u-42; _ga=GA1.2.3; theme=dark; tracking=xyz'
 const sdkHeaders = () =>
   new Headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' })

@@ -12,13 +12,20 @@
  * filter its cookie, take the token from memory, copy the init, look at the status), which says
  * what any wrapper pays on this machine.
  * BENCH_PAIRS (rounds), BENCH_PAIR_BLOCK and BENCH_PAIR_WARMUP (warm-up requests per side, default
- * 40; the lane runs as Maglev code for its first ~10,000 calls) tune it; about 30 s.
+ * 40; the lane runs as Maglev code for its first ~10,000 calls) tune it; about 45 s for the three pairs.
  */
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type * as AuthCore from '../packages/auth-core/src/index.js'
 import type * as McpTransport from '../packages/mcp-transport/src/index.js'
-import { built, canPin, pairedSides, startJsonServer, warmAuthFetch } from './support/loopback.js'
+import {
+  ALLOWED_COOKIES,
+  built,
+  canPin,
+  pairedSides,
+  startJsonServer,
+  warmAuthFetch,
+} from './support/loopback.js'
 
 const PAIR = process.env.BENCH_PAIR_CHILD
 const ROUNDS = Number(process.env.BENCH_PAIRS ?? 400)
@@ -48,7 +55,7 @@ const base = server.base
 const mcpUrl = `${base}/mcp`
 
 const { tokenProvider, authFetch } = await warmAuthFetch(core, transport, base)
-const cookieFilter = createCookieFilter({ allow: ['session_id', 'user_id'] })
+const cookieFilter = createCookieFilter({ allow: ALLOWED_COOKIES })
 /** The floor: only what every auth fetch does, by hand (no checks, no normalisation, no retry). */
 function floorFetch(url: string, init: RequestInit): Promise<Response> {
   const headers: Record<string, string> = { ...(init.headers as Record<string, string>) }

@@ -23,6 +23,7 @@ import { cpus, loadavg } from 'node:os'
 import type * as AuthCore from '../packages/auth-core/src/index.js'
 import type * as McpTransport from '../packages/mcp-transport/src/index.js'
 import {
+  ALLOWED_COOKIES,
   BODY,
   built,
   canPin,
@@ -98,7 +99,7 @@ const auth: Variant = {
   })
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(probe.address() as AddressInfo).port}/mcp`
-  const f = createAuthFetch({ serverUrl: url, tokenProvider, cookies: { allow: ['session_id', 'user_id'] } })
+  const f = createAuthFetch({ serverUrl: url, tokenProvider, cookies: { allow: ALLOWED_COOKIES } })
   await withUserContext({ cookie: USER_COOKIE }, async () =>
     (await f(url, { method: 'POST', body: BODY })).text(),
   )
@@ -273,10 +274,10 @@ for (const mode of modes) {
   const wrapped = createAuthFetch({
     serverUrl: mcpUrl,
     tokenProvider,
-    cookies: { allow: ['session_id', 'user_id'] },
+    cookies: { allow: ALLOWED_COOKIES },
     fetch: instant,
   })
-  const cookieFilter = createCookieFilter({ allow: ['session_id', 'user_id'] })
+  const cookieFilter = createCookieFilter({ allow: ALLOWED_COOKIES })
   const wire = { ...sdkHeaders, authorization: `Bearer ${TOKEN}`, cookie: FORWARDED_COOKIE }
   const wireHeaders = new Headers(wire)
   const cases: [string, () => Promise<unknown>][] = [

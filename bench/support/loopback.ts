@@ -126,12 +126,14 @@ export async function warmAuthFetch(
   const authFetch = transport.createAuthFetch({
     serverUrl: `${base}/mcp`,
     tokenProvider,
-    cookies: { allow: ['session_id', 'user_id'] },
+    cookies: { allow: ALLOWED_COOKIES },
   })
   return { tokenProvider, authFetch }
 }
 
-/** Five cookies, two of them allowed (`session_id`, `user_id`): what the user context carries. */
+/** The cookie names the benches' auth fetches and cookie filters let through. */
+export const ALLOWED_COOKIES: readonly string[] = ['session_id', 'user_id']
+/** Five cookies, two of them allowed ({@link ALLOWED_COOKIES}): what the user context carries. */
 export const USER_COOKIE = 'session_id=abc123; user_id=u-42; _ga=GA1.2.3; theme=dark; tracking=xyz'
 /** What the cookie filter lets through of {@link USER_COOKIE}, as the raw side sends it. */
 export const FORWARDED_COOKIE = 'session_id=abc123; user_id=u-42'
