@@ -124,10 +124,18 @@ export function createCookieFilter(options: CookieFilterOptions): CookieFilter {
 
   const seenInCall = new Uint32Array(slots.size)
   let call = 0
+  // The last header filtered and what it gave. A user's requests filter the same header again
+  // (a tool call's POST, its retry, the next call in the same session), and the same text always
+  // gives the same answer: one string comparison instead of a scan, and the same string out, so
+  // the fetch underneath checks a value it has seen (no new string to build and flatten). Only
+  // compared, never shown; the next different header replaces both.
+  let lastHeader: string | undefined
+  let lastResult: string | undefined
 
   return function cookieFilter(cookieHeader) {
     // The shortest pair is `a=`.
     if (typeof cookieHeader !== 'string' || cookieHeader.length < 2) return undefined
+    if (cookieHeader === lastHeader) return lastResult
     const header = cookieHeader
     call = (call + 1) >>> 0
     if (call === 0) {
@@ -214,7 +222,9 @@ export function createCookieFilter(options: CookieFilterOptions): CookieFilter {
           : `${name}=${header.slice(valueStart, valueEnd)}`
       out = out.length === 0 ? pair : `${out}; ${pair}`
     }
-    return out.length === 0 ? undefined : out
+    lastHeader = header
+    lastResult = out.length === 0 ? undefined : out
+    return lastResult
   }
 }
 

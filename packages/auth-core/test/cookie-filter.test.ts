@@ -123,6 +123,20 @@ describe('createCookieFilter', () => {
     expect(filter('session_id=b')).toBe('session_id=b')
   })
 
+  it('answers a header it just filtered again with the same string, and any other header anew', () => {
+    const own = createCookieFilter({ allow: ALLOW })
+    const header = 'theme=dark; session_id=a; user_id=1'
+    const first = own(header)
+    expect(first).toBe('session_id=a; user_id=1')
+    // An equal header that is another string object (as from another request) is the same text.
+    expect(own(['theme=dark', 'session_id=a', 'user_id=1'].join('; '))).toBe(first)
+    expect(own('theme=dark; session_id=b; user_id=1')).toBe('session_id=b; user_id=1')
+    expect(own('theme=dark')).toBeUndefined()
+    expect(own('theme=dark')).toBeUndefined()
+    expect(own(undefined)).toBeUndefined()
+    expect(own(header)).toBe(first)
+  })
+
   it('caps the result at maxBytes by dropping whole pairs, keeping later pairs that fit', () => {
     const capped = createCookieFilter({ allow: ['a', 'b', 'c'], maxBytes: 12 })
     expect(capped('a=1; b=12345678901; c=3')).toBe('a=1; c=3')
@@ -234,6 +248,24 @@ describe('createCookieFilter', () => {
           expect((prefixed(header) ?? '').length).toBeLessThanOrEqual(40)
         }),
         { numRuns: 2000 },
+      )
+    })
+
+    it('answers a run of headers, repeats among them, as a fresh filter answers each', () => {
+      const run = fc.array(fc.oneof(cookieHeader, fc.constantFrom('session_id=a; user_id=1', 'x=1')), {
+        maxLength: 12,
+      })
+      fc.assert(
+        fc.property(run, fc.array(fc.nat(11), { maxLength: 12 }), (headers, repeats) => {
+          const shared = createCookieFilter({ allow: ALLOW, allowPrefixes: ['sess_'], maxBytes: 40 })
+          // Each header, then now and then one seen before again (right after itself, or later).
+          const calls = headers.flatMap((header, i) => [header, headers[repeats[i] ?? i] ?? header])
+          for (const header of calls) {
+            const fresh = createCookieFilter({ allow: ALLOW, allowPrefixes: ['sess_'], maxBytes: 40 })
+            expect(shared(header)).toBe(fresh(header))
+          }
+        }),
+        { numRuns: 1000 },
       )
     })
 

@@ -432,6 +432,25 @@ describe('the fast lane', () => {
     expect(sent.map((r) => r.headers['authorization'])).toEqual(['Bearer tok-X-2', 'Bearer tok-X-1'])
   })
 
+  it('sends each token it has as its own, the one after a 401 from the next request on', async () => {
+    // The lane keeps the last `Authorization` value it made; a new token must replace it.
+    const fetch = await laneFetch('renewed', { allow: ['session_id'] })
+    for (const path of ['/mcp', '/mcp/invalid', '/mcp', '/mcp']) {
+      await (await fetch(`${base}${path}`, { method: 'POST', body: json() })).text()
+    }
+    await fetch.close()
+    const sent = normalise(seen, 'renewed') as Seen[]
+    expect(
+      sent.filter((r) => r.url.startsWith('/mcp')).map((r) => [r.url, r.headers['authorization']]),
+    ).toEqual([
+      ['/mcp', 'Bearer tok-X-1'],
+      ['/mcp/invalid', 'Bearer tok-X-1'],
+      ['/mcp/invalid', 'Bearer tok-X-2'],
+      ['/mcp', 'Bearer tok-X-2'],
+      ['/mcp', 'Bearer tok-X-2'],
+    ])
+  })
+
   it('takes the common request: one token request, then the token in memory, the cookie filtered', async () => {
     const { records } = await run(cases[1] as Case, true, 'common')
     const sent = records.filter((r) => (r as Seen).url === '/mcp') as Seen[]

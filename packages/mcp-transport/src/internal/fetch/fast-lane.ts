@@ -1,4 +1,4 @@
-import type { CookieFilter } from '@mcp-oauth2/auth-core'
+import type { AccessToken, CookieFilter } from '@mcp-oauth2/auth-core'
 import type { Telemetry } from '../telemetry/telemetry.js'
 import { currentUserContext } from '../user-context-store.js'
 import type { AuthorizationServerEndpoints } from './authorization-server-endpoints.js'
@@ -56,6 +56,33 @@ export function fastLane(options: FastLaneOptions): FetchLike {
   // JSON body never makes a request the authorization server's, only its URL does).
   let laneUrl: string | undefined
   let laneEndpoints = 0
+  // The `Authorization` value of the last token sent (by the token's value: a provider may hand
+  // out a new object for the same token): the service token serves requests for an hour, and one
+  // string per token, not per request, reaches the fetch underneath, already flat.
+  let authorizedValue: string | undefined
+  let authorization = ''
+
+  /**
+   * The answer to a request the lane sent, when it is not the common one: a 401 or 403 to the
+   * bearer step's challenge handling, a redirect to the redirects step's follower.
+   */
+  function uncommon(
+    answer: Response,
+    url: string,
+    init: RequestInit | undefined,
+    headers: RequestHeaders,
+    sentToken: AccessToken,
+  ): Response | Promise<Response> {
+    const status = answer.status
+    // As the pipeline has it: the caller's init in manual mode for the redirect follower, ours
+    // (with the headers sent) for the bearer step.
+    const manual: RequestInit = { ...init, redirect: 'manual' }
+    if (status !== 401 && status !== 403) return follow(answer, url, manual)
+    return service
+      .answer(url, { ...manual, headers }, answer, sentToken)
+      .then((final) => (isRedirect(final.status) ? follow(final, url, manual) : final))
+  }
+
   return function laneOrPipeline(input, init) {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : undefined
     if (url === undefined) return pipeline(input, init)
@@ -91,7 +118,11 @@ export function fastLane(options: FastLaneOptions): FetchLike {
     if (token === undefined) return pipeline(input, init)
     const sentToken = token
     noteSentCredential(sentToken.value)
-    headers.put('authorization', `Bearer ${sentToken.value}`)
+    if (sentToken.value !== authorizedValue) {
+      authorization = `Bearer ${sentToken.value}`
+      authorizedValue = sentToken.value
+    }
+    headers.put('authorization', authorization)
 
     let response: Promise<Response>
     try {
@@ -99,16 +130,14 @@ export function fastLane(options: FastLaneOptions): FetchLike {
     } catch (error) {
       return Promise.reject(error)
     }
-    return response.then((answer) => {
-      const status = answer.status
-      if (status !== 401 && status !== 403 && !isRedirect(status)) return answer
-      // As the pipeline has it: the caller's init in manual mode for the redirect follower, ours
-      // (with the headers sent) for the bearer step.
-      const manual: RequestInit = { ...init, redirect: 'manual' }
-      if (status !== 401 && status !== 403) return follow(answer, url, manual)
-      return service
-        .answer(url, { ...manual, headers }, answer, sentToken)
-        .then((final) => (isRedirect(final.status) ? follow(final, url, manual) : final))
-    })
+    // A small callback for the common answer; the rest in `uncommon`.
+    return response.then((answer) =>
+      isCommon(answer.status) ? answer : uncommon(answer, url, init, headers, sentToken),
+    )
   }
+}
+
+/** Not a 401, a 403 or a redirect: the answer goes to the caller as it is. */
+function isCommon(status: number): boolean {
+  return status !== 401 && status !== 403 && !isRedirect(status)
 }
