@@ -186,6 +186,28 @@ const cases: Case[] = [
     }),
   },
   {
+    name: "the caller's cookie and authorization in other cases are replaced, not combined",
+    lane: true,
+    context: { cookie: COOKIE },
+    send: post('/mcp', {
+      Cookie: 'session_id=mine',
+      AUTHORIZATION: 'Bearer callers',
+      'Content-Type': 'application/json',
+      Accept: 'application/json',
+    }),
+  },
+  {
+    name: "the caller's cookie in another case goes when the user has no allowed cookie",
+    lane: true,
+    context: { cookie: 'theme=dark' },
+    send: post('/mcp', { COOKIE: 'session_id=mine', 'content-type': 'application/json' }),
+  },
+  {
+    name: "the caller's cookie stays without a user context (nothing of the user's to put)",
+    lane: true,
+    send: post('/mcp', { Cookie: 'session_id=mine', 'content-type': 'application/json' }),
+  },
+  {
     name: 'mixed-case names and a value with outer whitespace',
     lane: true,
     context: { cookie: COOKIE },

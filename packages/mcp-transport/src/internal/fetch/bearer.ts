@@ -59,9 +59,13 @@ export interface ServiceBearer {
   /**
    * The service's token for a request with these headers (the tool it names, if any), from
    * memory, when it goes as a bearer token; `undefined` (none in memory, or DPoP-bound): let the
-   * step send the request.
+   * step send the request. The lane's record of the headers is read (as {@link RequestHeaders}
+   * reads it) only when the token depends on the tool: a tool policy, or step-ups kept per tool.
    */
-  cachedToken(headers: HeaderReader, signal: AbortSignal | null | undefined): AccessToken | undefined
+  cachedToken(
+    headers: Readonly<Record<string, string>>,
+    signal: AbortSignal | null | undefined,
+  ): AccessToken | undefined
   /** The step's answer to a 401/403 for a request it would have sent with `token` (one retry at most). */
   answer(url: string, sent: ServerInit, response: Response, token: AccessToken): Promise<Response>
 }
@@ -214,10 +218,15 @@ export function bearer({
      * The scopes a request with these headers asks for. Its tool (`Mcp-Name`) is read only when
      * it can matter: with a tool policy, or with step-up scopes kept for some tool.
      */
-    function requestScopes(principal: Principal, headers: HeaderReader): readonly string[] | undefined {
+    function requestScopes(
+      principal: Principal,
+      headers: HeaderReader | Readonly<Record<string, string>>,
+    ): readonly string[] | undefined {
       const state = principal.state
-      const named = toolScopes !== undefined || (state?.keptByTool.size ?? 0) > 0
-      return scopesFor(state, named ? toolOfRequest(headers) : undefined)
+      if (toolScopes === undefined && (state?.keptByTool.size ?? 0) === 0) return state?.kept
+      // The pipeline's headers, or the lane's record of them (read as the pipeline reads its own).
+      const reader = headers instanceof RequestHeaders ? headers : RequestHeaders.from(headers as HeadersInit)
+      return scopesFor(state, toolOfRequest(reader))
     }
 
     /** The scopes to ask for: the tool's (policy and step-ups) when the request names it, else the kept ones. */

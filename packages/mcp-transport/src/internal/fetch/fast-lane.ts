@@ -9,7 +9,6 @@ import { RequestHeaders } from './request-headers.js'
 import { noteSentCredential } from './sent-credentials.js'
 import { setStaticHeaders } from './static-headers.js'
 import { injectTraceContext } from './tracing.js'
-import { setUserCookies } from './user-passthrough.js'
 
 /** Options of {@link fastLane}. */
 export interface FastLaneOptions {
@@ -70,7 +69,7 @@ export function fastLane(options: FastLaneOptions): FetchLike {
     answer: Response,
     url: string,
     init: RequestInit | undefined,
-    headers: RequestHeaders,
+    headers: Readonly<Record<string, string>>,
     sentToken: AccessToken,
   ): Response | Promise<Response> {
     const status = answer.status
@@ -79,7 +78,7 @@ export function fastLane(options: FastLaneOptions): FetchLike {
     const manual: RequestInit = { ...init, redirect: 'manual' }
     if (status !== 401 && status !== 403) return follow(answer, url, manual)
     return service
-      .answer(url, { ...manual, headers }, answer, sentToken)
+      .answer(url, { ...manual, headers: RequestHeaders.from(headers) }, answer, sentToken)
       .then((final) => (isRedirect(final.status) ? follow(final, url, manual) : final))
   }
 
@@ -94,9 +93,12 @@ export function fastLane(options: FastLaneOptions): FetchLike {
     if ((mode !== undefined && mode !== 'follow') || init?.signal?.aborted === true)
       return pipeline(input, init)
     if (endpoints.pendingFor(url) !== undefined) return pipeline(input, init)
-    const headers = RequestHeaders.from(init?.headers)
+    const given = init?.headers
     if (url !== laneUrl || endpoints.size !== laneEndpoints) {
-      if (!url.startsWith(prefix) || isAuthorizationServerRequest(url, body, headers, endpoints))
+      if (
+        !url.startsWith(prefix) ||
+        isAuthorizationServerRequest(url, body, RequestHeaders.from(given), endpoints)
+      )
         return pipeline(input, init)
       laneUrl = url
       laneEndpoints = endpoints.size
@@ -104,11 +106,35 @@ export function fastLane(options: FastLaneOptions): FetchLike {
     const context = currentUserContext()
     if (userCredential(context) !== undefined) return pipeline(input, init)
 
-    // The steps' additions, in their order, to our own copy (a request that turns out not to be
-    // the lane's goes to the pipeline with the caller's headers).
-    if (telemetry !== undefined) injectTraceContext(telemetry, headers)
-    if (staticHeaders.length > 0) setStaticHeaders(headers, staticHeaders)
-    if (cookieFilter !== undefined && context !== undefined) setUserCookies(headers, cookieFilter, context)
+    // Our own copy of the caller's headers, as the record the fetch underneath gets (a request
+    // that turns out not to be the lane's goes to the pipeline with the caller's headers). A
+    // plain record, when no step sets a header by name (trace context, static headers), is
+    // copied as it is: undici lower-cases, trims and combines its names as a `Headers` would.
+    let headers: Record<string, string>
+    if (
+      typeof given === 'object' &&
+      given !== null &&
+      typeof (given as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function' &&
+      staticHeaders.length === 0 &&
+      (telemetry === undefined || !telemetry.propagate || !telemetry.propagatorSets)
+    ) {
+      // A spread keeps an own `__proto__` an own property.
+      headers = { ...(given as Record<string, string>) }
+    } else {
+      // The steps' additions, in their order, through the pipeline's own headers.
+      const steps = RequestHeaders.from(given)
+      if (telemetry !== undefined) injectTraceContext(telemetry, steps)
+      if (staticHeaders.length > 0) setStaticHeaders(steps, staticHeaders)
+      headers = steps.toRecord()
+    }
+    const replacesCookie = cookieFilter !== undefined && context !== undefined
+    // What we set replaces the caller's under any spelling (two names would be combined).
+    dropOtherCases(headers, replacesCookie)
+    if (replacesCookie) {
+      const cookie = cookieFilter(context.cookie)
+      if (cookie === undefined) delete headers.cookie
+      else headers.cookie = cookie
+    }
     let token: ReturnType<ServiceBearer['cachedToken']>
     try {
       token = service.cachedToken(headers, init?.signal)
@@ -122,11 +148,11 @@ export function fastLane(options: FastLaneOptions): FetchLike {
       authorization = `Bearer ${sentToken.value}`
       authorizedValue = sentToken.value
     }
-    headers.put('authorization', authorization)
+    headers.authorization = authorization
 
     let response: Promise<Response>
     try {
-      response = bottom(url, { ...init, redirect: 'manual', headers: headers.toRecord() })
+      response = bottom(url, { ...init, redirect: 'manual', headers })
     } catch (error) {
       return Promise.reject(error)
     }
@@ -140,4 +166,21 @@ export function fastLane(options: FastLaneOptions): FetchLike {
 /** Not a 401, a 403 or a redirect: the answer goes to the caller as it is. */
 function isCommon(status: number): boolean {
   return status !== 401 && status !== 403 && !isRedirect(status)
+}
+
+/**
+ * Removes from a record of request headers the names the lane sets, `authorization` (and with
+ * `cookie`, `cookie`), where they are spelled in another case.
+ */
+function dropOtherCases(headers: Record<string, string>, cookie: boolean): void {
+  // for…in makes no array of names; a record made by a spread has no inherited names, and
+  // `delete` removes own properties only.
+  for (const name in headers) {
+    const length = name.length
+    if (length === 13) {
+      if (name !== 'authorization' && name.toLowerCase() === 'authorization') delete headers[name]
+    } else if (length === 6 && cookie && name !== 'cookie' && name.toLowerCase() === 'cookie') {
+      delete headers[name]
+    }
+  }
 }
