@@ -208,6 +208,30 @@ const cases: Case[] = [
     send: post('/mcp', { Cookie: 'session_id=mine', 'content-type': 'application/json' }),
   },
   {
+    name: "a Headers with the caller's own cookie and authorization: both replaced",
+    lane: true,
+    context: { cookie: COOKIE },
+    send: post(
+      '/mcp',
+      new Headers({
+        Cookie: 'session_id=mine',
+        Authorization: 'Bearer callers',
+        'content-type': 'application/json',
+      }),
+    ),
+  },
+  {
+    name: "a Headers with the caller's cookie, the user has no allowed cookie: the cookie goes",
+    lane: true,
+    context: { cookie: 'theme=dark' },
+    send: post('/mcp', new Headers({ cookie: 'session_id=mine', 'content-type': 'application/json' })),
+  },
+  {
+    name: "a Headers with the caller's cookie and no user context: the cookie stays",
+    lane: true,
+    send: post('/mcp', new Headers({ cookie: 'session_id=mine', 'content-type': 'application/json' })),
+  },
+  {
     name: 'mixed-case names and a value with outer whitespace',
     lane: true,
     context: { cookie: COOKIE },

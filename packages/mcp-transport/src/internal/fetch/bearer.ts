@@ -59,11 +59,11 @@ export interface ServiceBearer {
   /**
    * The service's token for a request with these headers (the tool it names, if any), from
    * memory, when it goes as a bearer token; `undefined` (none in memory, or DPoP-bound): let the
-   * step send the request. The lane's record of the headers is read (as {@link RequestHeaders}
+   * step send the request. The lane's copy of the headers (a record or a `Headers`) is read (as {@link RequestHeaders}
    * reads it) only when the token depends on the tool: a tool policy, or step-ups kept per tool.
    */
   cachedToken(
-    headers: Readonly<Record<string, string>>,
+    headers: Readonly<Record<string, string>> | Headers,
     signal: AbortSignal | null | undefined,
   ): AccessToken | undefined
   /** The step's answer to a 401/403 for a request it would have sent with `token` (one retry at most). */
@@ -220,7 +220,7 @@ export function bearer({
      */
     function requestScopes(
       principal: Principal,
-      headers: HeaderReader | Readonly<Record<string, string>>,
+      headers: HeaderReader | Readonly<Record<string, string>> | Headers,
     ): readonly string[] | undefined {
       const state = principal.state
       if (toolScopes === undefined && (state?.keptByTool.size ?? 0) === 0) return state?.kept

@@ -69,7 +69,7 @@ export function fastLane(options: FastLaneOptions): FetchLike {
     answer: Response,
     url: string,
     init: RequestInit | undefined,
-    headers: Readonly<Record<string, string>>,
+    headers: Readonly<Record<string, string>> | Headers,
     sentToken: AccessToken,
   ): Response | Promise<Response> {
     const status = answer.status
@@ -106,34 +106,41 @@ export function fastLane(options: FastLaneOptions): FetchLike {
     const context = currentUserContext()
     if (userCredential(context) !== undefined) return pipeline(input, init)
 
-    // Our own copy of the caller's headers, as the record the fetch underneath gets (a request
-    // that turns out not to be the lane's goes to the pipeline with the caller's headers). A
-    // plain record, when no step sets a header by name (trace context, static headers), is
-    // copied as it is: undici lower-cases, trims and combines its names as a `Headers` would.
-    let headers: Record<string, string>
-    if (
+    // Our own copy of the caller's headers for the fetch underneath (a request that turns out not
+    // to be the lane's goes to the pipeline with the caller's headers). When no step sets a header
+    // by name (trace context, static headers), a plain record is copied as it is, undici
+    // lower-casing, trimming and combining its names as a `Headers` would, and a `Headers` of this
+    // realm (what the SDK's transports pass) by undici's own copy; otherwise the steps work on
+    // the pipeline's `RequestHeaders`, which becomes a record.
+    const bySteps =
+      staticHeaders.length > 0 || (telemetry?.propagate === true && telemetry.propagatorSets)
+    let headers: Record<string, string> | Headers
+    if (!bySteps && given instanceof Headers) headers = new Headers(given)
+    else if (
+      !bySteps &&
       typeof given === 'object' &&
       given !== null &&
-      typeof (given as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function' &&
-      staticHeaders.length === 0 &&
-      (telemetry === undefined || !telemetry.propagate || !telemetry.propagatorSets)
+      typeof (given as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function'
     ) {
       // A spread keeps an own `__proto__` an own property.
       headers = { ...(given as Record<string, string>) }
     } else {
-      // The steps' additions, in their order, through the pipeline's own headers.
       const steps = RequestHeaders.from(given)
       if (telemetry !== undefined) injectTraceContext(telemetry, steps)
       if (staticHeaders.length > 0) setStaticHeaders(steps, staticHeaders)
       headers = steps.toRecord()
     }
+    const isHeaders = headers instanceof Headers
     const replacesCookie = cookieFilter !== undefined && context !== undefined
-    // What we set replaces the caller's under any spelling (two names would be combined).
-    dropOtherCases(headers, replacesCookie)
-    if (replacesCookie) {
-      const cookie = cookieFilter(context.cookie)
-      if (cookie === undefined) delete headers.cookie
-      else headers.cookie = cookie
+    const cookie = replacesCookie ? cookieFilter(context.cookie) : undefined
+    if (!isHeaders) {
+      const record = headers as Record<string, string>
+      // What we set replaces the caller's under any spelling (two names would be combined).
+      dropOtherCases(record, replacesCookie)
+      if (replacesCookie) {
+        if (cookie === undefined) delete record.cookie
+        else record.cookie = cookie
+      }
     }
     let token: ReturnType<ServiceBearer['cachedToken']>
     try {
@@ -148,10 +155,19 @@ export function fastLane(options: FastLaneOptions): FetchLike {
       authorization = `Bearer ${sentToken.value}`
       authorizedValue = sentToken.value
     }
-    headers.authorization = authorization
 
     let response: Promise<Response>
     try {
+      if (isHeaders) {
+        // A `Headers` checks each value as it is set (as undici checks a record's when it copies
+        // it): a failure is this call's rejection, as the fetch underneath would reject.
+        const copy = headers as Headers
+        if (replacesCookie) {
+          if (cookie === undefined) copy.delete('cookie')
+          else copy.set('cookie', cookie)
+        }
+        copy.set('authorization', authorization)
+      } else (headers as Record<string, string>).authorization = authorization
       response = bottom(url, { ...init, redirect: 'manual', headers })
     } catch (error) {
       return Promise.reject(error)
