@@ -32,10 +32,11 @@ export interface FastLaneOptions {
 /**
  * The common MCP request in one step: a JSON message to the MCP server's URL space, with a
  * `follow` redirect mode, from the service (no user token in the context), whose token the
- * bearer step has in memory as a bearer token. It adds what the pipeline's steps add, with the
- * steps' own functions and in their order (trace context, static headers, the user's allowed
- * cookies, the bearer token), and sends it in the same turn. Its answer is the pipeline's: a
- * 401 or 403 goes to the bearer step's own challenge handling, a redirect to the redirects step's
+ * bearer step has in memory as a bearer token. It adds what the pipeline's steps add, in their
+ * order (trace context and static headers with the steps' own functions, then the user's allowed
+ * cookies and the bearer token, which replace the caller's under any spelling), to its own copy
+ * of the caller's headers, and sends it in the same turn. Its answer is the pipeline's: a 401 or
+ * 403 goes to the bearer step's own challenge handling, a redirect to the redirects step's
  * follower.
  *
  * Everything else goes to the whole pipeline untouched: a `Request` input, another origin, a

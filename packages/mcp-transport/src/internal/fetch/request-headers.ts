@@ -6,10 +6,11 @@
  * least work; undici checks names and values there, as it does for any record.
  *
  * A record is copied as it is and normalised only when a step first reads or sets a header by
- * name: the common request only {@link put}s the headers the auth fetch makes, which replaces the
- * caller's under any case, and undici lower-cases, trims and combines the rest exactly as this
- * class would. Cheaper than a `Headers` on the hot path: no name or value checks twice, no sorted
- * copy.
+ * name: the steps {@link put} the headers the auth fetch makes (the user's cookie, the token),
+ * which replaces the caller's under any case, and undici lower-cases, trims and combines the rest
+ * exactly as this class would. Cheaper than a `Headers`: no name or value checks twice, no sorted
+ * copy. (The fast lane copies a caller's record or `Headers` itself when no step sets a header
+ * by name.)
  *
  * @see https://fetch.spec.whatwg.org/#concept-header-list
  */
