@@ -63,7 +63,9 @@ function noCookies(): undefined {
  * `,` and `\` inside a value, but browsers send them and they are harmless in a `Cookie` header.
  *
  * The filter is idempotent (filtering its output again gives the same output), and any input
- * that is not a string gives `undefined`.
+ * that is not a string gives `undefined`. It keeps the last header it filtered and its answer, and
+ * answers that header again without a scan (a user's requests repeat it); the next other header
+ * replaces both. They are only ever compared, never part of an error or a log.
  *
  * We split the header ourselves rather than with `cookie.parse`: `parse` returns an object, which
  * loses the pairs' order for integer-like names (`"1"` sorts before `"a"`), and would allocate
