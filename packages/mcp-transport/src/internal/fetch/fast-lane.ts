@@ -113,8 +113,7 @@ export function fastLane(options: FastLaneOptions): FetchLike {
     // lower-casing, trimming and combining its names as a `Headers` would, and a `Headers` of this
     // realm (what the SDK's transports pass) by undici's own copy; otherwise the steps work on
     // the pipeline's `RequestHeaders`, which becomes a record.
-    const bySteps =
-      staticHeaders.length > 0 || (telemetry?.propagate === true && telemetry.propagatorSets)
+    const bySteps = staticHeaders.length > 0 || (telemetry?.propagate === true && telemetry.propagatorSets)
     let headers: Record<string, string> | Headers
     if (!bySteps && given instanceof Headers) headers = new Headers(given)
     else if (
