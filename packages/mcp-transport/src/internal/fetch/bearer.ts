@@ -59,8 +59,9 @@ export interface ServiceBearer {
   /**
    * The service's token for a request with these headers (the tool it names, if any), from
    * memory, when it goes as a bearer token; `undefined` (none in memory, or DPoP-bound): let the
-   * step send the request. The lane's copy of the headers (a record or a `Headers`) is read (as {@link RequestHeaders}
-   * reads it) only when the token depends on the tool: a tool policy, or step-ups kept per tool.
+   * step send the request. The lane's copy of the headers (a record or a `Headers`) is read, as
+   * {@link RequestHeaders} reads it, only when the token depends on the tool: a tool policy, or
+   * step-up scopes kept for a tool.
    */
   cachedToken(
     headers: Readonly<Record<string, string>> | Headers,
@@ -224,7 +225,7 @@ export function bearer({
     ): readonly string[] | undefined {
       const state = principal.state
       if (toolScopes === undefined && (state?.keptByTool.size ?? 0) === 0) return state?.kept
-      // The pipeline's headers, or the lane's record of them (read as the pipeline reads its own).
+      // The pipeline's headers, or the lane's copy of them (read as the pipeline reads its own).
       const reader = headers instanceof RequestHeaders ? headers : RequestHeaders.from(headers as HeadersInit)
       return scopesFor(state, toolOfRequest(reader))
     }

@@ -128,7 +128,7 @@ export function fastLane(options: FastLaneOptions): FetchLike {
       const steps = RequestHeaders.from(given)
       if (telemetry !== undefined) injectTraceContext(telemetry, steps)
       if (staticHeaders.length > 0) setStaticHeaders(steps, staticHeaders)
-      headers = steps.toRecord()
+      headers = steps.toRecord() // ours from here on: `steps` is not used again
     }
     const isHeaders = headers instanceof Headers
     const replacesCookie = cookieFilter !== undefined && context !== undefined
