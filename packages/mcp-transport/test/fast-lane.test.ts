@@ -7,6 +7,14 @@ import { ClientCredentialsTokenProvider, createToolScopePolicy } from '@mcp-oaut
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AuthFetchOptions, createAuthFetch, createPipelineAuthFetch } from '../src/auth-fetch.js'
 import { withUserContext } from '../src/user-context.js'
+import {
+  AsyncLocalStorageContextManager,
+  context,
+  propagation,
+  TracerProvider,
+  trace,
+  W3CTraceContextPropagator,
+} from './support/otel-sdk.js'
 
 interface Seen {
   readonly server: 'mcp' | 'other'
@@ -504,5 +512,54 @@ describe('the fast lane', () => {
     expect(sent[0]?.headers['authorization']).toBe('Bearer tok-X-1')
     expect(sent[0]?.headers['cookie']).toBe('session_id=abc; user_id=u-1')
     expect(sent[0]?.headers['mcp-session-id']).toBe('s-1')
+  })
+})
+
+describe('the fast lane with a propagator registered', () => {
+  beforeAll(() => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator())
+    trace.setGlobalTracerProvider(new TracerProvider())
+  })
+  afterAll(() => {
+    propagation.disable()
+    context.disable()
+    trace.disable()
+  })
+
+  const traced: Case[] = [
+    {
+      name: "a record, with the caller's own trace context in another spelling",
+      lane: true,
+      context: { cookie: COOKIE },
+      send: post('/mcp', { 'content-type': 'application/json', TraceParent: 'callers', Cookie: 'mine=1' }),
+    },
+    {
+      name: 'a Headers',
+      lane: true,
+      context: { cookie: COOKIE },
+      send: post('/mcp', new Headers({ 'content-type': 'application/json', traceparent: 'callers' })),
+    },
+    { name: 'a record, outside any span', lane: true, send: post('/mcp') },
+  ]
+
+  it.each(traced)('sends what the pipeline sends, trace context included: $name', async (item) => {
+    const span = trace.getTracer('test').startSpan('call')
+    const inSpan = item.name.includes('outside') ? context.active() : trace.setSpan(context.active(), span)
+    const n = traced.indexOf(item)
+    const { pipeline, lane } = await context.with(inSpan, async () => ({
+      pipeline: await run(item, false, `tp${n}`),
+      lane: await run(item, true, `tl${n}`),
+    }))
+    span.end()
+    expect(lane.records).toEqual(pipeline.records)
+    expect(lane.paths[0]).toBe('lane')
+    const sent = (lane.records as Seen[]).filter((r) => r.url === '/mcp')
+    expect(sent).toHaveLength(1)
+    expect(sent[0]?.headers['traceparent']).toBe(
+      item.name.includes('outside')
+        ? undefined
+        : `00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`,
+    )
   })
 })

@@ -108,13 +108,14 @@ export function fastLane(options: FastLaneOptions): FetchLike {
     if (userCredential(context) !== undefined) return pipeline(input, init)
 
     // Our own copy of the caller's headers for the fetch underneath (a request that turns out not
-    // to be the lane's goes to the pipeline with the caller's headers). When no step sets a header
-    // by name (trace context, static headers), a plain record is copied as it is, undici
-    // lower-casing, trimming and combining its names as a `Headers` would, and a `Headers` of this
-    // realm (what the SDK's transports pass) by undici's own copy; otherwise the steps work on
-    // the pipeline's `RequestHeaders`, which becomes a record.
-    const bySteps = staticHeaders.length > 0 || (telemetry?.propagate === true && telemetry.propagatorSets)
+    // to be the lane's goes to the pipeline with the caller's headers). Without static headers, a
+    // plain record is copied as it is, undici lower-casing, trimming and combining its names as a
+    // `Headers` would, and a `Headers` of this realm (what the SDK's transports pass) by undici's
+    // own copy, the trace context set on the copy; with them, the steps work on the pipeline's
+    // `RequestHeaders`, which becomes a record.
+    const bySteps = staticHeaders.length > 0
     let headers: Record<string, string> | Headers
+    let copied = true
     if (!bySteps && given instanceof Headers) headers = new Headers(given)
     else if (
       !bySteps &&
@@ -125,11 +126,13 @@ export function fastLane(options: FastLaneOptions): FetchLike {
       // A spread keeps an own `__proto__` an own property.
       headers = { ...(given as Record<string, string>) }
     } else {
+      copied = false
       const steps = RequestHeaders.from(given)
       if (telemetry !== undefined) injectTraceContext(telemetry, steps)
       if (staticHeaders.length > 0) setStaticHeaders(steps, staticHeaders)
       headers = steps.toRecord() // ours from here on: `steps` is not used again
     }
+    if (copied && telemetry !== undefined) injectTraceContext(telemetry, headers)
     const isHeaders = headers instanceof Headers
     const replacesCookie = cookieFilter !== undefined && context !== undefined
     const cookie = replacesCookie ? cookieFilter(context.cookie) : undefined

@@ -169,7 +169,7 @@ function isHttpWhitespace(code: number): boolean {
 }
 
 /** `value` without leading and trailing HTTP whitespace (the header value normalisation of Fetch). */
-function trimHttpWhitespace(value: string): string {
+export function trimHttpWhitespace(value: string): string {
   const length = value.length
   if (length === 0) return value
   if (!isHttpWhitespace(value.charCodeAt(0)) && !isHttpWhitespace(value.charCodeAt(length - 1))) return value

@@ -4,7 +4,7 @@ import { safeUrl } from '../telemetry/attributes.js'
 import * as semconv from '../telemetry/semconv.js'
 import type { Telemetry } from '../telemetry/telemetry.js'
 import type { ServerMiddleware } from './request.js'
-import type { RequestHeaders } from './request-headers.js'
+import { RequestHeaders, trimHttpWhitespace } from './request-headers.js'
 
 /** Options of {@link tracing}. */
 export interface TracingOptions {
@@ -20,13 +20,37 @@ const headerSetter = {
 }
 
 /**
- * Puts the active context's W3C trace context on one MCP request's headers, when propagation is
- * on and a propagator is registered (the no-op one would set nothing: no context lookup, no call).
+ * Sets a field on the fast lane's own copy as `RequestHeaders.set` sets it on the pipeline's: a
+ * `Headers` by its `set`; a record (the caller's names as they came) under the lower-case name,
+ * the value trimmed, and the same name in any other spelling removed (undici would combine them).
  */
-export function injectTraceContext(telemetry: Telemetry, headers: RequestHeaders): void {
+const copySetter = {
+  set(carrier: Record<string, string> | Headers, key: string, value: string): void {
+    if (carrier instanceof Headers) {
+      carrier.set(key, value)
+      return
+    }
+    const name = key.toLowerCase()
+    for (const other in carrier) {
+      if (other !== name && other.length === name.length && other.toLowerCase() === name)
+        delete carrier[other]
+    }
+    carrier[name] = trimHttpWhitespace(value)
+  },
+}
+
+/**
+ * Puts the active context's W3C trace context on one MCP request's headers (the pipeline's, or
+ * the fast lane's own copy), when propagation is on and a propagator is registered (the no-op one would set nothing: no context lookup, no call).
+ */
+export function injectTraceContext(
+  telemetry: Telemetry,
+  headers: RequestHeaders | Record<string, string> | Headers,
+): void {
   if (!telemetry.propagate || !telemetry.propagatorSets) return
   const { api } = telemetry
-  api.propagation.inject(api.context.active(), headers, headerSetter)
+  if (headers instanceof RequestHeaders) api.propagation.inject(api.context.active(), headers, headerSetter)
+  else api.propagation.inject(api.context.active(), headers, copySetter)
 }
 
 /**
