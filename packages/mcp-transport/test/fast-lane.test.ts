@@ -543,6 +543,30 @@ describe('the fast lane with a propagator registered', () => {
     { name: 'a record, outside any span', lane: true, send: post('/mcp') },
   ]
 
+  it('rejects, never throws, when a propagator sets a value a header cannot have', async () => {
+    // A propagator of the application's, broken: its value has a line break.
+    propagation.disable()
+    propagation.setGlobalPropagator({
+      inject: (_context, carrier, setter) => setter.set(carrier, 'x-broken', 'a\nb'),
+      extract: (context) => context,
+      fields: () => ['x-broken'],
+    })
+    try {
+      const fetch = await laneFetch('broken-propagator', { allow: ['session_id'] })
+      for (const headers of [{ 'content-type': 'application/json' }, new Headers({ accept: '*/*' })]) {
+        let sent: Promise<Response> | undefined
+        expect(() => {
+          sent = fetch(`${base}/mcp`, { method: 'POST', headers, body: json() })
+        }).not.toThrow()
+        await expect(sent).rejects.toThrow(TypeError)
+      }
+      await fetch.close()
+    } finally {
+      propagation.disable()
+      propagation.setGlobalPropagator(new W3CTraceContextPropagator())
+    }
+  })
+
   it.each(traced)('sends what the pipeline sends, trace context included: $name', async (item) => {
     const span = trace.getTracer('test').startSpan('call')
     const inSpan = item.name.includes('outside') ? context.active() : trace.setSpan(context.active(), span)

@@ -132,7 +132,14 @@ export function fastLane(options: FastLaneOptions): FetchLike {
       if (staticHeaders.length > 0) setStaticHeaders(steps, staticHeaders)
       headers = steps.toRecord() // ours from here on: `steps` is not used again
     }
-    if (copied && telemetry !== undefined) injectTraceContext(telemetry, headers)
+    if (copied && telemetry !== undefined) {
+      try {
+        injectTraceContext(telemetry, headers)
+      } catch (error) {
+        // A value a `Headers` refuses: this call's rejection, as the fetch underneath would reject.
+        return Promise.reject(error)
+      }
+    }
     const isHeaders = headers instanceof Headers
     const replacesCookie = cookieFilter !== undefined && context !== undefined
     const cookie = replacesCookie ? cookieFilter(context.cookie) : undefined

@@ -35,13 +35,20 @@ const copySetter = {
       if (other !== name && other.length === name.length && other.toLowerCase() === name)
         delete carrier[other]
     }
-    carrier[name] = trimHttpWhitespace(value)
+    // `__proto__` is a valid header name: an own property, not the prototype.
+    Object.defineProperty(carrier, name, {
+      value: trimHttpWhitespace(value),
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    })
   },
 }
 
 /**
  * Puts the active context's W3C trace context on one MCP request's headers (the pipeline's, or
- * the fast lane's own copy), when propagation is on and a propagator is registered (the no-op one would set nothing: no context lookup, no call).
+ * the fast lane's own copy), when propagation is on and a propagator is registered (the no-op
+ * one would set nothing: no context lookup, no call).
  */
 export function injectTraceContext(
   telemetry: Telemetry,
