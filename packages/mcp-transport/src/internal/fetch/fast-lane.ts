@@ -3,6 +3,7 @@ import type { Telemetry } from '../telemetry/telemetry.js'
 import { currentUserContext } from '../user-context-store.js'
 import type { AuthorizationServerEndpoints } from './authorization-server-endpoints.js'
 import { type ServiceBearer, userCredential } from './bearer.js'
+import { type HeaderCopy, setOnCopy } from './lane-headers.js'
 import type { FollowRedirects } from './redirects.js'
 import { type FetchLike, isAuthorizationServerRequest, isRedirect, type ServerOrigin } from './request.js'
 import { RequestHeaders } from './request-headers.js'
@@ -70,7 +71,7 @@ export function fastLane(options: FastLaneOptions): FetchLike {
     answer: Response,
     url: string,
     init: RequestInit | undefined,
-    headers: Readonly<Record<string, string>> | Headers,
+    headers: HeaderCopy,
     sentToken: AccessToken,
   ): Response | Promise<Response> {
     const status = answer.status
@@ -114,7 +115,7 @@ export function fastLane(options: FastLaneOptions): FetchLike {
     // own copy, the trace context set on the copy; with them, the steps work on the pipeline's
     // `RequestHeaders`, which becomes a record.
     const bySteps = staticHeaders.length > 0
-    let headers: Record<string, string> | Headers
+    let headers: HeaderCopy
     let copied = true
     if (!bySteps && given instanceof Headers) headers = new Headers(given)
     else if (
@@ -132,26 +133,7 @@ export function fastLane(options: FastLaneOptions): FetchLike {
       if (staticHeaders.length > 0) setStaticHeaders(steps, staticHeaders)
       headers = steps.toRecord() // ours from here on: `steps` is not used again
     }
-    if (copied && telemetry !== undefined) {
-      try {
-        injectTraceContext(telemetry, headers)
-      } catch (error) {
-        // A value a `Headers` refuses: this call's rejection, as the fetch underneath would reject.
-        return Promise.reject(error)
-      }
-    }
-    const isHeaders = headers instanceof Headers
     const replacesCookie = cookieFilter !== undefined && context !== undefined
-    const cookie = replacesCookie ? cookieFilter(context.cookie) : undefined
-    if (!isHeaders) {
-      const record = headers as Record<string, string>
-      // What we set replaces the caller's under any spelling (two names would be combined).
-      dropOtherCases(record, replacesCookie)
-      if (replacesCookie) {
-        if (cookie === undefined) delete record.cookie
-        else record.cookie = cookie
-      }
-    }
     let token: ReturnType<ServiceBearer['cachedToken']>
     try {
       token = service.cachedToken(headers, init?.signal)
@@ -168,16 +150,12 @@ export function fastLane(options: FastLaneOptions): FetchLike {
 
     let response: Promise<Response>
     try {
-      if (isHeaders) {
-        // A `Headers` checks each value as it is set (as undici checks a record's when it copies
-        // it): a failure is this call's rejection, as the fetch underneath would reject.
-        const copy = headers as Headers
-        if (replacesCookie) {
-          if (cookie === undefined) copy.delete('cookie')
-          else copy.set('cookie', cookie)
-        }
-        copy.set('authorization', authorization)
-      } else (headers as Record<string, string>).authorization = authorization
+      // The steps' additions in their order, each replacing the caller's under any spelling. A
+      // value a `Headers` copy refuses is this call's rejection, as the fetch underneath rejects
+      // one in a record.
+      if (copied && telemetry !== undefined) injectTraceContext(telemetry, headers)
+      if (replacesCookie) setOnCopy(headers, 'cookie', cookieFilter(context.cookie))
+      setOnCopy(headers, 'authorization', authorization)
       response = bottom(url, { ...init, redirect: 'manual', headers })
     } catch (error) {
       return Promise.reject(error)
@@ -192,21 +170,4 @@ export function fastLane(options: FastLaneOptions): FetchLike {
 /** Not a 401, a 403 or a redirect: the answer goes to the caller as it is. */
 function isCommon(status: number): boolean {
   return status !== 401 && status !== 403 && !isRedirect(status)
-}
-
-/**
- * Removes from a record of request headers the names the lane sets, `authorization` (and with
- * `cookie`, `cookie`), where they are spelled in another case.
- */
-function dropOtherCases(headers: Record<string, string>, cookie: boolean): void {
-  // for…in makes no array of names; a record made by a spread has no inherited names, and
-  // `delete` removes own properties only.
-  for (const name in headers) {
-    const length = name.length
-    if (length === 13) {
-      if (name !== 'authorization' && name.toLowerCase() === 'authorization') delete headers[name]
-    } else if (length === 6 && cookie && name !== 'cookie' && name.toLowerCase() === 'cookie') {
-      delete headers[name]
-    }
-  }
 }

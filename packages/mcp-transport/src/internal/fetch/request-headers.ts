@@ -90,14 +90,14 @@ export class RequestHeaders {
    */
   put(name: string, value: string): void {
     this.#writable()
-    if (this.#raw) this.#dropOtherCases(name)
+    if (this.#raw) dropOtherSpellings(this.#values, name)
     this.#put(name, value)
   }
 
   delete(name: string): void {
     this.#writable()
     const key = name.toLowerCase()
-    if (this.#raw) this.#dropOtherCases(key)
+    if (this.#raw) dropOtherSpellings(this.#values, key)
     delete this.#values[key]
   }
 
@@ -111,32 +111,7 @@ export class RequestHeaders {
   }
 
   #put(key: string, value: string): void {
-    const values = this.#values
-    // The names on every MCP request have a store each, which keeps one shape and stays fast;
-    // a single store for all names goes megamorphic (undici has its well-known names too).
-    switch (key) {
-      case 'content-type':
-        values['content-type'] = value
-        return
-      case 'accept':
-        values.accept = value
-        return
-      case 'authorization':
-        values.authorization = value
-        return
-      case 'cookie':
-        values.cookie = value
-        return
-    }
-    // `__proto__` is a valid header name: an own property, not the prototype.
-    if (key === '__proto__') {
-      Object.defineProperty(values, key, {
-        value,
-        writable: true,
-        enumerable: true,
-        configurable: true,
-      })
-    } else values[key] = value
+    putHeader(this.#values, key, value)
   }
 
   /** Makes a record copied as it came what the class comment says: names lower-cased, values trimmed, repeats combined. */
@@ -148,18 +123,46 @@ export class RequestHeaders {
     for (const name of Object.keys(raw)) this.#append(name, String(raw[name]))
   }
 
-  /** In a record copied as it came: removes the names that are `key` (lower case) in another case. */
-  #dropOtherCases(key: string): void {
-    const values = this.#values
-    // for…in makes no array of names per call (the lane puts twice per request); an inherited
-    // name is never deleted, `delete` removes own properties only.
-    for (const name in values) {
-      if (name.length === key.length && name !== key && name.toLowerCase() === key) delete values[name]
-    }
-  }
-
   #writable(): void {
     if (this.#sent) throw new Error('internal: request headers changed after they were sent')
+  }
+}
+
+/**
+ * Sets header `key` (lower case) in a record of request headers: an own property for every name,
+ * `__proto__` included (not the prototype).
+ */
+export function putHeader(values: Record<string, string>, key: string, value: string): void {
+  // The names on every MCP request have a store each, which keeps one shape and stays fast;
+  // a single store for all names goes megamorphic (undici has its well-known names too).
+  switch (key) {
+    case 'content-type':
+      values['content-type'] = value
+      return
+    case 'accept':
+      values.accept = value
+      return
+    case 'authorization':
+      values.authorization = value
+      return
+    case 'cookie':
+      values.cookie = value
+      return
+  }
+  if (key === '__proto__') {
+    Object.defineProperty(values, key, { value, writable: true, enumerable: true, configurable: true })
+  } else values[key] = value
+}
+
+/**
+ * In a record of request headers with the names as a caller wrote them: removes the names that
+ * are `key` (lower case) spelled in another case, which undici would combine with `key`.
+ */
+export function dropOtherSpellings(values: Record<string, string>, key: string): void {
+  // for…in makes no array of names per call; an inherited name is never deleted, `delete`
+  // removes own properties only.
+  for (const name in values) {
+    if (name.length === key.length && name !== key && name.toLowerCase() === key) delete values[name]
   }
 }
 

@@ -3,6 +3,7 @@ import { failureCode } from '../manager/failure-code.js'
 import { safeUrl } from '../telemetry/attributes.js'
 import * as semconv from '../telemetry/semconv.js'
 import type { Telemetry } from '../telemetry/telemetry.js'
+import { type HeaderCopy, setOnCopy } from './lane-headers.js'
 import type { ServerMiddleware } from './request.js'
 import { RequestHeaders, trimHttpWhitespace } from './request-headers.js'
 
@@ -19,29 +20,10 @@ const headerSetter = {
   },
 }
 
-/**
- * Sets a field on the fast lane's own copy as `RequestHeaders.set` sets it on the pipeline's: a
- * `Headers` by its `set`; a record (the caller's names as they came) under the lower-case name,
- * the value trimmed, and the same name in any other spelling removed (undici would combine them).
- */
+/** Sets a field on the fast lane's own copy as `RequestHeaders.set` sets it on the pipeline's. */
 const copySetter = {
-  set(carrier: Record<string, string> | Headers, key: string, value: string): void {
-    if (carrier instanceof Headers) {
-      carrier.set(key, value)
-      return
-    }
-    const name = key.toLowerCase()
-    for (const other in carrier) {
-      if (other !== name && other.length === name.length && other.toLowerCase() === name)
-        delete carrier[other]
-    }
-    // `__proto__` is a valid header name: an own property, not the prototype.
-    Object.defineProperty(carrier, name, {
-      value: trimHttpWhitespace(value),
-      writable: true,
-      enumerable: true,
-      configurable: true,
-    })
+  set(carrier: HeaderCopy, key: string, value: string): void {
+    setOnCopy(carrier, key.toLowerCase(), trimHttpWhitespace(value))
   },
 }
 
@@ -50,10 +32,7 @@ const copySetter = {
  * the fast lane's own copy), when propagation is on and a propagator is registered (the no-op
  * one would set nothing: no context lookup, no call).
  */
-export function injectTraceContext(
-  telemetry: Telemetry,
-  headers: RequestHeaders | Record<string, string> | Headers,
-): void {
+export function injectTraceContext(telemetry: Telemetry, headers: RequestHeaders | HeaderCopy): void {
   if (!telemetry.propagate || !telemetry.propagatorSets) return
   const { api } = telemetry
   if (headers instanceof RequestHeaders) api.propagation.inject(api.context.active(), headers, headerSetter)
