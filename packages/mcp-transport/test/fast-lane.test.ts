@@ -505,6 +505,36 @@ describe('the fast lane', () => {
     ])
   })
 
+  it("leaves the caller's record and Headers as they were", async () => {
+    // The comparisons above send the lane's request after the pipeline's: they would not see it.
+    const fetch = await laneFetch('untouched', { allow: ['session_id'] })
+    const record = { Cookie: 'mine=1', authorization: 'Bearer callers', 'content-type': 'application/json' }
+    const headers = new Headers(record)
+    await withUserContext({ cookie: COOKIE }, async () => {
+      for (const given of [record, headers]) {
+        await (await fetch(`${base}/mcp`, { method: 'POST', headers: given, body: json() })).text()
+      }
+    })
+    await fetch.close()
+    expect(record).toEqual({
+      Cookie: 'mine=1',
+      authorization: 'Bearer callers',
+      'content-type': 'application/json',
+    })
+    expect([...headers]).toEqual([
+      ['authorization', 'Bearer callers'],
+      ['content-type', 'application/json'],
+      ['cookie', 'mine=1'],
+    ])
+    const sent = seen
+      .filter((r) => r.url === '/mcp')
+      .map((r) => [r.headers['cookie'], r.headers['authorization']])
+    expect(sent).toEqual([
+      ['session_id=abc', 'Bearer tok-untouched-1'],
+      ['session_id=abc', 'Bearer tok-untouched-1'],
+    ])
+  })
+
   it('takes the common request: one token request, then the token in memory, the cookie filtered', async () => {
     const { records } = await run(cases[1] as Case, true, 'common')
     const sent = records.filter((r) => (r as Seen).url === '/mcp') as Seen[]
