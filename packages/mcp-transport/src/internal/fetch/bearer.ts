@@ -11,6 +11,7 @@ import {
 import { McpTransportError, McpTransportErrorCode } from '../../errors.js'
 import { currentUserContext, type StoredUserContext } from '../user-context-store.js'
 import { parseWwwAuthenticate } from '../www-authenticate.js'
+import { authorize, sentAsBearer } from './authorize.js'
 import {
   DPOP_TOKEN,
   discard,
@@ -22,7 +23,6 @@ import {
   USER_AUTHORIZATION,
 } from './request.js'
 import { RequestHeaders } from './request-headers.js'
-import { noteSentCredential } from './sent-credentials.js'
 import { toolOfRequest } from './tool-of-request.js'
 
 /** How long a scope set the authorization server refused is not requested again, ms. */
@@ -129,11 +129,6 @@ export function userCredential(context: StoredUserContext | undefined): StoredUs
     : undefined
 }
 
-/** Whether `token` goes as `Authorization: Bearer` (any type but `DPoP`, RFC 9449 §7.1). */
-function sentAsBearer(token: AccessToken): boolean {
-  return token.tokenType === 'Bearer' || token.tokenType.toLowerCase() !== 'dpop'
-}
-
 /** A digest naming a user's step-up state: never the token itself. */
 function userKey(context: StoredUserContext): string {
   return createHash('sha256')
@@ -141,33 +136,6 @@ function userKey(context: StoredUserContext): string {
     .update('\0')
     .update(context.idToken ?? '')
     .digest('base64url')
-}
-
-/**
- * Puts `token` on the request: `Authorization: Bearer <token>`, or for a DPoP-bound token
- * (`tokenType` `DPoP`) `Authorization: DPoP <token>` and the mark the DPoP step makes its proof
- * from. A token of type `DPoP` without its key cannot be used: nothing is sent.
- *
- * @see RFC 6750 §2.1, RFC 9449 §7.1
- */
-function authorize(init: ServerInit, token: AccessToken, origin: string | undefined): ServerInit {
-  // So that an error of this request can have the token removed if the server echoes it.
-  noteSentCredential(token.value)
-  if (sentAsBearer(token)) {
-    init.headers.put('authorization', `Bearer ${token.value}`)
-    if (init[DPOP_TOKEN] === undefined) return init
-    // A retry whose new token is a bearer token: no proof of the earlier one goes along.
-    init.headers.delete('dpop')
-    return { ...init, [DPOP_TOKEN]: undefined }
-  }
-  if (token.dpopKey === undefined) {
-    throw new McpTransportError(
-      McpTransportErrorCode.DpopKeyRequired,
-      `the token for ${origin ?? 'the MCP server'} is DPoP-bound but came without its key (AccessToken.dpopKey): nothing was sent`,
-    )
-  }
-  init.headers.put('authorization', `DPoP ${token.value}`)
-  return { ...init, [DPOP_TOKEN]: token }
 }
 
 /**
