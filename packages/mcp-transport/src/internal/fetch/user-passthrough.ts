@@ -4,7 +4,7 @@ import { type ServerMiddleware, USER_AUTHORIZATION } from './request.js'
 import type { RequestHeaders } from './request-headers.js'
 
 /** Puts the user's allowed cookies on one MCP request's headers (and no other `Cookie`). */
-export function setUserCookies(
+function setUserCookies(
   headers: RequestHeaders,
   cookieFilter: CookieFilter,
   context: StoredUserContext,
